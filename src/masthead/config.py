@@ -1,0 +1,303 @@
+"""Read a publication's settings: feeds/site.toml and feeds/<name>/feed.toml.
+
+Settings become frozen records. Every mistake is a ConfigError that names the
+file, the key and what is expected, so ``masthead run`` can exit 2 with one
+clear line and no traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+SITE_FILE = "site.toml"
+FEED_FILE = "feed.toml"
+CADENCES = ("daily", "weekly", "off")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+SPLITS = ("language", "tag")
+_LANG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+_FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSettings:
+    sender: str                  # From: "Name <addr>"
+    reply_to: str | None
+    postal_address: str          # shown in the footer, as bulk-mail law asks
+    unsubscribe_url: str         # public URL of `masthead serve`'s /unsubscribe
+    unsubscribe_mailto: str | None
+    rate_per_minute: int         # 0: no limit
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSettings:
+    title: str
+    base_url: str                # always ends with "/"
+    language: str
+    timezone: ZoneInfo
+    description: str
+    author_name: str
+    author_email: str | None
+    hub: str | None              # WebSub hub URL
+    ttl: int                     # minutes
+    email: EmailSettings
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or "localhost"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSettings:
+    cadence: str                 # "daily", "weekly" or "off"
+    subject: str                 # a jinja2 template
+    weekday: int                 # 0 = Monday; the day weekly periods start
+    max_items: int
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSettings:
+    name: str
+    folder: Path
+    title: str
+    description: str
+    language: str
+    limit: int
+    sources: tuple[str, ...]     # upstream feed files (relative to folder) or URLs
+    include: tuple[str, ...]     # other feeds merged into this one (an aggregate)
+    split: tuple[str, ...]       # extra feeds per "language" and/or "tag"
+    digest: DigestSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    root: Path
+    site: SiteSettings
+    feeds: tuple[FeedSettings, ...]
+
+    @property
+    def feeds_dir(self) -> Path:
+        return self.root / "feeds"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.root / "output"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".masthead"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    def feed(self, name: str) -> FeedSettings:
+        for feed in self.feeds:
+            if feed.name == name:
+                return feed
+        known = ", ".join(f.name for f in self.feeds) or "none"
+        raise ConfigError(f"no feed named {name!r}", hint=f"the feeds are: {known}")
+
+    def relative(self, path: Path) -> str:
+        """A path as users see it: relative to the publication when inside it."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+
+class _Table:
+    """Typed access to one TOML table that remembers which file and key it is."""
+
+    def __init__(self, data: dict[str, Any], where: str, prefix: str = ""):
+        self.data = data
+        self.where = where
+        self.prefix = prefix
+        self.used: set[str] = set()
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+    def fail(self, key: str, expected: str) -> ConfigError:
+        return ConfigError(
+            f"key '{self._key(key)}' {expected}", where=self.where,
+            hint=f"edit '{self._key(key)}' in {self.where}",
+        )
+
+    def get(self, key: str, kind: type, default: Any = ..., *, name: str = "") -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if default is ...:
+                raise ConfigError(
+                    f"missing key '{self._key(key)}' ({name or kind.__name__})",
+                    where=self.where, hint=f"add {self._key(key)} = ... to {self.where}",
+                )
+            return default
+        value = self.data[key]
+        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+            raise self.fail(key, f"must be {name or _kind_name(kind)}, not {_kind_name(type(value))} {value!r}")
+        return value
+
+    def text(self, key: str, default: Any = ...) -> Any:
+        value = self.get(key, str, default, name="a string")
+        if isinstance(value, str) and ("\n" in value.strip() or "\r" in value):
+            raise self.fail(key, "must be one line")
+        return value.strip() if isinstance(value, str) else value
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.get(key, list, [], name="a list of strings")
+        if not all(isinstance(v, str) and v.strip() for v in value):
+            raise self.fail(key, "must be a list of non-empty strings")
+        return tuple(v.strip() for v in value)
+
+    def positive(self, key: str, default: int) -> int:
+        value = self.get(key, int, default, name="a whole number")
+        if value < 0:
+            raise self.fail(key, f"must be zero or more, not {value}")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.text(key, default)
+        if value not in choices:
+            raise self.fail(key, f"must be one of {', '.join(choices)}; got {value!r}")
+        return value
+
+    def table(self, key: str) -> _Table:
+        value = self.get(key, dict, {}, name="a table")
+        return _Table(value, self.where, f"{self._key(key)}.")
+
+    def language(self, key: str, default: Any = ...) -> Any:
+        value = self.text(key, default)
+        if value is not None and not _LANG.match(value):
+            raise self.fail(key, f"must be a language code such as 'ar' or 'en-GB', not {value!r}")
+        return value
+
+    def url(self, key: str, default: Any = ...) -> Any:
+        value = self.text(key, default)
+        if key in self.data:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise self.fail(key, f"must be an http(s) URL such as 'https://example.org/', not {value!r}")
+        return value
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            key = unknown[0]
+            raise ConfigError(
+                f"unknown key '{self._key(key)}'", where=self.where,
+                hint="check its spelling against the README's settings reference, or remove it",
+            )
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", int: "a whole number", bool: "true or false", list: "a list",
+            dict: "a table", float: "a number"}.get(kind, kind.__name__)
+
+
+def _read_toml(path: Path, where: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path.name} is missing", where=where,
+                          hint="run 'masthead init DIR' to start a publication, or pass --project DIR") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", where=where, hint="fix the syntax at that line") from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", where=where, hint="save the file as UTF-8") from None
+
+
+def load_site(root: Path) -> SiteSettings:
+    path = root / "feeds" / SITE_FILE
+    where = f"feeds/{SITE_FILE}"
+    t = _Table(_read_toml(path, where), where)
+    title = t.text("title")
+    base_url = t.url("base_url")
+    if not base_url.endswith("/"):
+        base_url += "/"
+    tz_name = t.text("timezone", "UTC")
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise t.fail("timezone", f"must be an IANA time zone such as 'Asia/Riyadh', not {tz_name!r}") from None
+    author = t.table("author")
+    author_name = author.text("name", title)
+    author_email = author.text("email", None)
+    author.finish()
+    host = urlsplit(base_url).hostname or "localhost"
+    mail = t.table("email")
+    email = EmailSettings(
+        sender=mail.text("from", f"{title} <newsletter@{host}>"),
+        reply_to=mail.text("reply_to", None),
+        postal_address=mail.text("postal_address", ""),
+        unsubscribe_url=mail.url("unsubscribe_url", f"{base_url}unsubscribe"),
+        unsubscribe_mailto=mail.text("unsubscribe_mailto", None),
+        rate_per_minute=mail.positive("rate_per_minute", 0),
+    )
+    mail.finish()
+    site = SiteSettings(
+        title=title, base_url=base_url, language=t.language("language", "en"),
+        timezone=timezone, description=t.text("description", ""),
+        author_name=author_name, author_email=author_email,
+        hub=t.url("hub", None), ttl=t.positive("ttl", 60), email=email,
+    )
+    t.finish()
+    return site
+
+
+def load_feed(folder: Path, site: SiteSettings) -> FeedSettings:
+    name = folder.name
+    where = f"feeds/{name}/{FEED_FILE}"
+    if not _FEED_NAME.match(name):
+        raise ConfigError(f"feed folder name {name!r} is not usable in URLs", where=where,
+                          hint="rename the folder with lower-case letters, digits, '-' or '_'")
+    t = _Table(_read_toml(folder / FEED_FILE, where), where)
+    d = t.table("digest")
+    digest = DigestSettings(
+        cadence=d.choice("cadence", CADENCES, "off"),
+        subject=d.text("subject", "{{ feed.title }}: {{ period_label }}"),
+        weekday=WEEKDAYS.index(d.choice("weekday", WEEKDAYS, "monday")),
+        max_items=d.positive("max_items", 30) or 30,
+    )
+    d.finish()
+    split = t.strings("split")
+    for value in split:
+        if value not in SPLITS:
+            raise t.fail("split", f"may hold only {', '.join(SPLITS)}; got {value!r}")
+    feed = FeedSettings(
+        name=name, folder=folder, title=t.text("title"), description=t.text("description", ""),
+        language=t.language("language", site.language), limit=t.positive("limit", 50) or 50,
+        sources=t.strings("sources"), include=t.strings("include"), split=split, digest=digest,
+    )
+    t.finish()
+    return feed
+
+
+def load_publication(root: Path) -> Publication:
+    """Load and check every setting of the publication at ``root``."""
+    root = root.resolve()
+    if not (root / "feeds").is_dir():
+        raise ConfigError(f"no feeds/ folder in {root}",
+                          hint="run inside a publication, pass --project DIR, or create one with 'masthead init DIR'")
+    site = load_site(root)
+    folders = sorted(p.parent for p in (root / "feeds").glob(f"*/{FEED_FILE}"))
+    feeds = tuple(load_feed(folder, site) for folder in folders)
+    if not feeds:
+        raise ConfigError("the publication has no feeds", where="feeds/",
+                          hint=f"add a folder feeds/<name>/ with a {FEED_FILE}")
+    names = {f.name for f in feeds}
+    for feed in feeds:
+        for other in feed.include:
+            if other not in names or other == feed.name:
+                raise ConfigError(f"key 'include' names {other!r}, which is not another feed",
+                                  where=f"feeds/{feed.name}/{FEED_FILE}",
+                                  hint=f"the feeds are: {', '.join(sorted(names))}")
+    return Publication(root=root, site=site, feeds=feeds)

@@ -1,0 +1,137 @@
+"""The shared vocabulary: frozen records that pass from stage to stage.
+
+Every stage takes records and returns records; nothing is set on them later.
+Datetimes are checked to be timezone-aware here, so that no later stage
+(feedgen above all) ever sees a naive one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Precision = Literal["day", "minute", "second"]
+Direction = Literal["ltr", "rtl"]
+
+
+def _aware(name: str, value: datetime | None) -> None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"{name} must be timezone-aware, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """A picture that goes with an article: an enclosure in feeds, a figure in email."""
+
+    url: str
+    alt: str = ""
+    mime_type: str = "image/jpeg"
+    length: int = 0          # bytes, 0 when unknown
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article, normalised, whatever file or feed it came from."""
+
+    id: str                      # stable: never changes once published
+    feed: str                    # the feed folder it belongs to
+    title: str
+    url: str
+    published: datetime | None
+    updated: datetime | None
+    precision: Precision | None  # how much of `published` the source gave
+    language: str                # BCP 47, e.g. "ar", "en-GB"
+    direction: Direction
+    summary: str                 # plain text, cut at a word boundary
+    body_html: str               # sanitised HTML (no direction wrapper)
+    body_text: str
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    source: str | None = None        # news agency, e.g. "تاس"
+    photo_credit: str | None = None
+    publisher: str | None = None     # publisher or series line
+    image: Image | None = None
+    origin: str = ""                 # file path relative to the publication, or a URL
+    slug: str = ""                   # path segment for the article's page
+    content_hash: str = ""           # of the normalised record, to tell edits
+    problems: tuple[str, ...] = ()   # plain-language notes about this article
+
+    def __post_init__(self) -> None:
+        _aware("published", self.published)
+        _aware("updated", self.updated)
+        if self.direction not in ("ltr", "rtl"):
+            raise ValueError(f"direction must be 'ltr' or 'rtl', got {self.direction!r}")
+
+    @property
+    def primary_language(self) -> str:
+        """The ISO 639 part of the language tag: what feed readers want."""
+        return self.language.split("-")[0].lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with one input; the run goes on without it."""
+
+    where: str       # file path (with :line) or URL, or "feeds/x/feed.toml: key"
+    message: str     # plain language, says what to do
+    fatal: bool = False  # True when no article could be made from the input
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """What collecting a publication gives: the articles, and what went wrong."""
+
+    articles: tuple[Article, ...]
+    problems: tuple[Problem, ...] = ()
+    new_ids: frozenset[str] = field(default_factory=frozenset)
+    changed_ids: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOutput:
+    """One feed as written: what manifest.json lists under ``feeds``."""
+
+    name: str
+    title: str
+    language: str
+    items: int
+    files: dict[str, str]    # "rss" | "atom" | "json" -> path relative to the publication
+    urls: dict[str, str]     # the same keys -> public URLs
+    contents: dict[str, bytes] = field(default_factory=dict, repr=False)  # path -> bytes to write
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """One newsletter issue for one feed and one period, rendered once for everyone.
+
+    ``html`` and ``text`` hold per-recipient placeholders that mail.py fills in.
+    """
+
+    id: str                      # "<feed>/<cadence>/<period start YYYY-MM-DD>": stable
+    feed: str
+    period_start: datetime
+    period_end: datetime
+    subject: str
+    article_ids: tuple[str, ...]
+    html: str                    # CSS inlined, placeholders for recipient values
+    text: str
+    web_html: str = ""           # the "view in browser" copy: no personal values
+
+    def __post_init__(self) -> None:
+        _aware("period_start", self.period_start)
+        _aware("period_end", self.period_end)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """One address a digest goes to, with the values personalised into it."""
+
+    email: str
+    name: str | None
+    unsubscribe_url: str         # https URL carrying the signed token
