@@ -1,0 +1,39 @@
+"""Options and helpers every command shares."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from ..config import Publication, load_publication
+
+project_option = click.option(
+    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+    show_default="current folder", help="The publication's folder (the one holding feeds/).",
+)
+
+
+def parse_now(value: str | None) -> datetime:
+    """--now as an aware datetime; the real clock when not given."""
+    if not value:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        now = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an RFC 3339 time such as 2022-05-07T06:00:00Z",
+                                 param_hint="--now") from None
+    if now.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no UTC offset; add Z or +03:00", param_hint="--now")
+    return now
+
+
+now_option = click.option(
+    "--now", "now", metavar="RFC3339", default=None,
+    help="Run as if it were this time (e.g. 2022-05-07T06:00:00Z): output is reproducible.",
+)
+
+
+def open_publication(project: Path) -> Publication:
+    return load_publication(project)

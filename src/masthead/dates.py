@@ -1,0 +1,221 @@
+"""Find the date an article gives in its prose, in Arabic or English.
+
+Dates in news text are written for people: ``اليوم الجمعة 6 مايو/أيار 2022``,
+``١٥ نيسان ٢٠٢٣``, ``5 شوال 1443 هـ``. This module knows both Arabic month
+families (and the Maghrebi spellings), the paired form ``مايو/أيار``, Western,
+Arabic-Indic and Persian digits, and Hijri dates (converted with ``hijridate``,
+Umm al-Qura). Relative words (اليوم, أمس, today) and bare years never make a
+date: a missing date is better than a wrong one.
+
+Machine-written dates (front matter, JSON, feeds) go through ``parse_machine``
+(python-dateutil, never fuzzy).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone, tzinfo
+
+from dateutil import parser as dateutil_parser
+from hijridate import Hijri
+
+from .records import Precision
+
+DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+# Folding for matching only: alef forms, alef maqsura, taa marbuta, tashkeel, tatweel.
+_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": None,
+                       **{chr(c): None for c in range(0x064B, 0x0653)}, "ٰ": None})
+
+
+def fold(text: str) -> str:
+    """Digits to ASCII, Arabic letter variants to one form, marks removed."""
+    return text.translate(DIGITS).translate(_FOLD)
+
+
+def _fold_with_map(text: str) -> tuple[str, list[int]]:
+    """``fold(text)`` and, for each folded character, its index in ``text``."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        folded = fold(ch)
+        out.append(folded)
+        where.extend([i] * len(folded))
+    where.append(len(text))
+    return "".join(out), where
+
+
+_GREGORIAN = {
+    1: ["يناير", "كانون الثاني", "جانفي", "January", "Jan"],
+    2: ["فبراير", "شباط", "فيفري", "February", "Feb"],
+    3: ["مارس", "آذار", "March", "Mar"],
+    4: ["أبريل", "إبريل", "ابريل", "نيسان", "أفريل", "April", "Apr"],
+    5: ["مايو", "أيار", "ماي", "May"],
+    6: ["يونيو", "يونيه", "حزيران", "جوان", "June", "Jun"],
+    7: ["يوليو", "يوليه", "تموز", "جويلية", "July", "Jul"],
+    8: ["أغسطس", "آب", "أوت", "August", "Aug"],
+    9: ["سبتمبر", "أيلول", "September", "Sep", "Sept"],
+    10: ["أكتوبر", "تشرين الأول", "October", "Oct"],
+    11: ["نوفمبر", "تشرين الثاني", "November", "Nov"],
+    12: ["ديسمبر", "كانون الأول", "December", "Dec"],
+}
+_HIJRI = {
+    1: ["محرم"], 2: ["صفر"],
+    3: ["ربيع الأول", "ربيع الاول"], 4: ["ربيع الآخر", "ربيع الثاني", "ربيع الاخر"],
+    5: ["جمادى الأولى", "جمادى الاولى", "جمادى الأول"],
+    6: ["جمادى الآخرة", "جمادى الثانية", "جمادى الآخر", "جمادى الثاني"],
+    7: ["رجب"], 8: ["شعبان"], 9: ["رمضان"], 10: ["شوال"],
+    11: ["ذو القعدة", "ذي القعدة"], 12: ["ذو الحجة", "ذي الحجة"],
+}
+_WEEKDAYS = {
+    0: ["الاثنين", "الإثنين", "Monday"], 1: ["الثلاثاء", "Tuesday"], 2: ["الأربعاء", "Wednesday"],
+    3: ["الخميس", "Thursday"], 4: ["الجمعة", "Friday"], 5: ["السبت", "Saturday"],
+    6: ["الأحد", "Sunday"],
+}
+
+
+def _lookup(table: dict[int, list[str]]) -> dict[str, int]:
+    return {fold(name).casefold(): number for number, names in table.items() for name in names}
+
+
+_GREG_NAMES = _lookup(_GREGORIAN)
+_HIJRI_NAMES = _lookup(_HIJRI)
+_WEEKDAY_NAMES = _lookup(_WEEKDAYS)
+
+
+def _alternation(names: dict[str, int]) -> str:
+    # Longest first, so "كانون الثاني" wins over a shorter prefix; spaces may vary.
+    ordered = sorted(names, key=len, reverse=True)
+    return "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in ordered)
+
+
+_MONTH = _alternation(_GREG_NAMES)
+_HMONTH = _alternation(_HIJRI_NAMES)
+_WEEKDAY = _alternation(_WEEKDAY_NAMES)
+# Word edges that also work for Arabic letters with re.ASCII: no letter (any script) beside.
+_L = r"(?<![^\W\d_])"
+_R = r"(?![^\W\d_])"
+_FLAGS = re.IGNORECASE
+
+_DAY_FIRST = re.compile(
+    rf"(?:{_L}(?P<wd>{_WEEKDAY}){_R}[\s,،]+)?"
+    rf"(?<!\d)(?P<d>\d{{1,2}})(?!\d)\s*(?:من\s+)?(?:شهر\s+)?"
+    rf"{_L}(?P<m>{_MONTH}){_R}(?:\s*[/(]\s*(?P<m2>{_MONTH}){_R}\s*\)?)?"
+    rf"[\s,،]*(?:عام\s+|سنة\s+)?(?P<y>\d{{4}})(?!\d)(?!\s*(?:هـ|ه{_R}))",
+    _FLAGS,
+)
+_MONTH_FIRST = re.compile(
+    rf"(?:{_L}(?P<wd>{_WEEKDAY}){_R}[\s,،]+)?"
+    rf"{_L}(?P<m>{_MONTH}){_R}\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?!\d)\s*,?\s*(?P<y>\d{{4}})(?!\d)",
+    _FLAGS,
+)
+_HIJRI_DATE = re.compile(
+    rf"(?<!\d)(?P<d>\d{{1,2}})(?!\d)\s*(?:من\s+)?{_L}(?P<m>{_HMONTH}){_R}"
+    rf"[\s,،]*(?P<y>\d{{4}})(?!\d)\s*(?:هـ|ه{_R}|للهجرة|هجرية|هجري)",
+    _FLAGS,
+)
+_ISO = re.compile(r"(?<![\d-])(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?![\d-])")
+
+
+@dataclass(frozen=True, slots=True)
+class FoundDate:
+    day: date
+    text: str               # the words that gave it, as written
+    calendar: str           # "gregorian", "hijri" or "iso"
+    weekday_mismatch: bool  # a weekday was written beside it and does not agree
+
+
+def _make(y: str, m: int, d: str) -> date | None:
+    try:
+        return date(int(y), m, int(d))
+    except ValueError:
+        return None
+
+
+def find_dates(text: str) -> list[FoundDate]:
+    """Every full date (day, month, year) written in ``text``, in order of appearance."""
+    folded, where = _fold_with_map(text)
+
+    def written(m: re.Match[str]) -> str:
+        return text[where[m.start()]:where[m.end() - 1] + 1]
+
+    found: list[tuple[int, FoundDate]] = []
+    for pattern in (_DAY_FIRST, _MONTH_FIRST):
+        for m in pattern.finditer(folded):
+            month = _GREG_NAMES[_squash(m["m"])]
+            if m.groupdict().get("m2") and _GREG_NAMES[_squash(m["m2"])] != month:
+                continue  # "مايو/حزيران" contradicts itself: trust neither
+            day = _make(m["y"], month, m["d"])
+            if day:
+                wd = m["wd"]
+                mismatch = bool(wd) and _WEEKDAY_NAMES[_squash(wd)] != day.weekday()
+                found.append((m.start(), FoundDate(day, written(m), "gregorian", mismatch)))
+    for m in _HIJRI_DATE.finditer(folded):
+        try:
+            day = Hijri(int(m["y"]), _HIJRI_NAMES[_squash(m["m"])], int(m["d"])).to_gregorian()
+        except (ValueError, OverflowError):
+            continue
+        found.append((m.start(), FoundDate(date(day.year, day.month, day.day),
+                                           written(m), "hijri", False)))
+    for m in _ISO.finditer(folded):
+        day = _make(m["y"], int(m["m"]), m["d"])
+        if day:
+            found.append((m.start(), FoundDate(day, written(m), "iso", False)))
+    found.sort(key=lambda pair: pair[0])
+    return [f for _, f in found]
+
+
+def _squash(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def find_date(text: str) -> FoundDate | None:
+    """The article's date: the first Gregorian (or ISO) date its text gives.
+
+    A Hijri date is used only when no Gregorian one is written: where both
+    stand together ("5 شوال 1443 هـ الموافق 5 مايو 2022") the civil date is the
+    one the newsroom vouches for, while a Hijri day can differ by local sighting.
+    """
+    dates = find_dates(text)
+    civil = [d for d in dates if d.calendar != "hijri"]
+    return (civil or dates or [None])[0]
+
+
+def at_noon(day: date, zone: tzinfo) -> datetime:
+    """A day-precision date placed at noon in the publication's time zone.
+
+    Noon keeps the calendar day the same in UTC for every zone from -11 to +11,
+    so a reader that shows UTC still shows the day the text gave.
+    """
+    return datetime.combine(day, time(12, 0), tzinfo=zone)
+
+
+def parse_machine(value: object, zone: tzinfo) -> tuple[datetime, Precision] | None:
+    """A date written by a machine (ISO 8601, RFC 822, YAML date) as an aware datetime.
+
+    Naive times are taken in the publication's zone. Returns None when ``value``
+    is not a date at all; never guesses from prose.
+    """
+    if isinstance(value, datetime):
+        dt = value
+        precision: Precision = "second" if dt.second or dt.microsecond else "minute"
+    elif isinstance(value, date):
+        return at_noon(value, zone), "day"
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=timezone.utc), "second"
+    elif isinstance(value, str) and value.strip():
+        text = value.strip().translate(DIGITS)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            day = _make(text[:4], int(text[5:7]), text[8:])
+            return (at_noon(day, zone), "day") if day else None
+        try:
+            dt = dateutil_parser.parse(text)
+        except (ValueError, OverflowError):
+            return None
+        precision = "second" if dt.second or dt.microsecond else "minute"
+    else:
+        return None
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        dt = dt.replace(tzinfo=zone)
+    return dt, precision

@@ -1,0 +1,57 @@
+"""The job: collect -> feeds -> digests -> send, in that order, in one place.
+
+Each stage is a plain function with explicit arguments; nothing is passed
+through a shared dict. ``run`` returns a RunReport that the CLI prints (human
+summary or --json) and that library users can inspect.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .collect import collect_publication
+from .config import Publication
+from .records import Collection, FeedOutput
+from .store import open_store
+from .write import atomic_write
+
+MANIFEST = "output/manifest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    now: datetime
+    collection: Collection
+    feeds: tuple[FeedOutput, ...] = ()
+    changed_files: tuple[str, ...] = ()      # relative to the publication
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        return tuple(str(p) for p in self.collection.problems)
+
+
+def run(pub: Publication, *, now: datetime) -> RunReport:
+    """Run the whole job once for ``pub`` as if at ``now``."""
+    with open_store(pub.state_dir) as store:
+        collection = collect_publication(pub, store, now)
+        changed: list[str] = []
+        # -- feeds (issue 3) --
+        feeds: tuple[FeedOutput, ...] = ()
+        # -- digests (issue 4) --
+        # -- sending (issue 5) --
+        manifest = {"feeds": [_feed_entry(f) for f in feeds]}
+        if atomic_write(pub.root / MANIFEST, _json_bytes(manifest)):
+            changed.append(MANIFEST)
+    return RunReport(now=now, collection=collection, feeds=feeds, changed_files=tuple(changed))
+
+
+def _feed_entry(feed: FeedOutput) -> dict[str, object]:
+    return {"name": feed.name, "title": feed.title, "language": feed.language,
+            "items": feed.items, "files": dict(feed.files), "urls": dict(feed.urls)}
+
+
+def _json_bytes(data: object) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")

@@ -1,0 +1,45 @@
+"""Shared fixtures: the sample publication copied to a temp folder, golden files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = Path(__file__).resolve().parent / "samples"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+SEED = ROOT / "feeds" / "ar-news" / "000_dc9ff0ee3f199e80.txt"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite tests/golden/ from the current output instead of comparing")
+
+
+@pytest.fixture
+def sample_pub(tmp_path: Path) -> Path:
+    """A fresh copy of the repository's sample publication (feeds/ and templates/)."""
+    root = tmp_path / "pub"
+    shutil.copytree(ROOT / "feeds", root / "feeds")
+    if (ROOT / "templates").is_dir():
+        shutil.copytree(ROOT / "templates", root / "templates")
+    return root
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """golden(name, content): compare bytes with tests/golden/name, or rewrite it."""
+    update = request.config.getoption("--update-golden")
+
+    def check(name: str, content: bytes) -> None:
+        path = GOLDEN / name
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            return
+        assert path.exists(), f"no golden file {path}; run pytest --update-golden"
+        assert path.read_bytes() == content, f"{name} differs from its golden file"
+
+    return check
