@@ -1,0 +1,167 @@
+"""mail.build_message: one digest and one recipient -> a message providers accept."""
+
+from __future__ import annotations
+
+import email
+from datetime import datetime, timezone
+from email import policy
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+
+from masthead.config import Publication, load_publication
+from masthead.errors import DeliveryError
+from masthead.mail import EMAIL, NAME, UNSUBSCRIBE_URL, build_message, message_id
+from masthead.records import Digest, Recipient
+
+SENT = datetime(2022, 5, 7, 6, 0, tzinfo=timezone.utc)
+SUBJECT = "نشرة أخبار العالم: 6 مايو 2022"
+
+
+@pytest.fixture
+def pub(sample_pub: Path) -> Publication:
+    return load_publication(sample_pub)
+
+
+def make_digest(html: str | None = None, text: str | None = None, subject: str = SUBJECT) -> Digest:
+    body = "<p>" + "خبر طويل جداً " * 400 + "</p>"   # one line far over 998 octets
+    return Digest(
+        id="ar-news/daily/2022-05-06", feed="ar-news",
+        period_start=datetime(2022, 5, 5, 21, tzinfo=timezone.utc),
+        period_end=datetime(2022, 5, 6, 21, tzinfo=timezone.utc),
+        subject=subject, article_ids=("a1",),
+        html=html if html is not None else (
+            f'<html dir="rtl" lang="ar"><body><p>مرحباً{NAME}،</p>{body}'
+            f'<p>{EMAIL}</p><a href="{UNSUBSCRIBE_URL}">إلغاء الاشتراك</a></body></html>'),
+        text=text if text is not None else f"مرحباً{NAME}،\nأُرسلت إلى {EMAIL}\nإلغاء الاشتراك: {UNSUBSCRIBE_URL}\n",
+    )
+
+
+def reader(name: str | None = "علي", address: str = "ali@example.com",
+           url: str = "https://news.example.org/unsubscribe?t=abc&e=1") -> Recipient:
+    return Recipient(email=address, name=name, unsubscribe_url=url)
+
+
+def parsed(msg: EmailMessage) -> EmailMessage:
+    result = email.message_from_bytes(bytes(msg), policy=policy.default)
+    assert isinstance(result, EmailMessage)
+    return result
+
+
+class TestStructure:
+    def test_text_first_then_html(self, pub: Publication) -> None:
+        """The message is multipart/alternative with text/plain first and text/html last."""
+        msg = parsed(build_message(pub, make_digest(), reader(), date=SENT))
+        assert "multipart/alternative" == msg.get_content_type()
+        assert ["text/plain", "text/html"] == [p.get_content_type() for p in msg.iter_parts()]
+
+    def test_required_headers(self, pub: Publication) -> None:
+        """From, To, Date, Message-ID, List-Id, List-Unsubscribe(-Post) and Auto-Submitted are set."""
+        msg = parsed(build_message(pub, make_digest(), reader(), date=SENT))
+        assert "newsletter@news.example.org" == msg["From"].addresses[0].addr_spec
+        assert "مرصد الأخبار" == msg["From"].addresses[0].display_name
+        assert "ali@example.com" == msg["To"].addresses[0].addr_spec
+        assert SENT == parsedate_to_datetime(msg["Date"])
+        assert msg["Message-ID"].endswith("@news.example.org>")
+        assert msg["List-Id"].endswith("<ar-news.news.example.org>")
+        assert ("<https://news.example.org/unsubscribe?t=abc&e=1>, "
+                "<mailto:unsubscribe@news.example.org?subject=unsubscribe>") == msg["List-Unsubscribe"]
+        assert "List-Unsubscribe=One-Click" == msg["List-Unsubscribe-Post"]
+        assert "auto-generated" == msg["Auto-Submitted"]
+
+    def test_arabic_subject_and_name_are_encoded_words(self, pub: Publication) -> None:
+        """Non-ASCII subject and display name travel as RFC 2047 encoded-words and decode back."""
+        raw = bytes(build_message(pub, make_digest(), reader(), date=SENT))
+        head = raw.split(b"\n\n", 1)[0]
+        assert head.isascii()
+        assert b"=?utf-8?" in head
+        msg = parsed(build_message(pub, make_digest(), reader(), date=SENT))
+        assert SUBJECT == msg["Subject"]
+        assert "علي" == msg["To"].addresses[0].display_name
+
+    def test_no_line_over_998_octets(self, pub: Publication) -> None:
+        """Long HTML lines are transfer-encoded, so no line of the message exceeds 998 octets."""
+        raw = bytes(build_message(pub, make_digest(), reader(), date=SENT))
+        assert raw.isascii()
+        assert max(len(line) for line in raw.splitlines()) <= 998
+        for part in parsed(build_message(pub, make_digest(), reader(), date=SENT)).iter_parts():
+            assert part["Content-Transfer-Encoding"] in ("quoted-printable", "base64")
+
+    def test_same_input_same_bytes(self, pub: Publication) -> None:
+        """Building the same message twice gives byte-identical output (no random boundary)."""
+        first = bytes(build_message(pub, make_digest(), reader(), date=SENT))
+        assert first == bytes(build_message(pub, make_digest(), reader(), date=SENT))
+
+
+class TestMessageId:
+    def test_stable_per_digest_and_address(self, pub: Publication) -> None:
+        """A retried send of the same digest to the same address carries the same Message-ID."""
+        later = datetime(2022, 5, 7, 9, 0, tzinfo=timezone.utc)
+        first = build_message(pub, make_digest(), reader(), date=SENT)
+        retry = build_message(pub, make_digest(), reader(), date=later)
+        assert first["Message-ID"] == retry["Message-ID"]
+        assert message_id(pub, "ar-news/daily/2022-05-06", "ALI@example.com ") == first["Message-ID"]
+
+    def test_differs_between_recipients_and_digests(self, pub: Publication) -> None:
+        """Another address or another digest gets another Message-ID, and the id hides the address."""
+        one = message_id(pub, "ar-news/daily/2022-05-06", "ali@example.com")
+        assert one != message_id(pub, "ar-news/daily/2022-05-06", "sara@example.com")
+        assert one != message_id(pub, "ar-news/daily/2022-05-07", "ali@example.com")
+        assert "ali" not in one
+
+
+class TestPersonalisation:
+    def test_values_escaped_for_html(self, pub: Publication) -> None:
+        """A name with markup is escaped in HTML and kept verbatim in the text part."""
+        msg = parsed(build_message(pub, make_digest(), reader(name='<b>"Ali" & co</b>'), date=SENT))
+        body = msg.get_body(("html",)).get_content()
+        text = msg.get_body(("plain",)).get_content()
+        assert "مرحباً &lt;b&gt;&quot;Ali&quot; &amp; co&lt;/b&gt;،" in body
+        assert 'مرحباً <b>"Ali" & co</b>،' in text
+
+    def test_unsubscribe_url_escaped_in_attribute(self, pub: Publication) -> None:
+        """The unsubscribe URL lands in href with & escaped, and as-is in the text part."""
+        msg = parsed(build_message(pub, make_digest(), reader(), date=SENT))
+        assert 'href="https://news.example.org/unsubscribe?t=abc&amp;e=1"' in msg.get_body(("html",)).get_content()
+        assert "https://news.example.org/unsubscribe?t=abc&e=1" in msg.get_body(("plain",)).get_content()
+
+    def test_no_name_leaves_no_gap(self, pub: Publication) -> None:
+        """Without a name the greeting closes up ("مرحباً،") and no placeholder is left."""
+        msg = parsed(build_message(pub, make_digest(), reader(name=None), date=SENT))
+        text = msg.get_body(("plain",)).get_content()
+        assert text.startswith("مرحباً،")
+        assert "%%MH_" not in text + msg.get_body(("html",)).get_content()
+        assert "" == msg["To"].addresses[0].display_name
+
+
+class TestRefusals:
+    @pytest.mark.parametrize("name", ["Ali\r\nBcc: victim@example.com", "Ali\nX", "Ali\u2028X"])
+    def test_name_with_line_break_refused(self, pub: Publication, name: str) -> None:
+        """A recipient name holding a line break is refused with a DeliveryError naming the header."""
+        with pytest.raises(DeliveryError, match="To header would hold a line break"):
+            build_message(pub, make_digest(), reader(name=name), date=SENT)
+
+    def test_subject_with_line_break_refused(self, pub: Publication) -> None:
+        """A subject with a newline is refused before any message exists."""
+        with pytest.raises(DeliveryError, match="Subject header would hold a line break"):
+            build_message(pub, make_digest(subject="a\nBcc: x@example.com"), reader(), date=SENT)
+
+    @pytest.mark.parametrize("url", ["http://news.example.org/u?t=1", "https://news.example.org/u t",
+                                     "https://x.org/>\r\nBcc: a@b.c", "javascript:alert(1)"])
+    def test_unsubscribe_url_must_be_plain_https(self, pub: Publication, url: str) -> None:
+        """An unsubscribe URL that is not plain https is refused: providers require https."""
+        with pytest.raises(DeliveryError):
+            build_message(pub, make_digest(), reader(url=url), date=SENT)
+
+    @pytest.mark.parametrize("address", ["two@example.com, three@example.com", "no-at-sign", "a@b@c"])
+    def test_bad_address_refused(self, pub: Publication, address: str) -> None:
+        """Something that is not exactly one address is refused, not sent to whoever it names."""
+        with pytest.raises(DeliveryError):
+            build_message(pub, make_digest(), reader(address=address), date=SENT)
+
+    def test_naive_date_refused(self, pub: Publication) -> None:
+        """A date without a time zone is a programming error, refused at once."""
+        with pytest.raises(ValueError):
+            build_message(pub, make_digest(), reader(), date=datetime(2022, 5, 7, 6))
