@@ -1,0 +1,86 @@
+"""JSON article records: one object, a list of objects, or {"articles": [...]}.
+
+A JSON Feed file (``"version": "https://jsonfeed.org/version/1..."``) is an
+upstream feed and goes to upstream.py instead.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..errors import InputError
+from ..text import decode
+from . import fields
+from .raw import RawEntry
+
+
+def is_json_feed(data: Any) -> bool:
+    return isinstance(data, dict) and str(data.get("version", "")).startswith("https://jsonfeed.org/")
+
+
+def load_json(data: bytes, origin: str) -> Any:
+    text, _ = decode(data, origin)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                         where=origin, hint="fix the JSON syntax there") from None
+
+
+def read_json_records(document: Any, origin: str) -> tuple[list[RawEntry], list[str]]:
+    """Entries, and problems for records that could not be used (with their index)."""
+    if is_json_feed(document) and isinstance(document.get("items"), list):
+        records, prefix = document["items"], "items"
+    elif isinstance(document, dict) and isinstance(document.get("articles"), list):
+        records, prefix = document["articles"], "articles"
+    elif isinstance(document, list):
+        records, prefix = document, ""
+    elif isinstance(document, dict):
+        records, prefix = [document], None
+    else:
+        raise InputError("JSON of the wrong shape: expected an object, a list of objects, "
+                         "or {\"articles\": [...]}", where=origin,
+                         hint="see the README's JSON article format")
+    entries: list[RawEntry] = []
+    problems: list[str] = []
+    for index, record in enumerate(records):
+        label = origin if prefix is None else f"{origin}: {prefix}[{index}]" if prefix else f"{origin}: [{index}]"
+        if not isinstance(record, dict):
+            problems.append(f"{label}: expected an object with 'title' and 'body', got {type(record).__name__}")
+            continue
+        if prefix == "items":  # JSON Feed: its own keys, the feed's language as default
+            record = {k: v for k, v in record.items() if k in fields.KNOWN}
+            record.setdefault("language", document.get("language"))
+        entry = _record(record, origin, "" if prefix is None else str(index))
+        if isinstance(entry, str):
+            problems.append(f"{label}: {entry}")
+        else:
+            entries.append(entry)
+    return entries, problems
+
+
+def _record(meta: dict[str, Any], origin: str, key: str) -> RawEntry | str:
+    body_html = fields.text_value(meta, "content_html", "html")
+    body_text = fields.text_value(meta, "body", "content_text", "text")
+    title = fields.text_value(meta, "title")
+    if not (body_html or body_text or title):
+        return "the record has no 'title', 'body', 'content_html' or 'content_text'"
+    for name in ("title", "body", "content_html", "content_text", "summary"):
+        if name in meta and meta[name] is not None and not isinstance(meta[name], str):
+            return f"key '{name}' must be a string, not {type(meta[name]).__name__}"
+    published, raw = fields.date_value(meta, "date_published", "published", "date")
+    updated, _ = fields.date_value(meta, "date_modified", "updated")
+    image, image_problem = fields.image_value(meta)
+    problems = fields.unknown_keys(meta) + ((image_problem,) if image_problem else ())
+    return RawEntry(
+        origin=origin, key=key, title=title or "", body_html=body_html, body_text=body_text,
+        summary=fields.text_value(meta, "summary"), published=published, published_raw=raw,
+        updated=updated, date_text=None if published else (body_text or body_html),
+        language=fields.text_value(meta, "language", "lang"),
+        authors=fields.names(meta, "authors", "author"), tags=fields.names(meta, "tags", "categories"),
+        source=fields.text_value(meta, "source"), photo_credit=fields.text_value(meta, "photo_credit"),
+        publisher=fields.text_value(meta, "publisher"), image=image,
+        url=fields.text_value(meta, "url"), id=fields.text_value(meta, "id"),
+        slug=fields.text_value(meta, "slug"), problems=problems,
+    )

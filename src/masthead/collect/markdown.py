@@ -1,0 +1,54 @@
+"""Markdown articles with YAML front matter. Explicit metadata wins over anything inferred."""
+
+from __future__ import annotations
+
+import re
+
+import frontmatter
+import yaml
+from markdown_it import MarkdownIt
+
+from ..errors import InputError
+from ..text import decode
+from . import fields
+from .raw import RawEntry
+
+_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def read_markdown(data: bytes, origin: str) -> list[RawEntry]:
+    text, _ = decode(data, origin)
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(f"the front matter is not valid YAML{line}", where=origin,
+                         hint="check the block between the two '---' lines") from None
+    meta = dict(post.metadata)
+    body = post.content
+    title = fields.text_value(meta, "title")
+    if not title:
+        heading = _HEADING.search(body)
+        if heading:
+            title = heading.group(1)
+            body = body[: heading.start()] + body[heading.end():]
+    published, raw = fields.date_value(meta, "date", "published", "date_published")
+    updated, _ = fields.date_value(meta, "updated", "date_modified")
+    image, image_problem = fields.image_value(meta)
+    problems = fields.unknown_keys(meta) + ((image_problem,) if image_problem else ())
+    return [RawEntry(
+        origin=origin, key="", title=title or "",
+        body_html=_MD.render(body), summary=fields.text_value(meta, "summary"),
+        published=published, published_raw=raw, updated=updated,
+        date_text=None if published else body,
+        language=fields.text_value(meta, "lang", "language"),
+        authors=fields.names(meta, "authors", "author"),
+        tags=fields.names(meta, "tags", "categories"),
+        source=fields.text_value(meta, "source"),
+        photo_credit=fields.text_value(meta, "photo_credit"),
+        publisher=fields.text_value(meta, "publisher"),
+        image=image, url=fields.text_value(meta, "url"), id=fields.text_value(meta, "id"),
+        slug=fields.text_value(meta, "slug"), problems=problems,
+    )]

@@ -1,0 +1,164 @@
+"""Text normalisation shared by every reader: decoding, cleaning, language, summaries.
+
+Facts behind the choices are in REFERENCE.md ("Text normalisation"): strict UTF-8
+before Windows-1256, NFC, tatweel / bidi controls / zero-width spaces removed
+from metadata (ZWNJ kept: Persian needs it), summaries cut on a word boundary and
+never inside a grapheme cluster.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import nh3
+import regex
+
+from .errors import InputError
+
+RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "yi", "dv", "sd", "ug"})
+
+# Characters XML 1.0 cannot carry (feedgen raises on them), plus U+FFFE/U+FFFF.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+# Removed from metadata fields: tatweel, bidi controls, zero-width space / joiner, BOM.
+_META_STRIP = re.compile("[\u0640\u200b\u200d\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]")
+_TASHKEEL = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
+_SPACES = re.compile(r"\s+")
+
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_PERSIAN_ONLY = re.compile("[پچژگکی]")
+_URDU_ONLY = re.compile("[ٹڈڑںےۓ]")
+_HEBREW_LETTER = re.compile("[\u0590-\u05ff]")
+_LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
+
+
+def decode(data: bytes, where: str) -> tuple[str, str]:
+    """Bytes of a text file -> (text with LF line ends, encoding used).
+
+    UTF-8 (with or without BOM) first; Windows-1256 only when UTF-8 fails and
+    the result reads as Arabic or plain text. Anything else is an InputError.
+    """
+    if not data.strip():
+        raise InputError("the file is empty", where=where, hint="write the article, or delete the file")
+    if b"\x00" in data:
+        raise InputError("the file is binary (it contains NUL bytes), not text", where=where,
+                         hint="save articles as UTF-8 text, or move this file out of feeds/")
+    try:
+        text, encoding = data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        text, encoding = _decode_cp1256(data, where, exc), "cp1256"
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def _decode_cp1256(data: bytes, where: str, error: UnicodeDecodeError) -> str:
+    try:
+        text = data.decode("cp1256")
+    except UnicodeDecodeError:
+        text = ""
+    letters = [c for c in text if c.isalpha()]
+    arabic = sum(1 for c in letters if _ARABIC_LETTER.match(c))
+    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\r\n\t")
+    if text and letters and arabic / len(letters) > 0.5 and controls == 0:
+        return text
+    line = data[: error.start].count(b"\n") + 1
+    raise InputError(
+        f"not valid UTF-8 (byte 0x{data[error.start]:02x} at line {line}) and not Windows-1256 Arabic either",
+        where=where, hint="re-save the file as UTF-8",
+    )
+
+
+def clean_text(text: str) -> str:
+    """NFC, with characters XML cannot carry removed. For bodies: keeps marks and controls of meaning."""
+    return _XML_ILLEGAL.sub("", unicodedata.normalize("NFC", text))
+
+
+def clean_meta(value: str | None) -> str:
+    """A one-line metadata value: clean_text, then tatweel, bidi controls and zero-width spaces out."""
+    if not value:
+        return ""
+    return _SPACES.sub(" ", _META_STRIP.sub("", clean_text(value))).strip()
+
+
+def fold_for_key(text: str) -> str:
+    """A comparison key: no diacritics, one alef, case folded, single spaces."""
+    text = _TASHKEEL.sub("", clean_meta(text))
+    text = text.translate(str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"}))
+    return _SPACES.sub(" ", re.sub(r"[^\w\s]", " ", text)).strip().casefold()
+
+
+def detect_language(text: str, fallback: str) -> str:
+    """The language of ``text`` by script: ar / fa / ur / he, else ``fallback``.
+
+    Arabic script decides ar, or fa / ur when their own letters appear. For
+    Latin-script text the publication's own language is kept when it is a
+    Latin-script one, else English.
+    """
+    sample = text[:4000]
+    arabic = len(_ARABIC_LETTER.findall(sample))
+    latin = len(_LATIN_LETTER.findall(sample))
+    hebrew = len(_HEBREW_LETTER.findall(sample))
+    if arabic > latin and arabic >= hebrew:
+        if _URDU_ONLY.search(sample):
+            return "ur"
+        if len(_PERSIAN_ONLY.findall(sample)) > arabic * 0.02:
+            return "fa"
+        return "ar"
+    if hebrew > latin:
+        return "he"
+    if latin:
+        return "en" if direction_of(fallback) == "rtl" else fallback
+    return fallback
+
+
+def direction_of(language: str) -> str:
+    return "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+
+
+def summarise(text: str, limit: int = 300) -> str:
+    """The first ``limit`` characters of ``text``, cut at a word boundary, "…" added when cut."""
+    text = _SPACES.sub(" ", text).strip()
+    if len(text) <= limit:
+        return text
+    clusters = regex.findall(r"\X", text)
+    kept = "".join(clusters[:limit])
+    if len(kept) >= len(text):
+        return text
+    cut = kept.rstrip()
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ،,;:.-–—") + "…"
+
+
+_ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "cite", "code", "dd", "del", "div", "dl",
+                 "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+                 "ins", "li", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "sup",
+                 "table", "tbody", "td", "th", "thead", "tr", "u", "ul", "bdi", "bdo"}
+_ALLOWED_ATTRS = {"*": {"dir", "lang", "title"}, "a": {"href"},
+                  "img": {"src", "alt", "width", "height"}, "td": {"colspan", "rowspan"},
+                  "th": {"colspan", "rowspan"}}
+
+
+def sanitise_html(markup: str) -> str:
+    """HTML safe to put in a feed or an email: no scripts, handlers or javascript: URLs."""
+    cleaned = nh3.clean(
+        clean_text(markup), tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS,
+        url_schemes={"http", "https", "mailto"}, link_rel="noopener",
+        strip_comments=True,
+    )
+    return cleaned.strip()
+
+
+def html_to_text(markup: str) -> str:
+    """Readable plain text from sanitised HTML: block elements become paragraphs."""
+    text = re.sub(r"(?i)<br\s*/?>", "\n", markup)
+    text = re.sub(r"(?i)</(p|div|h[1-6]|li|blockquote|tr|figure|pre)>", "\n\n", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = html.unescape(text)
+    paragraphs = [_SPACES.sub(" ", p).strip() for p in text.split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def paragraphs_to_html(paragraphs: list[str]) -> str:
+    return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
