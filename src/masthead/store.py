@@ -62,6 +62,12 @@ CREATE TABLE IF NOT EXISTS sends (
     updated     TEXT NOT NULL,
     PRIMARY KEY (digest_id, email)
 );
+CREATE INDEX IF NOT EXISTS sends_by_status ON sends (digest_id, status, email);
+CREATE TABLE IF NOT EXISTS send_plans (
+    digest_id   TEXT PRIMARY KEY,   -- recipients of this digest are fixed (rows in sends)
+    planned     TEXT NOT NULL,      -- RFC 3339, when they were fixed
+    recipients  INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS http_cache (
     url           TEXT PRIMARY KEY,
     etag          TEXT,
