@@ -79,10 +79,15 @@ def _message(exc: InputError) -> str:
 
 
 def article_files(feed: FeedSettings) -> Iterator[Path]:
-    """The feed's article files at any depth, in a stable order; hidden and _ files skipped."""
+    """The feed's article files at any depth, in a stable order.
+
+    Hidden and ``_``-prefixed files are skipped, and so are files the feed lists
+    in ``sources`` (read once, as upstream feeds).
+    """
+    listed = {(feed.folder / s).resolve() for s in feed.sources if "://" not in s}
     for path in sorted(feed.folder.rglob("*")):
         relative = path.relative_to(feed.folder)
-        if any(part.startswith((".", "_")) for part in relative.parts):
+        if any(part.startswith((".", "_")) for part in relative.parts) or path.resolve() in listed:
             continue
         if path.is_file() and path.name != FEED_FILE:
             yield path
