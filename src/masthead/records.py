@@ -122,6 +122,8 @@ class Digest:
     html: str                    # CSS inlined, placeholders for recipient values
     text: str
     web_html: str = ""           # the "view in browser" copy: no personal values
+    web_text: str = ""           # the plain-text copy published beside it: no personal values
+    total: int = 0               # articles the period held; html/text may show fewer (cut for size)
 
     def __post_init__(self) -> None:
         _aware("period_start", self.period_start)
