@@ -123,7 +123,7 @@ class Digest:
     text: str
     web_html: str = ""           # the "view in browser" copy: no personal values
     web_text: str = ""           # the plain-text copy published beside it: no personal values
-    total: int = 0               # articles the period held; html/text may show fewer (cut for size)
+    shown: int = 0               # how many of article_ids (the first) the email shows; the web copy has all
 
     def __post_init__(self) -> None:
         _aware("period_start", self.period_start)
