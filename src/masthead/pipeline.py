@@ -8,14 +8,16 @@ summary or --json) and that library users can inspect.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from .collect import collect_publication
 from .config import Publication
 from .records import Collection, FeedOutput
+from .lock import publication_lock
 from .store import open_store
-from .write import atomic_write
+from .write import atomic_write, remove_stale_temps
 
 MANIFEST = "output/manifest.json"
 
@@ -33,10 +35,16 @@ class RunReport:
         return tuple(str(p) for p in self.collection.problems)
 
 
-def run(pub: Publication, *, now: datetime) -> RunReport:
-    """Run the whole job once for ``pub`` as if at ``now``."""
-    with open_store(pub.state_dir) as store:
-        collection = collect_publication(pub, store, now)
+def run(pub: Publication, *, now: datetime, wait: float = 0.0,
+        progress: Callable[[str], None] | None = None) -> RunReport:
+    """Run the whole job once for ``pub`` as if at ``now``.
+
+    Holds the publication's lock throughout (LockedError after ``wait`` seconds
+    when another run has it). ``progress`` is called with each file collected.
+    """
+    with publication_lock(pub.state_dir, now, wait=wait), open_store(pub.state_dir) as store:
+        remove_stale_temps(pub.output_dir)
+        collection = collect_publication(pub, store, now, progress)
         changed: list[str] = []
         # -- feeds (issue 3) --
         feeds: tuple[FeedOutput, ...] = ()

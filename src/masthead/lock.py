@@ -1,0 +1,52 @@
+"""One run at a time per publication: an advisory lock on ``.masthead/lock``.
+
+The lock is ``flock`` on an open file, so the kernel drops it the moment the
+holding process dies, even by SIGKILL: a killed run never leaves a stale lock.
+The file also records the holder's pid and start time for the error message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from .errors import LockedError
+
+LOCK_FILE = "lock"
+
+
+@contextmanager
+def publication_lock(state_dir: Path, now: datetime, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold the publication's lock; LockedError when another run holds it after ``wait`` seconds."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+                    raise LockedError(
+                        f"another masthead run holds the lock ({holder or 'unknown holder'})",
+                        where=str(path),
+                        hint="let it finish, or pass --wait SECONDS to wait for it",
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, run for {now.isoformat()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
