@@ -14,7 +14,9 @@ from datetime import datetime
 
 from .collect import collect_publication
 from .config import Publication
-from .records import Collection, FeedOutput
+from .feedplan import sanitise_articles
+from .feeds import build_feeds
+from .records import Collection, FeedOutput, Problem
 from .lock import publication_lock
 from .store import open_store
 from .write import atomic_write, remove_stale_temps
@@ -29,10 +31,11 @@ class RunReport:
     feeds: tuple[FeedOutput, ...] = ()
     changed_files: tuple[str, ...] = ()      # relative to the publication
     extra: dict[str, object] = field(default_factory=dict)
+    feed_problems: tuple[Problem, ...] = ()  # repairs the feeds made (feedplan.sanitise_articles)
 
     @property
     def problems(self) -> tuple[str, ...]:
-        return tuple(str(p) for p in self.collection.problems)
+        return tuple(str(p) for p in (*self.collection.problems, *self.feed_problems))
 
 
 def run(pub: Publication, *, now: datetime, wait: float = 0.0,
@@ -47,13 +50,19 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0,
         collection = collect_publication(pub, store, now, progress)
         changed: list[str] = []
         # -- feeds (issue 3) --
-        feeds: tuple[FeedOutput, ...] = ()
+        articles, feed_problems = sanitise_articles(collection.articles)
+        feeds = tuple(build_feeds(pub, articles, now))
+        for feed in feeds:
+            for path, content in feed.contents.items():
+                if atomic_write(pub.root / path, content):
+                    changed.append(path)
         # -- digests (issue 4) --
         # -- sending (issue 5) --
         manifest = {"feeds": [_feed_entry(f) for f in feeds]}
         if atomic_write(pub.root / MANIFEST, _json_bytes(manifest)):
             changed.append(MANIFEST)
-    return RunReport(now=now, collection=collection, feeds=feeds, changed_files=tuple(changed))
+    return RunReport(now=now, collection=collection, feeds=feeds, changed_files=tuple(changed),
+                     feed_problems=feed_problems)
 
 
 def _feed_entry(feed: FeedOutput) -> dict[str, object]:

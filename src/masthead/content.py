@@ -1,0 +1,66 @@
+"""An article's HTML as feeds, JSON Feed and article pages show it.
+
+The body is wrapped in one element that states its direction and language
+(``<div dir="rtl" lang="ar">``): feeds have no per-entry direction, so the
+content must carry it. The picture, source agency, photo credit and publisher
+line go inside the same wrapper, labelled in the article's own language.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from .records import Article
+
+# Labels for the credits line, by primary language; English for the rest.
+LABELS: dict[str, dict[str, str]] = {
+    "ar": {"source": "المصدر", "photo": "الصورة", "more": "اقرأ المقال كاملًا", "sep": "، "},
+    "fa": {"source": "منبع", "photo": "عکس", "more": "خواندن کامل مقاله", "sep": "، "},
+    "en": {"source": "Source", "photo": "Photo", "more": "Read the full article", "sep": " · "},
+}
+
+
+def labels(language: str) -> dict[str, str]:
+    """The credit labels for a language tag such as ``ar`` or ``en-GB``."""
+    return LABELS.get(language.split("-")[0].lower(), LABELS["en"])
+
+
+def credits_line(article: Article) -> str:
+    """Source, photo credit and publisher as one plain-text line ('' when none)."""
+    words = labels(article.language)
+    parts = []
+    if article.source:
+        parts.append(f"{words['source']}: {article.source}")
+    if article.photo_credit:
+        parts.append(f"{words['photo']}: {article.photo_credit}")
+    if article.publisher:
+        parts.append(article.publisher)
+    return words["sep"].join(parts)
+
+
+def inner_html(article: Article) -> str:
+    """Picture, body and credits, without the direction wrapper."""
+    pieces = []
+    if article.image is not None:
+        img = f'<img src="{escape(article.image.url)}" alt="{escape(article.image.alt)}"'
+        if article.image.width and article.image.height:
+            img += f' width="{article.image.width}" height="{article.image.height}"'
+        pieces.append(f"<figure>{img} /></figure>")
+    pieces.append(article.body_html.strip())
+    line = credits_line(article)
+    if line:
+        pieces.append(f'<p class="credits"><small>{escape(line, quote=False)}</small></p>')
+    return "\n".join(p for p in pieces if p)
+
+
+def entry_html(article: Article) -> str:
+    """The article's full HTML, wrapped so that its direction is explicit."""
+    return (f'<div dir="{article.direction}" lang="{escape(article.language)}">'
+            f"\n{inner_html(article)}\n</div>")
+
+
+def short_html(article: Article) -> str:
+    """What stands in for a body too big to ship in a feed: summary and a link."""
+    words = labels(article.language)
+    return (f"<p>{escape(article.summary, quote=False)}</p>\n"
+            f'<p><a href="{escape(article.url)}">{escape(words["more"], quote=False)}</a></p>')

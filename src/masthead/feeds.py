@@ -1,0 +1,227 @@
+"""Articles -> RSS 2.0 and Atom 1.0 through feedgen, plus every other feed file.
+
+This is the only module that imports feedgen. ``build_feeds`` plans the feeds
+(feedplan.py), renders RSS and Atom here, JSON Feed in jsonfeed.py, the OPML
+list, the XSL stylesheet and the article pages (pages.py), and returns one
+FeedOutput per feed with every file's bytes in ``contents``.
+
+feedgen 1.0.0 faults worked around here (REFERENCE.md, "feedgen traps"):
+- entries are prepended by default: they are added with ``order='append'``
+  after sorting newest first;
+- the RSS channel <link> is the last link given: self and hub come first,
+  the alternate link last;
+- every timestamp defaults to now and <generator> carries feedgen's version:
+  the feed's ``updated`` / lastBuildDate come from the entries, each entry's
+  from the article, and the generator is plain "masthead";
+- Atom entry links keep only ``href``: an entry extension puts ``rel`` and
+  ``type`` back and writes the enclosure link itself, so no second
+  "alternate" link appears;
+- ``type='CDATA'`` is never used (invalid in Atom); content is escaped HTML;
+- the syndication and media extensions are not loaded (``sy:UpdatePeriod``
+  and an always-present ``media:group`` are invalid / warned); ``ttl`` is used;
+- no per-entry ``xml:lang``, no RSS hub link, no xml-stylesheet: our
+  extensions add them.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from . import jsonfeed, opml, pages
+from .config import Publication, SiteSettings
+from .content import entry_html
+from .feedplan import FeedPlan, plan_feeds, sanitise_articles
+from .records import Article, FeedOutput
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+FILES = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
+TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml",
+         "json": "application/feed+json"}
+STYLESHEET = "feed.xsl"
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
+
+
+def entry_id(article: Article, site: SiteSettings) -> str:
+    """The id readers see: the article's own when it is a URI, else a urn:uuid made from it."""
+    if _URI.match(article.id):
+        return article.id
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{site.base_url}#id:{article.id}')}"
+
+
+def output_path(plan: FeedPlan, kind: str) -> str:
+    """Where a feed file goes, relative to the publication (e.g. output/ar-news/rss.xml)."""
+    return f"output/{plan.folder}/{FILES[kind]}"
+
+
+def public_url(site: SiteSettings, path: str) -> str:
+    """The public URL of a file under output/."""
+    return site.base_url + pages.url_path(path.removeprefix("output/"))
+
+
+class _FeedExtension(BaseExtension):
+    """Adds the xml-stylesheet instruction, and (in RSS) the WebSub hub link."""
+
+    stylesheet: str = ""
+    hub: str | None = None
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}
+
+    def _stylesheet(self, root: etree._Element) -> None:
+        if self.stylesheet:
+            root.addprevious(etree.ProcessingInstruction(
+                "xml-stylesheet", f'href="{self.stylesheet}" type="text/xsl"'))
+
+    def extend_rss(self, feed: etree._Element) -> etree._Element:
+        self._stylesheet(feed)
+        if self.hub:
+            channel = feed[0]
+            self_link = channel.find(f"{{{ATOM_NS}}}link")
+            hub = etree.Element(f"{{{ATOM_NS}}}link", href=self.hub, rel="hub")
+            (self_link.addnext if self_link is not None else channel.append)(hub)
+        return feed
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        self._stylesheet(feed)
+        return feed
+
+
+class _RssFeedExtension(_FeedExtension):
+    def extend_ns(self) -> dict[str, str]:
+        return {"dc": DC_NS}
+
+
+class _EntryExtension(BaseEntryExtension):
+    """Per entry: Atom link attributes feedgen drops, enclosures, language, dc:creator."""
+
+    article: Article | None = None
+    feed_language: str = ""
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        a = self.article
+        assert a is not None, "the entry extension was not given its article"
+        for link in entry.findall("link"):
+            link.set("rel", "alternate")
+            link.set("type", "text/html")
+        if a.image is not None:
+            etree.SubElement(entry, "link", rel="enclosure", href=a.image.url,
+                             type=a.image.mime_type, length=str(a.image.length))
+        if a.language != self.feed_language:
+            entry.set(XML_LANG, a.language)
+        return entry
+
+    def extend_rss(self, item: etree._Element) -> etree._Element:
+        a = self.article
+        assert a is not None, "the entry extension was not given its article"
+        for name in a.authors:
+            etree.SubElement(item, f"{{{DC_NS}}}creator").text = name
+        if a.language != self.feed_language:
+            etree.SubElement(item, f"{{{DC_NS}}}language").text = a.language
+        if a.image is not None:
+            etree.SubElement(item, "enclosure", url=a.image.url, length=str(a.image.length),
+                             type=a.image.mime_type)
+        return item
+
+
+class _AtomEntryExtension(_EntryExtension):
+    def extend_rss(self, item: etree._Element) -> etree._Element:
+        return item
+
+
+class _RssEntryExtension(_EntryExtension):
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        return entry
+
+
+def _generator(pub: Publication, plan: FeedPlan, stylesheet: str) -> FeedGenerator:
+    site = pub.site
+    fg = FeedGenerator()
+    fg.register_extension("masthead_atom", _FeedExtension, _AtomEntryExtension, atom=True, rss=False)
+    fg.register_extension("masthead_rss", _RssFeedExtension, _RssEntryExtension, atom=False, rss=True)
+    for ext in (fg.masthead_atom, fg.masthead_rss):
+        ext.stylesheet, ext.hub = stylesheet, site.hub
+    fg.id(public_url(site, output_path(plan, "atom")))
+    fg.title(plan.title)
+    fg.description(plan.description or plan.title)
+    fg.language(plan.language)
+    fg.author({"name": site.author_name, **({"email": site.author_email} if site.author_email else {})})
+    if site.author_email:
+        fg.managingEditor(f"{site.author_email} ({site.author_name})")
+    fg.generator("masthead")
+    fg.updated(plan.updated)
+    fg.ttl(site.ttl)
+    for article in plan.articles:           # already newest first: append keeps that order
+        fe = fg.add_entry(order="append")
+        for ext in (fe.masthead_atom, fe.masthead_rss):
+            ext.article, ext.feed_language = article, plan.language
+        fe.id(entry_id(article, site))
+        fe.title(article.title)
+        fe.link(href=article.url)
+        fe.published(article.published)
+        fe.updated(article.updated)
+        if article.authors:
+            fe.author([{"name": name} for name in article.authors])
+        if article.summary:
+            fe.summary(article.summary)
+        fe.content(entry_html(article), type="html")
+        if article.tags:
+            fe.category([{"term": tag} for tag in dict.fromkeys(article.tags)])
+    return fg
+
+
+def _links(pub: Publication, plan: FeedPlan, kind: str) -> list[dict[str, str]]:
+    """Self (and hub) first, the alternate link last: RSS takes the last as its <link>."""
+    links = [{"href": public_url(pub.site, output_path(plan, kind)), "rel": "self", "type": TYPES[kind]}]
+    if pub.site.hub:
+        links.append({"href": pub.site.hub, "rel": "hub"})
+    links.append({"href": pages.home_url(pub.site, plan), "rel": "alternate", "type": "text/html"})
+    return links
+
+
+def render_xml(pub: Publication, plan: FeedPlan) -> dict[str, bytes]:
+    """RSS 2.0 and Atom 1.0 bytes for one planned feed: {"rss": ..., "atom": ...}."""
+    depth = plan.folder.count("/") + 1
+    fg = _generator(pub, plan, "../" * depth + STYLESHEET)
+    fg.link(_links(pub, plan, "rss"), replace=True)
+    rss = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    fg.link(_links(pub, plan, "atom"), replace=True)
+    atom = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return {"rss": rss, "atom": atom}
+
+
+def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
+                now: datetime) -> list[FeedOutput]:
+    """Every feed of the publication as FeedOutputs, with the bytes of every file to write.
+
+    ``now`` is accepted for the stage contract; the output depends only on the
+    articles and settings, so the same records give the same bytes at any time.
+    The first FeedOutput also carries the publication-wide files: the OPML
+    list, the XSL stylesheet, the site's index page and the article pages.
+    """
+    clean, _ = sanitise_articles(articles)
+    plans = plan_feeds(pub, clean)
+    outputs: list[FeedOutput] = []
+    for plan in plans:
+        files = {kind: output_path(plan, kind) for kind in FILES}
+        xml = render_xml(pub, plan)
+        contents = {files["rss"]: xml["rss"], files["atom"]: xml["atom"],
+                    files["json"]: jsonfeed.render(pub, plan, entry_id)}
+        contents.update(pages.feed_pages(pub, plan, files))
+        outputs.append(FeedOutput(
+            name=plan.name, title=plan.title, language=plan.language, items=len(plan.articles),
+            files=files, urls={k: public_url(pub.site, p) for k, p in files.items()},
+            contents=contents))
+    if outputs:
+        extra = {f"output/{STYLESHEET}": pages.stylesheet(pub),
+                 opml.PATH: opml.render(pub, plans, outputs)}
+        extra.update(pages.site_pages(pub, plans, clean))
+        outputs[0].contents.update(extra)
+    return outputs

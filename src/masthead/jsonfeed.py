@@ -1,0 +1,89 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1), written by us: feedgen has none.
+
+Same entries, ids, dates and HTML as the RSS and Atom files. Keys are written
+in a fixed order and the text is UTF-8 with no escaping of non-ASCII, so the
+bytes are stable from run to run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+
+from . import pages
+from .config import Publication, SiteSettings
+from .content import entry_html
+from .feedplan import FeedPlan
+from .records import Article
+
+VERSION = "https://jsonfeed.org/version/1.1"
+MIME_TYPE = "application/feed+json"
+
+
+def _date(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _item(article: Article, site: SiteSettings, feed_language: str,
+          entry_id: Callable[[Article, SiteSettings], str]) -> dict[str, object]:
+    item: dict[str, object] = {
+        "id": entry_id(article, site),
+        "url": article.url,
+        "title": article.title,
+        "content_html": entry_html(article),
+        "content_text": article.body_text or article.summary,
+    }
+    if article.summary:
+        item["summary"] = article.summary
+    if article.image is not None:
+        item["image"] = article.image.url
+    item["date_published"] = _date(article.published)
+    if article.updated and article.updated != article.published:
+        item["date_modified"] = _date(article.updated)
+    if article.authors:
+        item["authors"] = [{"name": name} for name in article.authors]
+    if article.tags:
+        item["tags"] = list(dict.fromkeys(article.tags))
+    if article.language != feed_language:
+        item["language"] = article.language
+    if article.image is not None:
+        attachment: dict[str, object] = {"url": article.image.url,
+                                         "mime_type": article.image.mime_type}
+        if article.image.alt:
+            attachment["title"] = article.image.alt
+        if article.image.length:
+            attachment["size_in_bytes"] = article.image.length
+        item["attachments"] = [attachment]
+    return item
+
+
+def document(pub: Publication, plan: FeedPlan,
+             entry_id: Callable[[Article, SiteSettings], str]) -> dict[str, object]:
+    """The JSON Feed object for one planned feed."""
+    site = pub.site
+    feed_url = site.base_url + pages.url_path(f"{plan.folder}/feed.json")
+    doc: dict[str, object] = {
+        "version": VERSION,
+        "title": plan.title,
+        "home_page_url": pages.home_url(site, plan),
+        "feed_url": feed_url,
+    }
+    if plan.description:
+        doc["description"] = plan.description
+    doc["language"] = plan.language
+    author: dict[str, object] = {"name": site.author_name}
+    if site.author_email:
+        author["url"] = f"mailto:{site.author_email}"
+    doc["authors"] = [author]
+    if site.hub:
+        doc["hubs"] = [{"type": "WebSub", "url": site.hub}]
+    doc["items"] = [_item(a, site, plan.language, entry_id) for a in plan.articles]
+    return doc
+
+
+def render(pub: Publication, plan: FeedPlan,
+           entry_id: Callable[[Article, SiteSettings], str]) -> bytes:
+    """The feed.json bytes for one planned feed."""
+    text = json.dumps(document(pub, plan, entry_id), ensure_ascii=False, indent=2)
+    return (text + "\n").encode("utf-8")

@@ -1,0 +1,114 @@
+"""The HTML pages that feed links point at, so they resolve on any static host.
+
+- ``output/<feed>/<slug>.html``: one page per article (its ``url`` under the site);
+- ``output/<feed>/index.html``: each feed's page (the feeds' alternate link),
+  with ``<link rel="alternate">`` discovery tags for its RSS, Atom and JSON files;
+- ``output/index.html``: the site's page, listing every feed.
+
+Templates come from the publication's ``templates/page/`` when present, else
+from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from urllib.parse import quote, unquote
+
+import jinja2
+
+from .config import Publication, SiteSettings
+from .content import credits_line, entry_html
+from .errors import ConfigError
+from .feedplan import FeedPlan
+from .records import Article
+from .text import direction_of
+
+
+def url_path(path: str) -> str:
+    """A path under output/ as it appears in a URL: each segment percent-encoded."""
+    return quote(path, safe="/")
+
+
+def home_url(site: SiteSettings, plan: FeedPlan) -> str:
+    """The feed's page: the alternate link of its RSS, Atom and JSON files."""
+    return site.base_url + url_path(f"{plan.folder}/")
+
+
+def article_path(site: SiteSettings, article: Article) -> str | None:
+    """Where the article's page goes (output/...), or None when its URL is not on the site."""
+    if not article.url.startswith(site.base_url):
+        return None
+    rel = unquote(article.url[len(site.base_url):].split("#")[0].split("?")[0])
+    if not rel or rel.endswith("/"):
+        rel += "index.html"
+    parts = rel.split("/")
+    if any(part in ("", ".", "..") for part in parts) or not rel.endswith(".html"):
+        return None
+    return f"output/{rel}"
+
+
+def _environment(pub: Publication) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if pub.templates_dir.is_dir():
+        loaders.append(jinja2.FileSystemLoader(pub.templates_dir))
+    loaders.append(jinja2.PackageLoader("masthead", "templates"))
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["direction"] = direction_of
+    return env
+
+
+def _render(env: jinja2.Environment, name: str, **values: object) -> bytes:
+    try:
+        template = env.get_template(name)
+        return template.render(**values).encode("utf-8")
+    except jinja2.TemplateError as exc:
+        where = getattr(exc, "filename", None) or f"templates/{name}"
+        raise ConfigError(f"template error: {exc}", where=where,
+                          hint="fix the template, or delete it to use the built-in one") from None
+
+
+def _feed_links(site: SiteSettings, plan: FeedPlan) -> list[dict[str, str]]:
+    return [{"type": kind_type, "title": f"{plan.title} ({label})",
+             "href": site.base_url + url_path(f"{plan.folder}/{name}")}
+            for label, name, kind_type in (("RSS", "rss.xml", "application/rss+xml"),
+                                           ("Atom", "atom.xml", "application/atom+xml"),
+                                           ("JSON Feed", "feed.json", "application/feed+json"))]
+
+
+def feed_pages(pub: Publication, plan: FeedPlan, files: dict[str, str]) -> dict[str, bytes]:
+    """The feed's own page, ``output/<folder>/index.html``."""
+    env = _environment(pub)
+    page = _render(env, "page/feed.html", site=pub.site, feed=plan,
+                   links=_feed_links(pub.site, plan), articles=plan.articles)
+    return {f"output/{plan.folder}/index.html": page}
+
+
+def site_pages(pub: Publication, plans: tuple[FeedPlan, ...],
+               articles: tuple[Article, ...]) -> dict[str, bytes]:
+    """The site's index page and one page per article whose URL lies on the site."""
+    env = _environment(pub)
+    site = pub.site
+    feeds = [{"plan": p, "url": home_url(site, p), "links": _feed_links(site, p)} for p in plans]
+    contents = {"output/index.html": _render(env, "page/site.html", site=site, feeds=feeds,
+                                             direction=direction_of(site.language))}
+    by_name = {p.name: p for p in plans}
+    for article in sorted(articles, key=lambda a: a.id):
+        path = article_path(site, article)
+        if path is None or path in contents:
+            continue
+        plan = by_name.get(article.feed)
+        links = _feed_links(site, plan) if plan else []
+        contents[path] = _render(env, "page/article.html", site=site, article=article,
+                                 content=entry_html(article), credits=credits_line(article),
+                                 links=links, feed=plan)
+    return contents
+
+
+def stylesheet(pub: Publication) -> bytes:
+    """The XSL that turns a feed into a readable page: the publication's own, or ours."""
+    own = pub.templates_dir / "feed.xsl"
+    if own.is_file():
+        return own.read_bytes()
+    return resources.files("masthead").joinpath("templates/feed.xsl").read_bytes()
+
