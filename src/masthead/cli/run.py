@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ import click
 from ..pipeline import RunReport, run as run_job
 from .common import now_option, open_publication, parse_now, project_option
 
+SHOW_FILES = 12  # files named in the summary; --json lists them all
 EXIT_CODES = """\b
 Exit codes:
   0  done (problems with single articles are reported, not fatal)
@@ -25,20 +27,37 @@ Exit codes:
 @click.option("--strict", is_flag=True, help="Exit 1 when any article has a problem.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing unless a person must act (for cron).")
-def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool) -> None:
+@click.option("--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+              help="If another run holds the lock, wait up to this long instead of exiting 3.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also append the summary, with a timestamp, to this file.")
+def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool,
+        wait: float, log_file: Path | None) -> None:
     """Collect the articles, write the feeds, make and send the digests.
 
     Example: masthead run --project mypub --now 2022-05-07T06:00:00Z
     """
     pub = open_publication(project)
-    report = run_job(pub, now=parse_now(now))
+    show_progress = not quiet and not as_json and sys.stderr.isatty()
+    report = run_job(pub, now=parse_now(now), wait=wait,
+                     progress=_progress_line if show_progress else None)
+    if show_progress:
+        click.echo("\r\033[K", err=True, nl=False)
     if as_json:
         click.echo(json.dumps(report_json(report), ensure_ascii=False, indent=2))
-    fatal = [p for p in report.collection.problems if p.fatal]
-    if not quiet or fatal:
-        _summary(report, quiet)
+    lines = summary_lines(report, quiet)
+    for line in lines:
+        click.echo(line, err=True)
+    if log_file:
+        with log_file.open("a", encoding="utf-8") as log:
+            for line in summary_lines(report, quiet=False):
+                log.write(f"{report.now.isoformat()} {line}\n")
     if strict and report.collection.problems:
         raise SystemExit(1)
+
+
+def _progress_line(origin: str) -> None:
+    click.echo(f"\r\033[Kcollecting {origin[-70:]}", err=True, nl=False)
 
 
 def report_json(report: RunReport) -> dict:
@@ -52,18 +71,22 @@ def report_json(report: RunReport) -> dict:
     }
 
 
-def _summary(report: RunReport, quiet: bool) -> None:
+def summary_lines(report: RunReport, quiet: bool) -> list[str]:
+    """The human summary; with ``quiet`` only what a person must act on."""
     c = report.collection
-    echo = lambda text: click.echo(text, err=True)  # noqa: E731 - the summary goes to stderr
+    lines: list[str] = []
     if not quiet:
-        echo(f"{len(c.articles)} articles ({len(c.new_ids)} new, {len(c.changed_ids)} changed)")
-        for feed in report.feeds:
-            echo(f"feed {feed.name}: {feed.items} items")
-        echo(f"{len(report.changed_files)} files written" if report.changed_files
-             else "nothing changed on disk")
+        lines.append(f"{len(c.articles)} articles ({len(c.new_ids)} new, {len(c.changed_ids)} changed)")
+        lines += [f"feed {feed.name}: {feed.items} items" for feed in report.feeds]
+        shown = report.changed_files[:SHOW_FILES]
+        lines += [f"wrote {path}" for path in shown]
+        if len(report.changed_files) > len(shown):
+            lines.append(f"... and {len(report.changed_files) - len(shown)} more files")
+        if not report.changed_files:
+            lines.append("nothing changed on disk")
     shown = c.problems if not quiet else tuple(p for p in c.problems if p.fatal)
-    for problem in shown:
-        echo(f"problem: {problem}")
+    lines += [f"problem: {problem}" for problem in shown]
+    return lines
 
 
 COMMANDS = [run]

@@ -1,0 +1,42 @@
+"""``masthead check``: settings and templates, checked without building anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from .config import Publication
+from .errors import ConfigError
+
+TEMPLATE_SUFFIXES = {".html", ".txt", ".xml", ".xsl", ".j2", ".jinja"}
+
+
+def check_publication(pub: Publication) -> list[Path]:
+    """Parse every template of the publication; ConfigError naming file and line at the first fault.
+
+    Settings were already checked when ``pub`` was loaded. Returns the templates read.
+    """
+    env = jinja2.Environment(autoescape=True)
+    checked: list[Path] = []
+    if pub.templates_dir.is_dir():
+        for path in sorted(pub.templates_dir.rglob("*")):
+            if path.suffix not in TEMPLATE_SUFFIXES or not path.is_file():
+                continue
+            where = pub.relative(path)
+            try:
+                env.parse(path.read_text(encoding="utf-8"), name=where, filename=where)
+            except UnicodeDecodeError:
+                raise ConfigError("not UTF-8 text", where=where, hint="save the template as UTF-8") from None
+            except jinja2.TemplateSyntaxError as exc:
+                raise ConfigError(f"template syntax error: {exc.message}", where=f"{where}:{exc.lineno}",
+                                  hint="fix the jinja2 syntax at that line") from None
+            checked.append(path)
+    for feed in pub.feeds:
+        where = f"feeds/{feed.name}/feed.toml"
+        try:
+            env.parse(feed.digest.subject)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError(f"key 'digest.subject' is not a valid template: {exc.message}",
+                              where=where, hint="fix the {{ }} expressions in the subject") from None
+    return checked

@@ -1,0 +1,48 @@
+"""``masthead init`` and ``masthead check``."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ..check import check_publication
+from ..scaffold import init_publication
+from .common import open_publication, project_option
+
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", default="My Publication", show_default=True, help="The site's title.")
+@click.option("--base-url", default="https://example.org/", show_default=True,
+              help="Public URL where output/ will be served.")
+@click.option("--language", default="en", show_default=True, help="Default language code (ar, en, ...).")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Asia/Riyadh.")
+def init(directory: Path, title: str, base_url: str, language: str, timezone: str) -> None:
+    """Start a new publication in DIRECTORY, ready for `masthead run`.
+
+    Example: masthead init mypub --language ar --timezone Asia/Riyadh && masthead run --project mypub
+    """
+    written = init_publication(directory, title=title, base_url=base_url, language=language,
+                               timezone=timezone, today=date.today())
+    open_publication(directory)  # what init writes must load
+    click.echo(f"created {directory} ({len(written)} files); next: masthead run --project {directory}")
+
+
+@click.command()
+@project_option
+def check(project: Path) -> None:
+    """Check the settings and templates without building anything.
+
+    Exits 0 when all is well, 2 with a message naming the file and key (or
+    line) otherwise.
+
+    Example: masthead check --project mypub
+    """
+    pub = open_publication(project)
+    checked = check_publication(pub)
+    click.echo(f"ok: {len(pub.feeds)} feeds, {len(checked)} templates checked")
+
+
+COMMANDS = [init, check]
