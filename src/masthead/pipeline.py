@@ -14,9 +14,11 @@ from datetime import datetime
 
 from .collect import collect_publication
 from .config import Publication
+from .digest import build_digests
+from .digest_files import write_digest_files
 from .feedplan import sanitise_articles
 from .feeds import build_feeds
-from .records import Collection, FeedOutput, Problem
+from .records import Collection, Digest, FeedOutput, Problem
 from .lock import publication_lock
 from .store import open_store
 from .write import atomic_write, remove_stale_temps
@@ -32,10 +34,13 @@ class RunReport:
     changed_files: tuple[str, ...] = ()      # relative to the publication
     extra: dict[str, object] = field(default_factory=dict)
     feed_problems: tuple[Problem, ...] = ()  # repairs the feeds made (feedplan.sanitise_articles)
+    digests: tuple[Digest, ...] = ()         # this run's digests (latest period of each feed)
+    digest_problems: tuple[Problem, ...] = ()  # e.g. an image left out of a digest
 
     @property
     def problems(self) -> tuple[str, ...]:
-        return tuple(str(p) for p in (*self.collection.problems, *self.feed_problems))
+        return tuple(str(p) for p in (*self.collection.problems, *self.feed_problems,
+                                      *self.digest_problems))
 
 
 def run(pub: Publication, *, now: datetime, wait: float = 0.0,
@@ -57,12 +62,19 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0,
                 if atomic_write(pub.root / path, content):
                     changed.append(path)
         # -- digests (issue 4) --
+        made = build_digests(pub, store, articles, now)
+        digest_entries = []
+        for digest in made.digests:
+            entry, written = write_digest_files(pub, store, digest, now)
+            digest_entries.append(entry)
+            changed.extend(written)
         # -- sending (issue 5) --
-        manifest = {"feeds": [_feed_entry(f) for f in feeds]}
+        manifest = {"feeds": [_feed_entry(f) for f in feeds], "digests": digest_entries}
         if atomic_write(pub.root / MANIFEST, _json_bytes(manifest)):
             changed.append(MANIFEST)
     return RunReport(now=now, collection=collection, feeds=feeds, changed_files=tuple(changed),
-                     feed_problems=feed_problems)
+                     feed_problems=feed_problems, digests=made.digests,
+                     digest_problems=made.problems)
 
 
 def _feed_entry(feed: FeedOutput) -> dict[str, object]:

@@ -1,0 +1,262 @@
+"""Rendering a digest: jinja2 templates -> HTML (CSS inlined once) and plain text.
+
+Templates come from the publication's ``templates/`` folder when it has them,
+else from the package (``masthead/templates``); an override can extend the
+packaged one as ``default/digest.html``. Undefined variables are errors
+(StrictUndefined), and every template error becomes a ConfigError naming the
+template file and line.
+
+Per-recipient values appear in the output as mail.py's placeholders, so the
+expensive part (templates + premailer) runs once per digest, not per reader.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+import regex
+from markupsafe import Markup, escape
+from premailer import Premailer
+
+from . import mail
+from .config import Publication
+from .errors import ConfigError
+from .records import Article
+from .text import summarise
+
+SUMMARY_LIMIT = 320          # characters of summary per article in a digest
+IMAGE_WIDTH = 552            # px: the 600 px column less its paddings
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# A run of Latin script inside right-to-left text ("Photo : Creative Commons"):
+# starts and ends with a Latin letter or digit, may hold spaces and punctuation.
+_LATIN_RUN = regex.compile(
+    r"[\p{Latin}][\p{Latin}\p{Nd}\s.,:;'’&/()+@#%-]*[\p{Latin}\p{Nd}.)]|\p{Latin}"
+)
+
+FONTS = {
+    "rtl": "Tahoma, 'Geeza Pro', 'Segoe UI', 'Noto Naskh Arabic', Arial, sans-serif",
+    "ltr": "-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "ar": {
+        "view_in_browser": "عرض الرسالة في المتصفح", "greeting": "مرحباً", "comma": "،",
+        "intro": "هذه أبرز الأخبار المنشورة في", "read_more": "اقرأ الخبر كاملاً",
+        "source": "المصدر", "photo": "الصورة", "by": "بقلم",
+        "more_on_site": "المزيد من أخبار هذه الفترة على الموقع", "more_count": "أخبار أخرى",
+        "sent_to": "وصلتك هذه الرسالة على العنوان", "why": "لأنك مشترك في نشرة",
+        "unsubscribe": "إلغاء الاشتراك", "unsubscribe_text": "لإلغاء الاشتراك بنقرة واحدة",
+        "web_note": "نسخة الويب من النشرة", "items": "عدد الأخبار",
+    },
+    "en": {
+        "view_in_browser": "View this email in your browser", "greeting": "Hello", "comma": ",",
+        "intro": "Here is what we published in", "read_more": "Read the full story",
+        "source": "Source", "photo": "Photo", "by": "By",
+        "more_on_site": "More from this period on the site", "more_count": "more stories",
+        "sent_to": "This email was sent to", "why": "because you subscribed to",
+        "unsubscribe": "Unsubscribe", "unsubscribe_text": "To unsubscribe with one click",
+        "web_note": "Web copy of the newsletter", "items": "Stories",
+    },
+}
+
+
+def labels_for(language: str) -> dict[str, str]:
+    """The interface words for a language (its primary subtag), English otherwise."""
+    return LABELS.get(language.split("-")[0].lower(), LABELS["en"])
+
+
+def ltr_runs(text: object, direction: str = "rtl") -> Markup:
+    """HTML-escape ``text``; in right-to-left text wrap Latin runs in ``<span dir="ltr">``."""
+    value = str(text)
+    if direction != "rtl":
+        return escape(value)
+    out: list[str] = []
+    last = 0
+    for match in _LATIN_RUN.finditer(value):
+        out.append(str(escape(value[last:match.start()])))
+        out.append(f'<span dir="ltr">{escape(match.group())}</span>')
+        last = match.end()
+    out.append(str(escape(value[last:])))
+    return Markup("".join(out))
+
+
+def make_environment(pub: Publication) -> jinja2.Environment:
+    """The template environment: the publication's folder first, the package's second."""
+    packaged = jinja2.FileSystemLoader(PACKAGE_TEMPLATES)
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([
+            jinja2.FileSystemLoader(pub.templates_dir),
+            packaged,
+            jinja2.PrefixLoader({"default": packaged}),
+        ]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+    env.filters["ltr_runs"] = ltr_runs
+    return env
+
+
+def render_template(pub: Publication, env: jinja2.Environment, name: str,
+                    context: Mapping[str, Any]) -> str:
+    """Render template ``name``; any template mistake becomes a ConfigError with file and line."""
+    return _guarded(pub, lambda: env.get_template(name).render(context), default_where=name)
+
+
+def render_subject(pub: Publication, env: jinja2.Environment, source: str, feed_name: str,
+                   context: Mapping[str, Any]) -> str:
+    """The subject line from feed.toml's ``[digest] subject`` template: one line, or a ConfigError."""
+    where = f"feeds/{feed_name}/feed.toml: digest.subject"
+    subject = _guarded(pub, lambda: env.from_string(source).render(context), default_where=where,
+                       string_where=where)
+    if any(ch in subject for ch in "\r\n\x0b\x0c\x85\u2028\u2029"):
+        raise ConfigError(f"the subject template produces a line break: {subject!r}", where=where,
+                          hint="a subject must be one line; check the template and the values it uses")
+    subject = " ".join(subject.split())
+    if not subject:
+        raise ConfigError("the subject template produces an empty subject", where=where,
+                          hint="write a subject such as '{{ feed.title }}: {{ period_label }}'")
+    return subject
+
+
+def inline_css(html: str) -> str:
+    """Inline the <style> rules into style attributes, keeping @media rules and !important."""
+    inliner = Premailer(
+        html, strip_important=False, allow_network=False, allow_loading_external_files=False,
+        keep_style_tags=False, remove_classes=False, disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL, align_floating_images=False,
+    )
+    out = inliner.transform()
+    for token in mail.PLACEHOLDERS:              # the placeholders must survive inlining intact
+        if token in html and token not in out:
+            raise RuntimeError(f"CSS inlining damaged the placeholder {token}")
+    return out
+
+
+def _guarded(pub: Publication, render: Callable[[], str], *, default_where: str,
+             string_where: str | None = None) -> str:
+    try:
+        return render()
+    except jinja2.TemplateNotFound as exc:
+        raise ConfigError(f"template {exc.name!r} not found", where=f"templates/{exc.name}",
+                          hint="restore the template, or delete the override to use the default") from None
+    except jinja2.TemplateSyntaxError as exc:
+        where = _where(pub, exc.filename, exc.lineno, string_where or default_where)
+        raise ConfigError(f"template syntax error: {exc.message}", where=where,
+                          hint="fix the template at that line") from None
+    except jinja2.UndefinedError as exc:
+        filename, line = _template_frame(exc)
+        where = _where(pub, filename, line, string_where or default_where)
+        raise ConfigError(f"template uses an unknown variable: {exc.message}", where=where,
+                          hint="use only the variables the README lists for digest templates") from None
+    except jinja2.TemplateError as exc:
+        filename, line = _template_frame(exc)
+        raise ConfigError(f"template error: {exc}", where=_where(pub, filename, line, default_where),
+                          hint="fix the template at that line") from None
+
+
+def _template_frame(exc: BaseException) -> tuple[str | None, int | None]:
+    """The innermost traceback frame that is a template (jinja2 rewrites frames to template lines)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == "<template>" or Path(frame.filename).suffix in (".html", ".txt"):
+            return frame.filename, frame.lineno
+    return None, None
+
+
+def _where(pub: Publication, filename: str | None, line: int | None, fallback: str) -> str:
+    if not filename or filename == "<template>":
+        return f"{fallback} (line {line})" if line else fallback
+    path = Path(filename)
+    shown = pub.relative(path) if path.is_absolute() else filename
+    if path.is_absolute() and path.resolve().is_relative_to(PACKAGE_TEMPLATES):
+        shown = f"masthead/templates/{path.resolve().relative_to(PACKAGE_TEMPLATES).as_posix()}"
+    return f"{shown}:{line}" if line else shown
+
+
+_MONTHS = {
+    "ar": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
+           "أكتوبر", "نوفمبر", "ديسمبر"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+}
+_WEEKDAYS = {
+    "ar": ("الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+
+
+def day_label(day: date, language: str, *, weekday: bool = False, year: bool = True) -> str:
+    """``6 مايو 2022`` / ``6 May 2022``; with ``weekday``: ``الجمعة 6 مايو 2022``."""
+    lang = language.split("-")[0].lower()
+    lang = lang if lang in _MONTHS else "en"
+    text = f"{day.day} {_MONTHS[lang][day.month - 1]}" + (f" {day.year}" if year else "")
+    return f"{_WEEKDAYS[lang][day.weekday()]} {text}" if weekday else text
+
+
+def period_label(first: date, last: date, cadence: str, language: str) -> str:
+    """The period as people write it: one day with its weekday, or a range of days."""
+    if cadence == "daily" or first == last:
+        return day_label(first, language, weekday=True)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{day_label(last, language)}"
+    return f"{day_label(first, language, year=first.year != last.year)} – {day_label(last, language)}"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleView:
+    """What a template shows of one article: display-ready strings, nothing to compute."""
+
+    id: str
+    title: str
+    url: str
+    summary: str
+    date_label: str
+    lang: str
+    dir: str
+    source: str
+    photo_credit: str
+    publisher: str
+    authors: tuple[str, ...]
+    image: dict[str, Any] | None
+
+
+def article_view(article: Article, tz: ZoneInfo) -> tuple[ArticleView, list[str]]:
+    """An Article as a template sees it, and notes about what had to be left out."""
+    notes: list[str] = []
+    summary = article.summary.strip() or summarise(article.body_text, SUMMARY_LIMIT)
+    summary = summarise(summary, SUMMARY_LIMIT)
+    image = None
+    if article.image is not None:
+        parts = urlsplit(article.image.url)
+        if parts.scheme == "https" and parts.netloc:
+            width = min(IMAGE_WIDTH, article.image.width or IMAGE_WIDTH)
+            height = (round(article.image.height * width / article.image.width)
+                      if article.image.width and article.image.height else None)
+            image = {"url": article.image.url, "alt": article.image.alt or article.title,
+                     "width": width, "height": height}
+        else:
+            notes.append(f"image {article.image.url!r} is not an https URL: left out of the digest "
+                         "(mail clients block or warn about insecure images)")
+    when = ""
+    if article.published is not None:
+        local = article.published.astimezone(tz)
+        when = day_label(local.date(), article.language)
+        if article.precision in ("minute", "second"):
+            when += f" {local:%H:%M}"
+    view = ArticleView(
+        id=article.id, title=article.title, url=article.url, summary=summary, date_label=when,
+        lang=article.language, dir=article.direction, source=article.source or "",
+        photo_credit=article.photo_credit or "", publisher=article.publisher or "",
+        authors=article.authors, image=image,
+    )
+    return view, notes
