@@ -1,0 +1,275 @@
+"""Feeds from hand-made records: bad input, feedgen's traps, hubs, splits and limits.
+
+Records are built here (not collected) so that each test states its one input
+quirk; the sample publication's settings are used, edited per test.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import feedparser
+import pytest
+from lxml import etree
+
+from masthead.config import Publication, load_publication
+from masthead.errors import ConfigError
+from masthead.feedplan import MAX_BODY_BYTES, sanitise_articles
+from masthead.feeds import build_feeds, entry_id
+from masthead.records import Article, FeedOutput, Image
+
+RIYADH = ZoneInfo("Asia/Riyadh")
+NOW = datetime(2022, 6, 1, tzinfo=timezone.utc)
+BASE = "https://news.example.org/"
+
+
+def article(n: int = 1, **fields: object) -> Article:
+    """An Arabic article of ar-news, published n days after 2022-05-01."""
+    values: dict[str, object] = dict(
+        id=f"urn:uuid:00000000-0000-0000-0000-{n:012d}", feed="ar-news", title=f"خبر رقم {n}",
+        url=f"{BASE}ar-news/item-{n}.html", published=datetime(2022, 5, 1, 12, tzinfo=RIYADH) + timedelta(days=n),
+        updated=None, precision="minute", language="ar", direction="rtl", summary=f"ملخص الخبر {n}",
+        body_html=f"<p>نص الخبر {n}</p>", body_text=f"نص الخبر {n}", origin=f"feeds/ar-news/item-{n}.txt",
+        slug=f"item-{n}")
+    values.update(fields)
+    return Article(**values)  # type: ignore[arg-type]
+
+
+def english(n: int = 1, **fields: object) -> Article:
+    """An English article of en-news."""
+    return article(n, feed="en-news", title=f"Story {n}", url=f"{BASE}en-news/story-{n}.html",
+                   language="en", direction="ltr", summary=f"Summary {n}", body_html=f"<p>Body {n}</p>",
+                   body_text=f"Body {n}", origin=f"feeds/en-news/story-{n}.md", **fields)
+
+
+@pytest.fixture
+def pub(sample_pub: Path) -> Publication:
+    return load_publication(sample_pub)
+
+
+def edit(root: Path, relative: str, old: str, new: str) -> None:
+    path = root / relative
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def output(outputs: list[FeedOutput], name: str) -> FeedOutput:
+    return next(o for o in outputs if o.name == name)
+
+
+def file(out: FeedOutput, kind: str) -> bytes:
+    return out.contents[out.files[kind]]
+
+
+def parse(out: FeedOutput, kind: str):
+    parsed = feedparser.parse(file(out, kind))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    return parsed
+
+
+class TestBadInput:
+    def test_xml_illegal_characters_are_removed_and_reported(self, pub: Publication) -> None:
+        """Control characters in a title and body are dropped, the file named, and the feeds stay well-formed."""
+        bad = article(1, title="خبر\x0b عاجل\x00", body_html="<p>نص\x0c\ufffe</p>", authors=("كاتب\x1f",))
+        articles, problems = sanitise_articles([bad])
+        assert ["feeds/ar-news/item-1.txt"] == [p.where for p in problems]
+        assert "خبر عاجل" == articles[0].title
+        out = output(build_feeds(pub, [bad], NOW), "ar-news")
+        for kind in ("rss", "atom"):
+            etree.fromstring(file(out, kind))
+            assert "خبر عاجل" == parse(out, kind).entries[0].title
+        json.loads(file(out, "json"))
+
+    def test_empty_title_gets_words_from_the_summary(self, pub: Publication) -> None:
+        """An empty title becomes the start of the summary, with a problem saying to add a title."""
+        articles, problems = sanitise_articles([article(1, title="  ", summary="بداية الملخص هنا")])
+        assert "بداية الملخص هنا" == articles[0].title
+        assert "title is empty" in problems[0].message
+        out = output(build_feeds(pub, [article(1, title="")], NOW), "ar-news")
+        assert "ملخص الخبر 1" == parse(out, "atom").entries[0].title
+
+    def test_missing_publication_date_uses_the_update_time(self) -> None:
+        """An article with no published date but an updated one is dated by its update."""
+        updated = datetime(2022, 5, 20, 9, tzinfo=RIYADH)
+        articles, problems = sanitise_articles([article(1, published=None, updated=updated)])
+        assert updated == articles[0].published
+        assert "no publication date" in problems[0].message
+
+    def test_article_without_any_date_is_left_out_with_a_clear_problem(self, pub: Publication) -> None:
+        """An article with no date at all is not in the feeds; the others are, and the problem names its file."""
+        undated = article(2, published=None, updated=None)
+        articles, problems = sanitise_articles([article(1), undated])
+        assert [article(1).id] == [a.id for a in articles]
+        assert ("feeds/ar-news/item-2.txt", True) == (problems[0].where, problems[0].fatal)
+        out = output(build_feeds(pub, [article(1), undated], NOW), "ar-news")
+        assert 1 == out.items == len(parse(out, "rss").entries)
+
+    def test_huge_body_is_replaced_by_summary_and_link(self, pub: Publication) -> None:
+        """A body over the limit ships as its summary and a link to the page; the feed stays small."""
+        huge = article(1, body_html="<p>" + "كلمة " * (MAX_BODY_BYTES // 4) + "</p>")
+        _, problems = sanitise_articles([huge])
+        assert "KiB" in problems[0].message
+        out = output(build_feeds(pub, [huge], NOW), "ar-news")
+        assert len(file(out, "atom")) < 10_000
+        content = parse(out, "atom").entries[0].content[0].value
+        assert f'href="{huge.url}"' in content and "ملخص الخبر 1" in content
+
+    def test_duplicate_id_keeps_the_latest_copy_and_names_the_other(self, pub: Publication) -> None:
+        """Two records with one id become one entry (the later update); the problem names the other file."""
+        first = article(1, origin="feeds/ar-news/a.txt")
+        second = article(1, title="نسخة معدلة", updated=first.published + timedelta(hours=2),
+                         origin="feeds/ar-news/b.md")
+        articles, problems = sanitise_articles([first, second])
+        assert [("نسخة معدلة", "feeds/ar-news/b.md")] == [(a.title, a.origin) for a in articles]
+        assert "feeds/ar-news/a.txt" == problems[0].where and "duplicate id" in problems[0].message
+        out = output(build_feeds(pub, [first, second], NOW), "ar-news")
+        assert ["نسخة معدلة"] == [e.title for e in parse(out, "atom").entries]
+
+    def test_sanitising_twice_changes_nothing(self) -> None:
+        """Sanitised records pass through again unchanged and without problems."""
+        once, _ = sanitise_articles([article(1, title="\x0b"), article(2, published=None,
+                                                                     updated=datetime(2022, 5, 9, tzinfo=RIYADH))])
+        twice, problems = sanitise_articles(once)
+        assert (once, ()) == (twice, problems)
+
+    def test_missing_base_url_is_a_config_error_naming_file_and_key(self, sample_pub: Path) -> None:
+        """site.toml without base_url stops with an error naming feeds/site.toml and base_url."""
+        edit(sample_pub, "feeds/site.toml", 'base_url = "https://news.example.org/"\n', "")
+        with pytest.raises(ConfigError) as caught:
+            load_publication(sample_pub)
+        assert "feeds/site.toml" in str(caught.value) and "base_url" in str(caught.value)
+
+    def test_article_ids_that_are_not_uris_become_stable_urns(self, pub: Publication) -> None:
+        """An id like 'story 42' is shown as the same urn:uuid every time; a URI id is kept as it is."""
+        plain = article(1, id="story 42")
+        assert entry_id(plain, pub.site) == entry_id(plain, pub.site)
+        assert entry_id(plain, pub.site).startswith("urn:uuid:")
+        assert "tag:news.example.org,2022:x" == entry_id(article(1, id="tag:news.example.org,2022:x"), pub.site)
+
+
+class TestFeedgenTraps:
+    def test_entries_are_newest_first_whatever_the_input_order(self, pub: Publication) -> None:
+        """Given oldest first, the feeds still list the newest first (feedgen prepends by default)."""
+        out = output(build_feeds(pub, [article(n) for n in (1, 3, 2)], NOW), "ar-news")
+        for kind in ("rss", "atom"):
+            assert ["خبر رقم 3", "خبر رقم 2", "خبر رقم 1"] == [e.title for e in parse(out, kind).entries]
+        assert ["خبر رقم 3", "خبر رقم 2", "خبر رقم 1"] == [
+            i["title"] for i in json.loads(file(out, "json"))["items"]]
+
+    def test_rss_channel_link_is_the_feed_page_not_the_self_link(self, pub: Publication) -> None:
+        """The RSS <link> is the feed's page even though the self link is given first."""
+        out = output(build_feeds(pub, [article(1)], NOW), "ar-news")
+        channel = etree.fromstring(file(out, "rss")).find("channel")
+        assert f"{BASE}ar-news/" == channel.findtext("link")
+
+    def test_output_does_not_depend_on_the_clock_or_feedgen_version(self, pub: Publication) -> None:
+        """Built at two different times, the bytes are equal; dates come from the articles."""
+        first = build_feeds(pub, [article(1, updated=None)], NOW)
+        later = build_feeds(pub, [article(1, updated=None)], NOW + timedelta(days=400))
+        assert [o.contents for o in first] == [o.contents for o in later]
+        atom = etree.fromstring(file(output(first, "ar-news"), "atom"))
+        ns = {"a": "http://www.w3.org/2005/Atom"}
+        assert "2022-05-02T12:00:00+03:00" == atom.findtext("a:updated", namespaces=ns)
+        assert "masthead" == atom.findtext("a:generator", namespaces=ns)
+        assert atom.find("a:generator", ns).get("version") is None
+
+    def test_atom_entry_links_keep_rel_and_type_and_one_alternate(self, pub: Publication) -> None:
+        """An entry with an image has one alternate text/html link and one enclosure link with its type."""
+        image = Image(url=f"{BASE}media/a.jpg", alt="صورة", mime_type="image/jpeg", length=2048)
+        out = output(build_feeds(pub, [article(1, image=image)], NOW), "ar-news")
+        entry = etree.fromstring(file(out, "atom")).find("{http://www.w3.org/2005/Atom}entry")
+        links = [dict(link.attrib) for link in entry.findall("{http://www.w3.org/2005/Atom}link")]
+        assert [{"href": f"{BASE}ar-news/item-1.html", "rel": "alternate", "type": "text/html"},
+                {"rel": "enclosure", "href": image.url, "type": "image/jpeg", "length": "2048"}] == links
+        enclosure = etree.fromstring(file(out, "rss")).find("channel/item/enclosure")
+        assert {"url": image.url, "length": "2048", "type": "image/jpeg"} == dict(enclosure.attrib)
+
+    def test_no_cdata_type_syndication_or_media_group(self, pub: Publication) -> None:
+        """Atom content is type="html", never "CDATA"; no sy: or media:group elements appear."""
+        for out in build_feeds(pub, [article(1), english(2)], NOW):
+            for kind in ("rss", "atom"):
+                data = file(out, kind)
+                assert b'type="CDATA"' not in data and b"sy:" not in data and b"media:group" not in data
+        atom = parse(output(build_feeds(pub, [article(1)], NOW), "ar-news"), "atom")
+        assert "text/html" == atom.entries[0].content[0].type
+
+    def test_english_entry_in_an_arabic_feed_says_its_language(self, pub: Publication) -> None:
+        """In the Arabic aggregate, an English entry carries xml:lang="en" (Atom) and dc:language (RSS)."""
+        out = output(build_feeds(pub, [article(1), english(2)], NOW), "all")
+        atom = etree.fromstring(file(out, "atom"))
+        langs = [e.get("{http://www.w3.org/XML/1998/namespace}lang")
+                 for e in atom.findall("{http://www.w3.org/2005/Atom}entry")]
+        assert ["en", None] == langs
+        rss = etree.fromstring(file(out, "rss"))
+        assert ["en"] == [e.text for e in rss.iter("{http://purl.org/dc/elements/1.1/}language")]
+
+
+class TestSettings:
+    def test_hub_link_in_rss_atom_and_json(self, sample_pub: Path) -> None:
+        """A site hub appears as rel="hub" in RSS and Atom, and under hubs in JSON Feed."""
+        edit(sample_pub, "feeds/site.toml", "ttl = 60\n", 'ttl = 60\nhub = "https://hub.example.net/"\n')
+        out = output(build_feeds(load_publication(sample_pub), [article(1)], NOW), "ar-news")
+        for kind in ("rss", "atom"):
+            hubs = [link.href for link in parse(out, kind).feed.links if link.rel == "hub"]
+            assert ["https://hub.example.net/"] == hubs
+        assert [{"type": "WebSub", "url": "https://hub.example.net/"}] == json.loads(file(out, "json"))["hubs"]
+
+    def test_ttl_comes_from_the_site(self, sample_pub: Path) -> None:
+        """RSS <ttl> is the site's ttl in minutes."""
+        edit(sample_pub, "feeds/site.toml", "ttl = 60\n", "ttl = 15\n")
+        out = output(build_feeds(load_publication(sample_pub), [article(1)], NOW), "ar-news")
+        assert "15" == etree.fromstring(file(out, "rss")).findtext("channel/ttl")
+
+    def test_limit_keeps_the_newest(self, sample_pub: Path) -> None:
+        """With limit = 2 the feed holds the two newest articles."""
+        edit(sample_pub, "feeds/ar-news/feed.toml", "limit = 50", "limit = 2")
+        out = output(build_feeds(load_publication(sample_pub), [article(n) for n in range(1, 6)], NOW),
+                     "ar-news")
+        assert (2, ["خبر رقم 5", "خبر رقم 4"]) == (out.items, [e.title for e in parse(out, "rss").entries])
+
+    def test_split_per_tag_gives_one_feed_per_tag(self, sample_pub: Path) -> None:
+        """split = ["tag"] adds a feed per tag holding only that tag's articles, its URL percent-encoded."""
+        edit(sample_pub, "feeds/ar-news/feed.toml", "limit = 50", 'limit = 50\nsplit = ["tag"]')
+        articles = [article(1, tags=("اقتصاد",)), article(2, tags=("اقتصاد", "رياضة")), article(3)]
+        outputs = build_feeds(load_publication(sample_pub), articles, NOW)
+        assert ["ar-news/tag/اقتصاد", "ar-news/tag/رياضة"] == [
+            o.name for o in outputs if o.name.startswith("ar-news/")]
+        economy = output(outputs, "ar-news/tag/اقتصاد")
+        assert ["خبر رقم 2", "خبر رقم 1"] == [e.title for e in parse(economy, "atom").entries]
+        assert (f"{BASE}ar-news/tag/%D8%A7%D9%82%D8%AA%D8%B5%D8%A7%D8%AF/atom.xml"
+                == economy.urls["atom"] == parse(economy, "atom").feed.id)
+
+    def test_publication_stylesheet_overrides_the_built_in_one(self, sample_pub: Path) -> None:
+        """templates/feed.xsl in the publication is what output/feed.xsl holds."""
+        (sample_pub / "templates").mkdir(exist_ok=True)
+        own = b'<?xml version="1.0"?><xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"/>'
+        (sample_pub / "templates/feed.xsl").write_bytes(own)
+        outputs = build_feeds(load_publication(sample_pub), [article(1)], NOW)
+        assert own == outputs[0].contents["output/feed.xsl"]
+
+    def test_article_off_the_site_gets_no_page(self, pub: Publication) -> None:
+        """An article whose URL is on another host is linked as it is, and no page is written for it."""
+        away = article(1, url="https://elsewhere.example.com/story.html")
+        outputs = build_feeds(pub, [away], NOW)
+        pages = [p for o in outputs for p in o.contents if p.endswith(".html")]
+        assert all(p.endswith("/index.html") or p == "output/index.html" for p in pages), pages
+        assert away.url == parse(output(outputs, "ar-news"), "rss").entries[0].link
+
+    def test_empty_feed_is_still_valid_and_stable(self, pub: Publication) -> None:
+        """A feed with no articles yet has a fixed date, so it is not rewritten run after run."""
+        first = output(build_feeds(pub, [], NOW), "en-news")
+        later = output(build_feeds(pub, [], NOW + timedelta(days=1)), "en-news")
+        assert first.contents == later.contents
+        assert 0 == len(parse(first, "atom").entries)
+
+
+def test_replace_keeps_records_frozen() -> None:
+    """Sanitising returns new records and leaves the caller's untouched."""
+    original = article(1, title="\x0bخبر")
+    sanitise_articles([original])
+    assert "\x0bخبر" == original.title and replace(original) == original
