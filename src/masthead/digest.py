@@ -162,7 +162,8 @@ def render_digest(pub: Publication, env: Any, feed: FeedSettings, period: Period
         views.append(view)
         problems.extend(Problem(where=article.origin or article.id, message=n) for n in notes)
     base: dict[str, Any] = {
-        "site": {"title": pub.site.title, "url": pub.site.base_url,
+        "site": {"title": pub.site.title, "url": pub.site.base_url, "description": pub.site.description,
+                 "language": pub.site.language,
                  "postal_address": pub.site.email.postal_address},
         "feed": {"name": feed.name, "title": feed.title, "description": feed.description,
                  "url": f"{pub.site.base_url}{feed.name}/"},
