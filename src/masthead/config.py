@@ -107,10 +107,12 @@ class Publication:
 
     def relative(self, path: Path) -> str:
         """A path as users see it: relative to the publication when inside it."""
-        try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return str(path)
+        for candidate in (path, path.resolve()):  # resolve() only when the cheap way fails
+            try:
+                return candidate.relative_to(self.root).as_posix()
+            except ValueError:
+                continue
+        return str(path)
 
 
 class _Table:
