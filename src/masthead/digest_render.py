@@ -135,6 +135,7 @@ def inline_css(html: str) -> str:
         html, strip_important=False, allow_network=False, allow_loading_external_files=False,
         keep_style_tags=False, remove_classes=False, disable_validation=True,
         cssutils_logging_level=logging.CRITICAL, align_floating_images=False,
+        disable_basic_attributes=["width", "height"],   # keep the numeric sizes Outlook needs
     )
     out = inliner.transform()
     for token in mail.PLACEHOLDERS:              # the placeholders must survive inlining intact
