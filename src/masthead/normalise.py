@@ -7,6 +7,7 @@ the feed's settings. Every guess that could be wrong is noted in ``problems``.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import uuid
@@ -87,17 +88,37 @@ def _body(raw: RawEntry, problems: list[str]) -> tuple[str, str]:
         if len(source) > MAX_BODY:
             source = source[:MAX_BODY]
             problems.append(f"body longer than {MAX_BODY:,} characters: cut")
-        html = sanitise_html(source)
-        if len(html) < len(clean_text(source).strip()) * 0.9 and re.search(
-                r"(?i)<script|\son\w+\s*=|javascript:", source):
+        safe = sanitise_html(source)
+        if _has_active_content(source):
             problems.append("scripts, event handlers or javascript: links were removed from the body")
-        return html, html_to_text(html)
+        return safe, html_to_text(safe)
     text = clean_text(raw.body_text or "")
     if len(text) > MAX_BODY:
         text = text[:MAX_BODY]
         problems.append(f"body longer than {MAX_BODY:,} characters: cut")
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
     return paragraphs_to_html(paragraphs), "\n\n".join(paragraphs)
+
+
+_TAG = re.compile(r"<[^>]*>?")
+_ACTIVE_ELEMENT = re.compile(r"<\s*(script|iframe|object|embed|applet)\b")
+_HANDLER = re.compile(r"[\s/\"']on[a-z]+\s*=")
+_SCRIPT_URL = re.compile(r"(javascript|vbscript):")
+
+
+def _has_active_content(markup: str) -> bool:
+    """True when a tag in ``markup`` holds a script, an event handler or a script URL.
+
+    Only tags are looked at (entities decoded, blanks dropped from URLs), so prose
+    or code samples that mention "javascript:" are not reported.
+    """
+    for tag in _TAG.findall(markup):
+        text = html.unescape(tag).lower()
+        if _ACTIVE_ELEMENT.match(text) or _HANDLER.search(text):
+            return True
+        if _SCRIPT_URL.search(re.sub(r"[\x00-\x20]+", "", text)):
+            return True
+    return False
 
 
 def _first_paragraph(body_text: str, title: str) -> str:

@@ -21,6 +21,7 @@ RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "yi", "dv", "sd"
 
 # Characters XML 1.0 cannot carry (feedgen raises on them), plus U+FFFE/U+FFFF.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+_BLANK_CONTROLS = str.maketrans({"\x0b": " ", "\x0c": " "})
 # Removed from metadata fields: tatweel, bidi controls, zero-width space / joiner, BOM.
 _META_STRIP = re.compile("[\u0640\u200b\u200d\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]")
 _TASHKEEL = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
@@ -48,6 +49,9 @@ def decode(data: bytes, where: str) -> tuple[str, str]:
         text, encoding = data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as exc:
         text, encoding = _decode_cp1256(data, where, exc), "cp1256"
+    # Vertical tab and form feed (Word's line and page breaks) become spaces, other
+    # characters XML cannot carry go: YAML and JSON parsers would refuse the whole file.
+    text = _XML_ILLEGAL.sub("", text.translate(_BLANK_CONTROLS))
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 

@@ -31,7 +31,7 @@ from .raw import RawEntry
 from .upstream import fetch, read_upstream
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"  # bump when reading or normalising changes what a file gives
 READERS: dict[str, str] = {
     ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
     ".json": "json", ".xml": "feed", ".rss": "feed", ".atom": "feed",
@@ -56,13 +56,13 @@ def read_articles(data: bytes, origin: str, kind: str, feed: FeedSettings,
     problems: list[Problem] = []
     try:
         if len(data) > MAX_FILE_BYTES:
-            raise InputError(f"the file is {len(data) / 1e6:.0f} MB; articles over "
+            raise InputError(f"the file is {len(data) / 2**20:.0f} MB; articles over "
                              f"{MAX_FILE_BYTES // 2**20} MB are not read", where=origin,
                              hint="split it, or move large media out of feeds/")
         entries, notes = read_entries(data, origin, kind)
     except InputError as exc:
         return [], [Problem(exc.where or origin, _message(exc), fatal=True)]
-    problems += [Problem(origin, note) for note in notes]
+    problems += [Problem(origin, note, fatal=not entries) for note in notes]  # nothing usable: fatal
     if not entries and not notes:
         problems.append(Problem(origin, "no article found in it", fatal=True))
     articles = []
@@ -87,7 +87,9 @@ def article_files(feed: FeedSettings) -> Iterator[Path]:
     listed = {(feed.folder / s).resolve() for s in feed.sources if "://" not in s}
     for path in sorted(feed.folder.rglob("*")):
         relative = path.relative_to(feed.folder)
-        if any(part.startswith((".", "_")) for part in relative.parts) or path.resolve() in listed:
+        if any(part.startswith((".", "_")) for part in relative.parts):
+            continue
+        if listed and path.resolve() in listed:
             continue
         if path.is_file() and path.name != FEED_FILE:
             yield path
@@ -120,6 +122,8 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     _forget_removed(store, seen_paths)
     unique, duplicate_problems = dedupe(articles)
     problems += duplicate_problems
+    # What normalising noted on single articles is reported per file too (and counts for --strict).
+    problems += [Problem(a.origin, note) for a in unique for note in a.problems]
     dated, new_ids, changed_ids = _remember(store, unique, now)
     return Collection(articles=tuple(dated), problems=tuple(problems),
                       new_ids=frozenset(new_ids), changed_ids=frozenset(changed_ids))

@@ -24,7 +24,7 @@ def load_json(data: bytes, origin: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+        raise InputError(f"not valid JSON: {exc.msg.removesuffix(' at')} at line {exc.lineno}, column {exc.colno}",
                          where=origin, hint="fix the JSON syntax there") from None
 
 
@@ -45,16 +45,17 @@ def read_json_records(document: Any, origin: str) -> tuple[list[RawEntry], list[
     entries: list[RawEntry] = []
     problems: list[str] = []
     for index, record in enumerate(records):
-        label = origin if prefix is None else f"{origin}: {prefix}[{index}]" if prefix else f"{origin}: [{index}]"
+        # The caller puts the file's name in front: the label says which record.
+        label = "" if prefix is None else f"{prefix}[{index}]: " if prefix else f"record [{index}]: "
         if not isinstance(record, dict):
-            problems.append(f"{label}: expected an object with 'title' and 'body', got {type(record).__name__}")
+            problems.append(f"{label}expected an object with 'title' and 'body', got {type(record).__name__}")
             continue
         if prefix == "items":  # JSON Feed: its own keys, the feed's language as default
             record = {k: v for k, v in record.items() if k in fields.KNOWN}
             record.setdefault("language", document.get("language"))
         entry = _record(record, origin, "" if prefix is None else str(index))
         if isinstance(entry, str):
-            problems.append(f"{label}: {entry}")
+            problems.append(f"{label}{entry}")
         else:
             entries.append(entry)
     return entries, problems

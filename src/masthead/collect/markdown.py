@@ -14,13 +14,36 @@ from . import fields
 from .raw import RawEntry
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, except that an impossible date (2022-13-45) stays a string.
+
+    The normaliser then reports the date as a problem and still collects the
+    article, instead of the whole file failing with a ValueError.
+    """
+
+
+def _timestamp_or_text(loader: _Loader, node: yaml.ScalarNode) -> object:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+class _Handler(frontmatter.YAMLHandler):
+    def load(self, fm: str, **kwargs: object) -> object:
+        return yaml.load(fm, Loader=_Loader)
 _HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 def read_markdown(data: bytes, origin: str) -> list[RawEntry]:
     text, _ = decode(data, origin)
     try:
-        post = frontmatter.loads(text)
+        post = frontmatter.loads(text, handler=_Handler())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark else ""
