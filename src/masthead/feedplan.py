@@ -156,7 +156,7 @@ def _splits(feed: FeedSettings, members: list[Article]) -> list[FeedPlan]:
         for code in sorted({a.primary_language for a in members}):
             chosen = [a for a in members if a.primary_language == code]
             label = LANGUAGE_NAMES.get(code, code)
-            plans.append(_plan(f"{feed.name}/language/{code}", f"{feed.title} · {label}",
+            plans.append(_plan(f"{feed.name}/language/{code}", f"{label} · {feed.title}",
                                feed.description, code, f"{feed.name}/language/{code}",
                                chosen, feed.limit, feed.name))
     if "tag" in feed.split:
