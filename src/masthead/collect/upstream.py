@@ -96,6 +96,7 @@ def fetch(url: str, store: Store, *, sleep: Callable[[float], None] = time.sleep
                                 response.headers.get("Last-Modified"), body))
                 return body
         except urllib.error.HTTPError as exc:
+            exc.close()  # the error carries the open response
             if exc.code == 304 and row:
                 return bytes(row["body"])
             error = exc
