@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 from . import mail
 from .config import FeedSettings, Publication
 from .digest_render import (
-    FONTS, article_view, labels_for, make_environment, period_label, render_subject,
-    render_template, inline_css,
+    FONTS, ArticleView, article_view, inline_css, labels_for, make_environment, period_label,
+    render_subject, render_template,
 )
 from .records import Article, Digest, Problem, Recipient
 from .store import Store
@@ -150,55 +150,82 @@ def _when(article: Article, first_seen: dict[str, str], pub: Publication) -> dat
     return datetime.min.replace(tzinfo=pub.site.timezone)
 
 
-def render_digest(pub: Publication, env: Any, feed: FeedSettings, period: Period,
-                  chosen: list[Article]) -> tuple[Digest, list[Problem]]:
-    """Render ``chosen`` (newest first) as one digest; the email shows as many as fit the budget."""
+@dataclass(frozen=True, slots=True)
+class Edition:
+    """Everything a digest's templates need except how many articles to show and for whom."""
+
+    id: str
+    subject: str
+    context: dict[str, Any]            # site, feed, lang, dir, labels, period_label...
+    views: tuple[ArticleView, ...]     # newest first
+    web_url: str
+
+
+def prepare_edition(pub: Publication, env: Any, feed: FeedSettings, period: Period,
+                    chosen: list[Article]) -> tuple[Edition, list[Problem]]:
+    """The template data of one digest (subject rendered), and notes about its articles."""
     did = digest_id(feed.name, period)
     language = feed.language
-    copy_url = web_url(pub, did)
     views, problems = [], []
     for article in chosen:
         view, notes = article_view(article, pub.site.timezone)
         views.append(view)
         problems.extend(Problem(where=article.origin or article.id, message=n) for n in notes)
-    base: dict[str, Any] = {
+    direction = direction_of(language)
+    context: dict[str, Any] = {
         "site": {"title": pub.site.title, "url": pub.site.base_url, "description": pub.site.description,
-                 "language": pub.site.language,
-                 "postal_address": pub.site.email.postal_address},
+                 "language": pub.site.language, "postal_address": pub.site.email.postal_address},
         "feed": {"name": feed.name, "title": feed.title, "description": feed.description,
                  "url": f"{pub.site.base_url}{feed.name}/"},
-        "lang": language, "dir": direction_of(language),
-        "labels": labels_for(language),
+        "lang": language, "dir": direction, "labels": labels_for(language), "font": FONTS[direction],
+        "start": "right" if direction == "rtl" else "left", "end": "left" if direction == "rtl" else "right",
         "period_label": period_label(period.first_day, period.last_day, period.cadence, language),
         "cadence": period.cadence, "count": len(chosen), "first_title": chosen[0].title,
     }
-    base["start"], base["end"] = ("right", "left") if base["dir"] == "rtl" else ("left", "right")
-    base["font"] = FONTS[base["dir"]]
-    subject = render_subject(pub, env, feed.digest.subject, feed.name, base)
-    preheader = " • ".join(a.title for a in chosen[:3])[:180]
+    subject = render_subject(pub, env, feed.digest.subject, feed.name, context)
+    context["preheader"] = " • ".join(a.title for a in chosen[:3])[:180]
+    return Edition(did, subject, context, tuple(views), web_url(pub, did)), problems
 
-    def render(shown: int, web: bool) -> tuple[str, str]:
-        hidden = len(views) - shown
-        context = dict(base, web=web, articles=views[:shown], recipient=_recipient_values(pub, web),
-                       digest={"id": did, "subject": subject, "preheader": preheader, "web_url": copy_url,
-                               "total": len(views), "shown": shown, "hidden": hidden,
-                               "more_url": copy_url})
-        html = inline_css(render_template(pub, env, "digest.html", context))
-        return html, render_template(pub, env, "digest.txt", context)
 
-    web_html, web_text = render(len(views), web=True)
+def render_edition(pub: Publication, env: Any, edition: Edition, shown: int,
+                   recipient: dict[str, str] | None) -> tuple[str, str]:
+    """HTML (CSS inlined) and text showing the first ``shown`` articles.
+
+    ``recipient`` holds name/email/unsubscribe_url (mail.py's placeholders for
+    the email); None renders the public web copy, which names no one.
+    """
+    web = recipient is None
+    values = recipient if recipient is not None else {
+        "name": "", "email": "", "unsubscribe_url": pub.site.email.unsubscribe_url}
+    context = dict(edition.context, web=web, articles=edition.views[:shown], recipient=values,
+                   digest={"id": edition.id, "subject": edition.subject,
+                           "preheader": edition.context["preheader"], "web_url": edition.web_url,
+                           "total": len(edition.views), "shown": shown,
+                           "hidden": len(edition.views) - shown, "more_url": edition.web_url})
+    html = inline_css(render_template(pub, env, "digest.html", context))
+    return html, render_template(pub, env, "digest.txt", context)
+
+
+PLACEHOLDER_VALUES = {"name": mail.NAME, "email": mail.EMAIL, "unsubscribe_url": mail.UNSUBSCRIBE_URL}
+
+
+def render_digest(pub: Publication, env: Any, feed: FeedSettings, period: Period,
+                  chosen: list[Article]) -> tuple[Digest, list[Problem]]:
+    """Render ``chosen`` (newest first) once; the email shows as many as fit the size budget."""
+    edition, problems = prepare_edition(pub, env, feed, period, chosen)
+    web_html, web_text = render_edition(pub, env, edition, len(chosen), None)
+    reader = sample_recipient(pub, feed.language)
 
     def attempt(shown: int) -> tuple[Digest, int]:
-        html, text = render(shown, web=False)
-        digest = Digest(id=did, feed=feed.name, period_start=period.start, period_end=period.end,
-                        subject=subject, article_ids=tuple(a.id for a in chosen), html=html, text=text,
-                        web_html=web_html, web_text=web_text, shown=shown)
-        sample = mail.build_message(pub, digest, sample_recipient(pub, language), date=period.end)
-        return digest, len(bytes(sample))
+        html, text = render_edition(pub, env, edition, shown, PLACEHOLDER_VALUES)
+        digest = Digest(id=edition.id, feed=feed.name, period_start=period.start, period_end=period.end,
+                        subject=edition.subject, article_ids=tuple(a.id for a in chosen), html=html,
+                        text=text, web_html=web_html, web_text=web_text, shown=shown)
+        return digest, len(bytes(mail.build_message(pub, digest, reader, date=period.end)))
 
-    shown = min(len(views), feed.digest.max_items)
+    shown = min(len(chosen), feed.digest.max_items)
     digest, size = attempt(shown)
-    if size > MESSAGE_BUDGET and shown > 1:      # too big for Gmail: largest count that fits
+    if size > MESSAGE_BUDGET and shown > 1:      # too big for Gmail: the largest count that fits
         low, high, best = 1, shown - 1, None
         while low <= high:
             middle = (low + high) // 2
@@ -209,12 +236,6 @@ def render_digest(pub: Publication, env: Any, feed: FeedSettings, period: Period
                 high = middle - 1
         digest = best or attempt(1)[0]
     return digest, problems
-
-
-def _recipient_values(pub: Publication, web: bool) -> dict[str, str]:
-    if web:       # the public copy names no one and carries no token
-        return {"name": "", "email": "", "unsubscribe_url": pub.site.email.unsubscribe_url}
-    return {"name": mail.NAME, "email": mail.EMAIL, "unsubscribe_url": mail.UNSUBSCRIBE_URL}
 
 
 def _record(store: Store, digest: Digest, now: datetime) -> None:
