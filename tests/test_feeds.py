@@ -203,3 +203,17 @@ class TestStability:
         other = _copy(tmp_path)
         run(load_publication(other), now=NOW)
         assert _every_file(root) == _every_file(other)
+
+
+def test_fixing_a_typo_keeps_every_id(tmp_path: Path) -> None:
+    """After the seed's body is edited and the job reruns, the feed holds the same ids and the new text."""
+    root = _copy(tmp_path)
+    run(load_publication(root), now=NOW)
+    feed = root / "output/ar-news/atom.xml"
+    before = feedparser.parse(feed.read_bytes())
+    seed = root / "feeds/ar-news" / SEED.name
+    seed.write_text(seed.read_text("utf-8").replace("اجتماع مهيب", "اجتماع مهيب جدا"), "utf-8")
+    run(load_publication(root), now=NOW.replace(day=2))
+    after = feedparser.parse(feed.read_bytes())
+    assert [e.id for e in before.entries] == [e.id for e in after.entries]
+    assert "اجتماع مهيب جدا" in after.entries[-1].content[0].value

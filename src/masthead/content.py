@@ -8,9 +8,14 @@ line go inside the same wrapper, labelled in the article's own language.
 
 from __future__ import annotations
 
+import re
 from html import escape
+from urllib.parse import urljoin, urlsplit
 
 from .records import Article
+
+# href / src attributes of sanitised HTML (nh3 writes them double-quoted).
+_LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 
 # Labels for the credits line, by primary language; English for the rest.
 LABELS: dict[str, dict[str, str]] = {
@@ -38,6 +43,16 @@ def credits_line(article: Article) -> str:
     return words["sep"].join(parts)
 
 
+def absolute_links(html: str, base: str) -> str:
+    """Relative href and src values made absolute against ``base``: readers have no base URL."""
+    def fix(match: re.Match[str]) -> str:
+        value = match.group(2)
+        if not value or value.startswith("#") or urlsplit(value).scheme:
+            return match.group(0)
+        return match.group(1) + urljoin(base, value) + match.group(3)
+    return _LINK_ATTR.sub(fix, html)
+
+
 def inner_html(article: Article) -> str:
     """Picture, body and credits, without the direction wrapper."""
     pieces = []
@@ -46,7 +61,7 @@ def inner_html(article: Article) -> str:
         if article.image.width and article.image.height:
             img += f' width="{article.image.width}" height="{article.image.height}"'
         pieces.append(f"<figure>{img} /></figure>")
-    pieces.append(article.body_html.strip())
+    pieces.append(absolute_links(article.body_html.strip(), article.url))
     line = credits_line(article)
     if line:
         pieces.append(f'<p class="credits"><small>{escape(line, quote=False)}</small></p>')
