@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import feedparser
@@ -23,7 +23,7 @@ from masthead.pipeline import run
 
 from .conftest import ROOT, SEED
 
-NOW = datetime(2023, 2, 1, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2023, 2, 1, 6, 0, tzinfo=UTC)
 KINDS = ("rss", "atom")
 
 
@@ -129,7 +129,7 @@ class TestReadBack:
 class TestFiles:
     def test_manifest_lists_every_feed_with_paths_and_urls(self, built) -> None:
         """Each manifest entry's files exist, and its URLs are the base URL plus the path under output/."""
-        root, report, manifest = built
+        root, _, manifest = built
         assert ["all", "all/language/ar", "all/language/en", "ar-news", "en-news"] == [
             f["name"] for f in manifest["feeds"]]
         for feed in manifest["feeds"]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,18 +23,19 @@ from masthead.feeds import build_feeds, entry_id
 from masthead.records import Article, FeedOutput, Image
 
 RIYADH = ZoneInfo("Asia/Riyadh")
-NOW = datetime(2022, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2022, 6, 1, tzinfo=UTC)
 BASE = "https://news.example.org/"
 
 
 def article(n: int = 1, **fields: object) -> Article:
     """An Arabic article of ar-news, published n days after 2022-05-01."""
-    values: dict[str, object] = dict(
-        id=f"urn:uuid:00000000-0000-0000-0000-{n:012d}", feed="ar-news", title=f"خبر رقم {n}",
-        url=f"{BASE}ar-news/item-{n}.html", published=datetime(2022, 5, 1, 12, tzinfo=RIYADH) + timedelta(days=n),
-        updated=None, precision="minute", language="ar", direction="rtl", summary=f"ملخص الخبر {n}",
-        body_html=f"<p>نص الخبر {n}</p>", body_text=f"نص الخبر {n}", origin=f"feeds/ar-news/item-{n}.txt",
-        slug=f"item-{n}")
+    values: dict[str, object] = {
+        "id": f"urn:uuid:00000000-0000-0000-0000-{n:012d}", "feed": "ar-news",
+        "title": f"خبر رقم {n}", "url": f"{BASE}ar-news/item-{n}.html",
+        "published": datetime(2022, 5, 1, 12, tzinfo=RIYADH) + timedelta(days=n), "updated": None,
+        "precision": "minute", "language": "ar", "direction": "rtl", "summary": f"ملخص الخبر {n}",
+        "body_html": f"<p>نص الخبر {n}</p>", "body_text": f"نص الخبر {n}",
+        "origin": f"feeds/ar-news/item-{n}.txt", "slug": f"item-{n}"}
     values.update(fields)
     return Article(**values)  # type: ignore[arg-type]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,7 +26,7 @@ from masthead.records import Article
 from .conftest import ROOT
 
 BASE = "https://news.example.org/"
-NOW = datetime(2030, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
 ALPHABET = st.sampled_from(list("أبتثجحخدذرسشصضطظعغفقكلمنهويءآةى ًٌٍَُِّْ٠١٢٣") +
                            list("abcXYZ019 .,;:!?-'\"&<>/é") + ["\x0b", "\x00", "\u200f", "\u0640"])
 TITLE = st.text(ALPHABET, min_size=1, max_size=60).filter(lambda t: t.strip(" \x0b\x00"))
@@ -67,7 +67,7 @@ def publication(tmp_path_factory) -> Publication:
 
 
 def _utc(value: datetime) -> tuple[int, ...]:
-    return tuple(value.astimezone(timezone.utc).timetuple()[:6])
+    return tuple(value.astimezone(UTC).timetuple()[:6])
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

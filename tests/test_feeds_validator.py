@@ -18,7 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -61,7 +61,7 @@ def validate(files: list[tuple[Path, str]]) -> dict[str, list[str]]:
 def test_every_rss_and_atom_file_has_no_errors_or_warnings(tmp_path: Path) -> None:
     """Each feed's RSS and Atom file, validated at its public URL, reports nothing at all."""
     shutil.copytree(ROOT / "feeds", tmp_path / "feeds")
-    run(load_publication(tmp_path), now=datetime(2023, 2, 1, 6, tzinfo=timezone.utc))
+    run(load_publication(tmp_path), now=datetime(2023, 2, 1, 6, tzinfo=UTC))
     manifest = json.loads((tmp_path / "output/manifest.json").read_text("utf-8"))
     files = [(tmp_path / f["files"][k], f["urls"][k]) for f in manifest["feeds"] for k in ("rss", "atom")]
     assert len(files) >= 6
@@ -75,11 +75,11 @@ def test_the_check_catches_feedgens_enclosure_fault(tmp_path: Path) -> None:
     fg.title("t")
     fg.author({"name": "a"})
     fg.link(href="https://example.org/atom.xml", rel="self")
-    fg.updated(datetime(2022, 5, 6, tzinfo=timezone.utc))
+    fg.updated(datetime(2022, 5, 6, tzinfo=UTC))
     fe = fg.add_entry()
     fe.id("https://example.org/1")
     fe.title("one")
-    fe.updated(datetime(2022, 5, 6, tzinfo=timezone.utc))
+    fe.updated(datetime(2022, 5, 6, tzinfo=UTC))
     fe.link(href="https://example.org/1.html")
     fe.enclosure("https://example.org/1.jpg", 10, "image/jpeg")
     fe.content("x")

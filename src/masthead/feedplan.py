@@ -16,7 +16,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .config import FeedSettings, Publication
 from .content import short_html
@@ -28,7 +28,7 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\u
 _TASHKEEL = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
 _NOT_SLUG = re.compile(r"[^\w]+")
 MAX_BODY_BYTES = 256 * 1024      # above this an entry carries its summary and a link
-EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a feed with no entries yet
+EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)  # a feed with no entries yet
 UNTITLED = {"ar": "بلا عنوان", "fa": "بدون عنوان"}
 LANGUAGE_NAMES = {"ar": "العربية", "en": "English", "fa": "فارسی", "fr": "Français",
                   "ur": "اردو", "he": "עברית", "tr": "Türkçe", "de": "Deutsch", "es": "Español"}
@@ -119,8 +119,9 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article]
         if other is not None:
             first, second = sorted((other, a), key=lambda x: (x.updated, x.origin), reverse=True)
             kept[a.id] = first
+            also = first.origin or "another source"
             problems.append(Problem(second.origin or second.id,
-                                    f"duplicate id {a.id!r} (also {first.origin or 'another source'}): "
+                                    f"duplicate id {a.id!r} (also {also}): "
                                     "only the most recently updated copy is in the feeds; give "
                                     "each article its own id"))
             continue
@@ -131,7 +132,7 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article]
 def newest_first(articles: list[Article] | tuple[Article, ...]) -> list[Article]:
     """Newest publication first; ties broken by id so the order never wobbles."""
     by_id = sorted(articles, key=lambda a: a.id)
-    return sorted(by_id, key=lambda a: a.published, reverse=True)  # type: ignore[arg-type,return-value]
+    return sorted(by_id, key=lambda a: a.published, reverse=True)  # type: ignore[arg-type]
 
 
 def slug(text: str) -> str:
@@ -174,7 +175,8 @@ def _splits(feed: FeedSettings, members: list[Article]) -> list[FeedPlan]:
     return plans
 
 
-def plan_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article]) -> tuple[FeedPlan, ...]:
+def plan_feeds(pub: Publication,
+               articles: tuple[Article, ...] | list[Article]) -> tuple[FeedPlan, ...]:
     """Every feed of the publication, aggregates and split feeds included, in a fixed order."""
     plans: list[FeedPlan] = []
     for feed in pub.feeds:

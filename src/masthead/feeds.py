@@ -144,15 +144,20 @@ class _RssEntryExtension(_EntryExtension):
 def _generator(pub: Publication, plan: FeedPlan, stylesheet: str) -> FeedGenerator:
     site = pub.site
     fg = FeedGenerator()
-    fg.register_extension("masthead_atom", _FeedExtension, _AtomEntryExtension, atom=True, rss=False)
-    fg.register_extension("masthead_rss", _RssFeedExtension, _RssEntryExtension, atom=False, rss=True)
+    fg.register_extension("masthead_atom", _FeedExtension, _AtomEntryExtension,
+                          atom=True, rss=False)
+    fg.register_extension("masthead_rss", _RssFeedExtension, _RssEntryExtension,
+                          atom=False, rss=True)
     for ext in (fg.masthead_atom, fg.masthead_rss):
         ext.stylesheet, ext.hub = stylesheet, site.hub
     fg.id(public_url(site, output_path(plan, "atom")))
     fg.title(plan.title)
     fg.description(plan.description or plan.title)
     fg.language(plan.language)
-    fg.author({"name": site.author_name, **({"email": site.author_email} if site.author_email else {})})
+    author = {"name": site.author_name}
+    if site.author_email:
+        author["email"] = site.author_email
+    fg.author(author)
     if site.author_email:
         fg.managingEditor(f"{site.author_email} ({site.author_name})")
     fg.generator("masthead")
@@ -179,7 +184,8 @@ def _generator(pub: Publication, plan: FeedPlan, stylesheet: str) -> FeedGenerat
 
 def _links(pub: Publication, plan: FeedPlan, kind: str) -> list[dict[str, str]]:
     """Self (and hub) first, the alternate link last: RSS takes the last as its <link>."""
-    links = [{"href": public_url(pub.site, output_path(plan, kind)), "rel": "self", "type": TYPES[kind]}]
+    self_url = public_url(pub.site, output_path(plan, kind))
+    links = [{"href": self_url, "rel": "self", "type": TYPES[kind]}]
     if pub.site.hub:
         links.append({"href": pub.site.hub, "rel": "hub"})
     links.append({"href": pages.home_url(pub.site, plan), "rel": "alternate", "type": "text/html"})
