@@ -14,8 +14,9 @@ Machine-written dates (front matter, JSON, feeds) go through ``parse_machine``
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from dateutil import parser as dateutil_parser
 from hijridate import Hijri
@@ -93,6 +94,7 @@ def _alternation(names: dict[str, int]) -> str:
 _MONTH = _alternation(_GREG_NAMES)
 _HMONTH = _alternation(_HIJRI_NAMES)
 _WEEKDAY = _alternation(_WEEKDAY_NAMES)
+# The patterns match folded text (see fold): their Arabic words are folded too.
 # Word edges that also work for Arabic letters with re.ASCII: no letter (any script) beside.
 _L = r"(?<![^\W\d_])"
 _R = r"(?![^\W\d_])"
@@ -102,7 +104,7 @@ _DAY_FIRST = re.compile(
     rf"(?:{_L}(?P<wd>{_WEEKDAY}){_R}[\s,،]+)?"
     rf"(?<!\d)(?P<d>\d{{1,2}})(?!\d)\s*(?:من\s+)?(?:شهر\s+)?"
     rf"{_L}(?P<m>{_MONTH}){_R}(?:\s*[/(]\s*(?P<m2>{_MONTH}){_R}\s*\)?)?"
-    rf"[\s,،]*(?:عام\s+|سنة\s+)?(?P<y>\d{{4}})(?!\d)(?!\s*(?:هـ|ه{_R}))",
+    rf"[\s,،]*(?:عام\s+|{fold('سنة')}\s+)?(?P<y>\d{{4}})(?!\d)(?!\s*(?:هـ|ه{_R}))",
     _FLAGS,
 )
 _MONTH_FIRST = re.compile(
@@ -112,7 +114,7 @@ _MONTH_FIRST = re.compile(
 )
 _HIJRI_DATE = re.compile(
     rf"(?<!\d)(?P<d>\d{{1,2}})(?!\d)\s*(?:من\s+)?{_L}(?P<m>{_HMONTH}){_R}"
-    rf"[\s,،]*(?P<y>\d{{4}})(?!\d)\s*(?:هـ|ه{_R}|للهجرة|هجرية|هجري)",
+    rf"[\s,،]*(?P<y>\d{{4}})(?!\d)\s*(?:{fold('للهجرة')}|{fold('هجرية')}|هجري|ه{_R})",
     _FLAGS,
 )
 _ISO = re.compile(r"(?<![\d-])(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?![\d-])")
@@ -138,7 +140,7 @@ def find_dates(text: str) -> list[FoundDate]:
     folded, where = _fold_with_map(text)
 
     def written(m: re.Match[str]) -> str:
-        return text[where[m.start()]:where[m.end() - 1] + 1]
+        return text[where[m.start()]:where[m.end()]]  # with marks and tatweel folded away at its end
 
     found: list[tuple[int, FoundDate]] = []
     for pattern in (_DAY_FIRST, _MONTH_FIRST):
@@ -191,31 +193,64 @@ def at_noon(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(12, 0), tzinfo=zone)
 
 
-def parse_machine(value: object, zone: tzinfo) -> tuple[datetime, Precision] | None:
-    """A date written by a machine (ISO 8601, RFC 822, YAML date) as an aware datetime.
+# RFC 822 zone names (feeds write them); any other name is not guessed at.
+_ZONE_NAMES = {name: timezone(timedelta(hours=hours), name) for name, hours in {
+    "UT": 0, "UTC": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5,
+    "MST": -7, "MDT": -6, "PST": -8, "PDT": -7}.items()}
+# dateutil fills what a string leaves out from a default: parsing with two
+# different defaults shows what was really written.
+_DEFAULTS = (datetime(2000, 1, 1, 0, 0, 0), datetime(2001, 2, 2, 1, 1, 1))
+_EPOCH_SECONDS = (10**8, 10**10)   # 1973 .. 2286: a number outside is no Unix time (2022 is a year)
+_YEARS = (1000, 9998)              # outside, converting to UTC or another zone can overflow
 
-    Naive times are taken in the publication's zone. Returns None when ``value``
-    is not a date at all; never guesses from prose.
+
+def parse_machine(value: object, zone: tzinfo) -> tuple[datetime, Precision] | None:
+    """A date written by a machine (ISO 8601, RFC 822, YAML date, Unix seconds) as an aware datetime.
+
+    Naive times are taken in the publication's zone; a date without a time is
+    day precision, at noon there. Returns None when ``value`` is not a full
+    date (day, month and year) or not a date at all; never guesses from prose,
+    never fills a missing part from today.
     """
     if isinstance(value, datetime):
         dt = value
         precision: Precision = "second" if dt.second or dt.microsecond else "minute"
     elif isinstance(value, date):
-        return at_noon(value, zone), "day"
+        dt, precision = at_noon(value, zone), "day"
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, tz=timezone.utc), "second"
+        if not _EPOCH_SECONDS[0] <= value <= _EPOCH_SECONDS[1]:
+            return None
+        dt, precision = datetime.fromtimestamp(value, tz=timezone.utc), "second"
     elif isinstance(value, str) and value.strip():
         text = value.strip().translate(DIGITS)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             day = _make(text[:4], int(text[5:7]), text[8:])
-            return (at_noon(day, zone), "day") if day else None
-        try:
-            dt = dateutil_parser.parse(text)
-        except (ValueError, OverflowError):
-            return None
-        precision = "second" if dt.second or dt.microsecond else "minute"
+            if day is None:
+                return None
+            dt, precision = at_noon(day, zone), "day"
+        else:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", dateutil_parser.UnknownTimezoneWarning)
+                    early, late = (dateutil_parser.parse(text, default=d, tzinfos=_ZONE_NAMES)
+                                   for d in _DEFAULTS)
+            except (ValueError, OverflowError, dateutil_parser.UnknownTimezoneWarning):
+                return None
+            if early.date() != late.date():
+                return None  # day, month or year missing
+            if early.hour != late.hour:
+                dt, precision = at_noon(early.date(), zone), "day"
+            else:
+                dt = early
+                precision = "second" if dt.second or dt.microsecond else "minute"
     else:
         return None
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        dt = dt.replace(tzinfo=zone)
+    try:
+        if dt.tzinfo is None or dt.utcoffset() is None:
+            dt = dt.replace(tzinfo=zone)
+        dt.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # an offset of 24 hours or more, or out of range
+        return None
+    if not _YEARS[0] <= dt.year <= _YEARS[1]:
+        return None
     return dt, precision
