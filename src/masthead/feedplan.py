@@ -101,14 +101,14 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article]
             a = replace(a, title=_fallback_title(a))
             problems.append(Problem(where, f"the title is empty: the feeds show {a.title!r}; "
                                            "give the article a title"))
+        dated = a.published or a.updated
+        if dated is None:
+            problems.append(Problem(where, "no publication date: left out of the feeds; "
+                                           "add a date to the article", fatal=True))
+            continue
         if a.published is None:
-            if a.updated is None:
-                problems.append(Problem(where, "no publication date: left out of the feeds; "
-                                               "add a date to the article", fatal=True))
-                continue
-            a = replace(a, published=a.updated)
             problems.append(Problem(where, "no publication date: its update time is used"))
-        published = a.published.replace(microsecond=0)
+        published = dated.replace(microsecond=0)
         updated = (a.updated or published).replace(microsecond=0)
         a = replace(a, published=published, updated=max(updated, published))
         if len(a.body_html.encode("utf-8")) > MAX_BODY_BYTES:
@@ -132,7 +132,7 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article]
 def newest_first(articles: list[Article] | tuple[Article, ...]) -> list[Article]:
     """Newest publication first; ties broken by id so the order never wobbles."""
     by_id = sorted(articles, key=lambda a: a.id)
-    return sorted(by_id, key=lambda a: a.published, reverse=True)  # type: ignore[arg-type]
+    return sorted(by_id, key=lambda a: a.published or EMPTY_FEED_UPDATED, reverse=True)
 
 
 def slug(text: str) -> str:
@@ -147,8 +147,8 @@ def _plan(name: str, title: str, description: str, language: str, folder: str,
     entries = tuple(newest_first(articles)[:limit])
     updated = max((a.updated for a in entries if a.updated), default=EMPTY_FEED_UPDATED)
     return FeedPlan(name=name, title=title, description=description, language=language,
-                    direction=direction_of(language), folder=folder, articles=entries,
-                    updated=updated, parent=parent)  # type: ignore[arg-type]
+                    direction="rtl" if direction_of(language) == "rtl" else "ltr", folder=folder, articles=entries,
+                    updated=updated, parent=parent)
 
 
 def _splits(feed: FeedSettings, members: list[Article]) -> list[FeedPlan]:
