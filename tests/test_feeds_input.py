@@ -283,3 +283,13 @@ def test_relative_links_in_the_body_become_absolute(pub: Publication) -> None:
     content = parse(out, "atom").entries[0].content[0].value
     assert f'src="{BASE}ar-news/media/a.jpg"' in content and f'href="{BASE}about.html"' in content
     assert 'href="#n"' in content and 'href="mailto:a@b.c"' in content
+
+
+def test_article_page_never_takes_a_feed_page(pub: Publication) -> None:
+    """An article whose URL is a feed's index page does not overwrite it: each path is written once."""
+    clash = article(1, url=f"{BASE}ar-news/index.html")
+    outputs = build_feeds(pub, [clash], NOW)
+    paths = [p for o in outputs for p in o.contents]
+    assert len(paths) == len(set(paths))
+    page = output(outputs, "ar-news").contents["output/ar-news/index.html"]
+    assert b'type="application/atom+xml"' in page

@@ -93,10 +93,12 @@ def site_pages(pub: Publication, plans: tuple[FeedPlan, ...],
     contents = {"output/index.html": _render(env, "page/site.html", site=site, feeds=feeds,
                                              direction=direction_of(site.language))}
     by_name = {p.name: p for p in plans}
+    taken = {f"output/{p.folder}/index.html" for p in plans} | set(contents)
     for article in sorted(articles, key=lambda a: a.id):
         path = article_path(site, article)
-        if path is None or path in contents:
+        if path is None or path in taken:   # a feed's own page wins over an article's
             continue
+        taken.add(path)
         plan = by_name.get(article.feed)
         links = _feed_links(site, plan) if plan else []
         contents[path] = _render(env, "page/article.html", site=site, article=article,
