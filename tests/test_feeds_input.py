@@ -19,7 +19,7 @@ from lxml import etree
 from masthead.config import Publication, load_publication
 from masthead.errors import ConfigError
 from masthead.feedplan import MAX_BODY_BYTES, sanitise_articles
-from masthead.feeds import build_feeds, entry_id
+from masthead.feeds import MAX_FEED_BYTES, build_feeds, entry_id
 from masthead.records import Article, FeedOutput, Image
 
 RIYADH = ZoneInfo("Asia/Riyadh")
@@ -293,3 +293,15 @@ def test_article_page_never_takes_a_feed_page(pub: Publication) -> None:
     assert len(paths) == len(set(paths))
     page = output(outputs, "ar-news").contents["output/ar-news/index.html"]
     assert b'type="application/atom+xml"' in page
+
+
+def test_feed_over_the_size_budget_drops_its_oldest_entries(pub: Publication) -> None:
+    """Fifty large articles give RSS and Atom files under the budget, newest kept, still parseable."""
+    body = "<p>" + "كلمة " * ((MAX_BODY_BYTES - 1024) // 11) + "</p>"
+    out = output(build_feeds(pub, [article(n, body_html=body) for n in range(1, 51)], NOW), "ar-news")
+    assert 0 < out.items < 50
+    for kind in ("rss", "atom"):
+        assert len(file(out, kind)) <= MAX_FEED_BYTES
+        entries = parse(out, kind).entries
+        assert (out.items, "خبر رقم 50") == (len(entries), entries[0].title)
+    assert out.items == len(json.loads(file(out, "json"))["items"])

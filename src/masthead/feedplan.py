@@ -145,10 +145,20 @@ def slug(text: str) -> str:
 def _plan(name: str, title: str, description: str, language: str, folder: str,
           articles: list[Article], limit: int, parent: str | None = None) -> FeedPlan:
     entries = tuple(newest_first(articles)[:limit])
-    updated = max((a.updated for a in entries if a.updated), default=EMPTY_FEED_UPDATED)
+    direction: Direction = "rtl" if direction_of(language) == "rtl" else "ltr"
     return FeedPlan(name=name, title=title, description=description, language=language,
-                    direction="rtl" if direction_of(language) == "rtl" else "ltr", folder=folder, articles=entries,
-                    updated=updated, parent=parent)
+                    direction=direction, folder=folder, articles=entries,
+                    updated=_latest(entries), parent=parent)
+
+
+def _latest(entries: tuple[Article, ...]) -> datetime:
+    return max((a.updated for a in entries if a.updated), default=EMPTY_FEED_UPDATED)
+
+
+def shortened(plan: FeedPlan, count: int) -> FeedPlan:
+    """The plan with only its ``count`` newest entries (for a feed over its size budget)."""
+    entries = plan.articles[:count]
+    return replace(plan, articles=entries, updated=_latest(entries))
 
 
 def _splits(feed: FeedSettings, members: list[Article]) -> list[FeedPlan]:

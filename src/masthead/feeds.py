@@ -36,7 +36,7 @@ from lxml import etree
 from . import jsonfeed, opml, pages
 from .config import Publication, SiteSettings
 from .content import entry_html
-from .feedplan import FeedPlan, plan_feeds, sanitise_articles
+from .feedplan import FeedPlan, plan_feeds, sanitise_articles, shortened
 from .records import Article, FeedOutput
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -46,6 +46,7 @@ FILES = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
 TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml",
          "json": "application/feed+json"}
 STYLESHEET = "feed.xsl"
+MAX_FEED_BYTES = 4_000_000       # per RSS / Atom file; older entries are left out beyond it
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
 
 
@@ -203,6 +204,20 @@ def render_xml(pub: Publication, plan: FeedPlan) -> dict[str, bytes]:
     return {"rss": rss, "atom": atom}
 
 
+def _within_budget(pub: Publication, plan: FeedPlan) -> tuple[FeedPlan, dict[str, bytes]]:
+    """Render, dropping the oldest entries while a file is over MAX_FEED_BYTES.
+
+    The W3C validator refuses files over 5 MB and readers time out on them; one
+    entry is at most MAX_BODY_BYTES (feedplan), so a few entries always fit.
+    """
+    xml = render_xml(pub, plan)
+    while len(plan.articles) > 1 and max(map(len, xml.values())) > MAX_FEED_BYTES:
+        share = MAX_FEED_BYTES / max(map(len, xml.values()))
+        plan = shortened(plan, min(len(plan.articles) - 1, int(len(plan.articles) * share)) or 1)
+        xml = render_xml(pub, plan)
+    return plan, xml
+
+
 def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
                 now: datetime) -> list[FeedOutput]:
     """Every feed of the publication as FeedOutputs, with the bytes of every file to write.
@@ -217,7 +232,7 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
     outputs: list[FeedOutput] = []
     for plan in plans:
         files = {kind: output_path(plan, kind) for kind in FILES}
-        xml = render_xml(pub, plan)
+        plan, xml = _within_budget(pub, plan)
         contents = {files["rss"]: xml["rss"], files["atom"]: xml["atom"],
                     files["json"]: jsonfeed.render(pub, plan, entry_id)}
         contents.update(pages.feed_pages(pub, plan, files))
