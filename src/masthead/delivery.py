@@ -1,0 +1,311 @@
+"""Send digests to their subscribers, each (digest, address) exactly once.
+
+Every send is a row in the ``sends`` table and moves through these states:
+
+    pending --(server said 354, body sent; committed BEFORE the final ".")--> sending
+    sending --(250)--> sent       sending --(5xx)--> failed      (4xx)--> pending
+    pending --(the address unsubscribed or bounced meanwhile)--> cancelled
+
+Why 'sending' is written exactly there: until the final ``.`` of DATA the
+server cannot have accepted the message (RFC 5321 4.1.1.4), so a job killed
+before that point left nothing behind and the row, still 'pending', is sent
+again on the next run. A row found in 'sending' means the job died after the
+dot left and before the answer was recorded: one round trip plus one SQLite
+write. The server was healthy a moment before and had the whole message, so
+it has almost certainly queued it; such rows are treated as delivered
+("uncertain" in the report) and never sent again. We choose a possible lost
+copy over a probable duplicate, because a duplicate cannot be taken back and
+the state cannot tell the cases apart. Only an explicit ``resend_uncertain``
+(after checking the server's log) puts them back to 'pending'.
+
+The live case is different: when *the server* hangs up while we wait for its
+answer, it most likely dropped the message with the connection, so the copy
+is retried like any temporary failure (see smtpclient.Connection.transmit).
+
+Recipients are fixed once per digest (``send_plans``): whoever is an active
+subscriber of the feed when the digest is first planned. Someone who
+subscribes later gets the next digest, not old ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import parseaddr
+
+from email_validator import EmailNotValidError, validate_email
+
+from .config import Publication
+from .mail import HeaderValueError, build_message
+from .records import Digest, Recipient
+from .smtpclient import Connection, ConnectFailed, Outcome, SmtpSettings
+from .store import Store
+from .tokens import load_secret, make_token, unsubscribe_url
+
+BOUNCE_CODES = (550, 551, 553)   # mailbox unknown / moved / bad name, said at RCPT: suppress
+PAGE = 500                        # pending rows read at a time: memory stays flat
+Builder = Callable[..., EmailMessage]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try one message in one run before leaving it for the next run."""
+
+    attempts: int = 4             # tries per message (and per connection attempt)
+    first_delay: float = 2.0      # seconds before the second try; doubles each time
+    max_delay: float = 60.0
+    give_up_after: int = 3        # consecutive messages that exhaust their tries stop the run
+
+    def delay(self, attempt: int) -> float:
+        return min(self.max_delay, self.first_delay * 2 ** attempt)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    email: str
+    reply: str                    # the server's answer, or why it was refused before SMTP
+
+
+@dataclass(frozen=True, slots=True)
+class DigestDelivery:
+    """What happened to one digest in this run: what ``masthead run --json`` shows."""
+
+    digest_id: str
+    feed: str
+    recipients: int               # fixed when the digest was first planned
+    sent: int                     # delivered by this run
+    already_sent: int             # delivered by earlier runs: skipped
+    failed: tuple[Failure, ...]   # refused for good in this run (5xx, or a bad header value)
+    pending: int                  # still to send (temporary failures, or not attempted)
+    uncertain: int                # left 'sending' by a killed run: presumed delivered
+    cancelled: int                # unsubscribed or bounced before their copy went
+    not_sent: str | None = None   # why nothing more could be sent in this run
+
+    def to_dict(self) -> dict[str, object]:
+        return {"digest": self.digest_id, "feed": self.feed, "recipients": self.recipients,
+                "sent": self.sent, "already_sent": self.already_sent,
+                "failed": [{"email": f.email, "reply": f.reply} for f in self.failed],
+                "pending": self.pending, "uncertain": self.uncertain,
+                "cancelled": self.cancelled, "not_sent": self.not_sent}
+
+
+def _stamp(now: datetime) -> str:
+    return now.isoformat(timespec="seconds")
+
+
+def plan(store: Store, digest: Digest, *, now: datetime) -> bool:
+    """Fix the recipients of ``digest`` (active subscribers of its feed); False if already done."""
+    with store.transaction() as db:
+        if db.execute("SELECT 1 FROM send_plans WHERE digest_id = ?", (digest.id,)).fetchone():
+            return False
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO sends (digest_id, email, status, updated) "
+            "SELECT ?, s.email, 'pending', ? FROM subscribers s "
+            "JOIN subscriptions f ON f.email = s.email WHERE f.feed = ? AND s.status = 'active'",
+            (digest.id, _stamp(now), digest.feed))
+        db.execute("INSERT INTO send_plans (digest_id, planned, recipients) VALUES (?, ?, ?)",
+                   (digest.id, _stamp(now), cursor.rowcount))
+    return True
+
+
+def pending_digest_ids(store: Store) -> list[str]:
+    """Digests that still have someone to send to, oldest plan first."""
+    return [r[0] for r in store.db.execute(
+        "SELECT p.digest_id FROM send_plans p WHERE EXISTS (SELECT 1 FROM sends s "
+        "WHERE s.digest_id = p.digest_id AND s.status = 'pending') ORDER BY p.planned, p.digest_id")]
+
+
+def resend_uncertain(store: Store, digest_id: str, *, now: datetime) -> int:
+    """Put 'sending' rows of a digest back to 'pending' (after checking the server's log)."""
+    with store.transaction() as db:
+        return db.execute("UPDATE sends SET status = 'pending', updated = ? "
+                          "WHERE digest_id = ? AND status = 'sending'",
+                          (_stamp(now), digest_id)).rowcount
+
+
+def _counts(store: Store, digest_id: str) -> dict[str, int]:
+    return {r[0]: r[1] for r in store.db.execute(
+        "SELECT status, count(*) FROM sends WHERE digest_id = ? GROUP BY status", (digest_id,))}
+
+
+class _Stop(Exception):
+    """The server cannot take more mail in this run; the rest stays pending."""
+
+
+@dataclass
+class _Run:
+    pub: Publication
+    store: Store
+    now: datetime
+    secret: bytes
+    connection: Connection
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+    retry: RetryPolicy
+    build: Builder
+    interval: float                               # seconds between messages (rate limit)
+    sender: str = ""
+    last_start: float | None = None
+    exhausted_in_a_row: int = 0
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+
+    def pending(self, digest_id: str) -> Iterator[tuple[str, str | None, str | None]]:
+        """(email, name, subscriber status) of pending rows, a page at a time."""
+        after = ""
+        while True:
+            page = self.store.db.execute(
+                "SELECT d.email, s.name, s.status FROM sends d "
+                "LEFT JOIN subscribers s ON s.email = d.email "
+                "WHERE d.digest_id = ? AND d.status = 'pending' AND d.email > ? "
+                "ORDER BY d.email LIMIT ?", (digest_id, after, PAGE)).fetchall()
+            if not page:
+                return
+            for row in page:
+                yield row[0], row[1], row[2]
+            after = page[-1][0]
+
+    def record(self, digest_id: str, email: str, status: str, reply: str, *,
+               attempt: bool = False) -> None:
+        with self.store.transaction() as db:
+            db.execute("UPDATE sends SET status = ?, reply = ?, updated = ?, "
+                       "attempts = attempts + ? WHERE digest_id = ? AND email = ?",
+                       (status, reply, _stamp(self.now), int(attempt), digest_id, email))
+
+    def mark_sending(self, digest_id: str, email: str, message_id: str) -> None:
+        with self.store.transaction() as db:
+            db.execute("UPDATE sends SET status = 'sending', "
+                       "message_id = ?, updated = ? WHERE digest_id = ? AND email = ?",
+                       (message_id, _stamp(self.now), digest_id, email))
+
+    def connect(self) -> None:
+        for attempt in range(self.retry.attempts):
+            try:
+                self.connection.open()
+                return
+            except ConnectFailed as exc:
+                if exc.permanent or attempt + 1 == self.retry.attempts:
+                    raise _Stop(exc.reason) from None
+                self.sleep(self.retry.delay(attempt))
+
+    def pace(self) -> None:
+        if self.interval and self.last_start is not None:
+            wait = self.last_start + self.interval - self.clock()
+            if wait > 0:
+                self.sleep(wait)
+        self.last_start = self.clock()
+
+    def send_one(self, digest: Digest, email: str, name: str | None) -> None:
+        token = make_token(self.secret, email)
+        recipient = Recipient(email=email, name=name,
+                              unsubscribe_url=unsubscribe_url(self.pub.site.email.unsubscribe_url, token))
+        rcpt, utf8 = _envelope_address(email)
+        try:
+            msg = self.build(self.pub, digest, recipient, date=self.now)
+            data = msg.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
+        except (HeaderValueError, ValueError, UnicodeError) as exc:
+            reason = exc.message if isinstance(exc, HeaderValueError) else str(exc)
+            self.fail(digest.id, email, f"refused before SMTP: {reason}")
+            return
+        message_id = str(msg["Message-ID"] or "")
+        for attempt in range(self.retry.attempts):
+            if not self.connection.alive:
+                self.connect()
+            if utf8 and not self.connection.smtputf8:
+                self.fail(digest.id, email, "the server does not accept non-ASCII addresses (SMTPUTF8)")
+                return
+            self.pace()
+            outcome = self.connection.transmit(
+                self.sender, rcpt, data, lambda: self.mark_sending(digest.id, email, message_id),
+                utf8=utf8)
+            if outcome.kind != "deferred":
+                self.exhausted_in_a_row = 0
+                self.settle(digest.id, email, outcome)
+                return
+            self.record(digest.id, email, "pending", outcome.reply, attempt=True)
+            if attempt + 1 < self.retry.attempts:
+                self.sleep(self.retry.delay(attempt))
+        self.exhausted_in_a_row += 1
+        if self.exhausted_in_a_row >= self.retry.give_up_after:
+            raise _Stop(f"the server keeps deferring mail: {outcome.reply}")
+
+    def settle(self, digest_id: str, email: str, outcome: Outcome) -> None:
+        if outcome.kind == "accepted":
+            self.record(digest_id, email, "sent", outcome.reply, attempt=True)
+        else:
+            self.fail(digest_id, email, outcome.reply, attempt=True)
+            if outcome.stage == "RCPT" and outcome.code in BOUNCE_CODES:
+                with self.store.transaction() as db:
+                    db.execute("UPDATE subscribers SET status = 'bounced', updated = ? "
+                               "WHERE email = ? AND status = 'active'", (_stamp(self.now), email))
+
+    def fail(self, digest_id: str, email: str, reply: str, *, attempt: bool = False) -> None:
+        self.record(digest_id, email, "failed", reply, attempt=attempt)
+        self.failures.setdefault(digest_id, []).append(Failure(email, reply))
+
+    def send_digest(self, digest: Digest) -> None:
+        for email, name, status in self.pending(digest.id):
+            if status != "active":
+                self.record(digest.id, email, "cancelled",
+                            f"not sent: the address is {status or 'no longer a subscriber'}")
+                continue
+            self.send_one(digest, email, name)
+
+
+def _envelope_address(email: str) -> tuple[str, bool]:
+    """The address for RCPT TO, and whether it needs SMTPUTF8."""
+    if email.isascii():
+        return email, False
+    try:
+        ascii_form = validate_email(email, check_deliverability=False).ascii_email
+    except EmailNotValidError:
+        ascii_form = None
+    return (ascii_form, False) if ascii_form else (email, True)
+
+
+def deliver(pub: Publication, store: Store, digests: Sequence[Digest], *, now: datetime,
+            smtp: SmtpSettings | None, secret: bytes | None = None,
+            sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+            retry: RetryPolicy = RetryPolicy(), build: Builder = build_message,
+            ) -> tuple[DigestDelivery, ...]:
+    """Plan ``digests`` and send every pending copy of them over one SMTP connection.
+
+    Returns one DigestDelivery per digest that was newly planned or still had
+    pending copies; a digest already finished by earlier runs is left out. With
+    ``smtp`` None nothing is sent and each report says why.
+    """
+    considered: list[Digest] = []
+    for digest in digests:
+        if plan(store, digest, now=now) or _counts(store, digest.id).get("pending"):
+            considered.append(digest)
+    before = {d.id: _counts(store, d.id) for d in considered}
+    stopped: str | None = None if smtp else "no SMTP server configured (MASTHEAD_SMTP_URL is unset)"
+    run = None
+    if smtp and any(before[d.id].get("pending") for d in considered):
+        rate = pub.site.email.rate_per_minute
+        run = _Run(pub=pub, store=store, now=now, secret=secret or load_secret(pub.state_dir),
+                   connection=Connection(smtp, local_hostname=pub.site.host), sleep=sleep,
+                   clock=clock, retry=retry, build=build, interval=60.0 / rate if rate else 0.0,
+                   sender=parseaddr(pub.site.email.sender)[1])
+        try:
+            for digest in considered:
+                run.send_digest(digest)
+        except _Stop as exc:
+            stopped = str(exc)
+        finally:
+            run.connection.close()
+    reports = []
+    for digest in considered:
+        after = _counts(store, digest.id)
+        reports.append(DigestDelivery(
+            digest_id=digest.id, feed=digest.feed, recipients=sum(after.values()),
+            sent=after.get("sent", 0) - before[digest.id].get("sent", 0),
+            already_sent=before[digest.id].get("sent", 0),
+            failed=tuple(run.failures.get(digest.id, ())) if run else (),
+            pending=after.get("pending", 0), uncertain=after.get("sending", 0),
+            cancelled=after.get("cancelled", 0),
+            not_sent=stopped if after.get("pending") else None))
+    return tuple(reports)

@@ -1,0 +1,281 @@
+"""One SMTP connection that carries many messages, and tells exactly how each one ended.
+
+The server comes from ``MASTHEAD_SMTP_URL`` (never from a file in the
+publication): ``smtp://user:pass@host:587`` (STARTTLS, required unless the
+host is this machine), ``smtps://host:465`` (TLS from the first byte), or
+``smtp://127.0.0.1:8025`` (a local relay; STARTTLS only if offered).
+
+``Connection.transmit`` runs MAIL, RCPT and DATA itself rather than through
+``smtplib.sendmail`` so it knows whether the final ``.`` was sent: until then
+the server cannot have accepted the message and a retry is safe. Just before
+that dot it calls the caller's ``commit`` hook, which records the send as
+'sending' (so a job killed from here on never sends this copy again), then
+looks once more whether the server hung up meanwhile.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import select
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from .errors import ConfigError
+
+SMTP_ENV = "MASTHEAD_SMTP_URL"
+Security = Literal["tls", "starttls", "local"]   # local: STARTTLS when offered, else plain
+Kind = Literal["accepted", "rejected", "deferred"]
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: Security
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 60.0
+
+    def describe(self) -> str:
+        """Where mail goes, for reports: never the user name or the password."""
+        scheme = "smtps" if self.security == "tls" else "smtp"
+        return f"{scheme}://{self.host}:{self.port}"
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def smtp_settings(environ: Mapping[str, str] | None = None) -> SmtpSettings | None:
+    """The server named by ``MASTHEAD_SMTP_URL``; None when it is unset or empty."""
+    env = os.environ if environ is None else environ
+    url = env.get(SMTP_ENV, "").strip()
+    if not url:
+        return None
+
+    def bad(why: str) -> ConfigError:
+        return ConfigError(f"{SMTP_ENV} {why}", where=f"environment variable {SMTP_ENV}",
+                           hint="use smtp://user:password@host:587, smtps://host:465 "
+                                "or smtp://127.0.0.1:8025 (percent-encode special characters)")
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise bad(f"must start with smtp:// or smtps://, not {parts.scheme or 'nothing'}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise bad("has a port that is not a number from 1 to 65535") from None
+    if not parts.hostname:
+        raise bad("names no host")
+    host = parts.hostname
+    if parts.scheme == "smtps":
+        security: Security = "tls"
+    else:
+        security = "local" if _is_local(host) else "starttls"
+    return SmtpSettings(
+        host=host, port=port or (465 if security == "tls" else 587), security=security,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one message ended: accepted (250), rejected (5xx) or deferred (4xx, connection lost)."""
+
+    kind: Kind
+    reply: str                  # "250 2.0.0 Ok: queued", "550 5.1.1 ...", "connection lost ..."
+    stage: str = "DATA"         # MAIL, RCPT or DATA: where the answer came
+    code: int = 0
+
+
+class ConnectFailed(Exception):
+    """The server could not be reached or refused us; ``permanent`` when retrying won't help."""
+
+    def __init__(self, reason: str, *, permanent: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    return f"{code} {' '.join(text.split())}".strip()
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """The message as DATA carries it: CRLF line ends, leading dots doubled, ending CRLF."""
+    data = re.sub(rb"\r?\n", b"\r\n", data)
+    if not data.endswith(b"\r\n"):
+        data += b"\r\n"
+    return _LEADING_DOT.sub(b"..", data)
+
+
+class Connection:
+    """A live SMTP session. Open with ``open()``; ``alive`` turns False after any drop."""
+
+    def __init__(self, settings: SmtpSettings, *, local_hostname: str):
+        self.settings = settings
+        self.local_hostname = local_hostname
+        self.smtp: smtplib.SMTP | None = None
+
+    @property
+    def alive(self) -> bool:
+        return self.smtp is not None
+
+    @property
+    def smtputf8(self) -> bool:
+        return self.smtp is not None and self.smtp.has_extn("smtputf8")
+
+    def open(self) -> None:
+        s = self.settings
+        try:
+            if s.security == "tls":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, local_hostname=self.local_hostname, timeout=s.timeout,
+                    context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(s.host, s.port, local_hostname=self.local_hostname,
+                                    timeout=s.timeout)
+            try:
+                smtp.ehlo()
+                if s.security == "starttls" or (s.security == "local" and smtp.has_extn("starttls")):
+                    if not smtp.has_extn("starttls"):
+                        raise ConnectFailed(f"{s.describe()} does not offer STARTTLS", permanent=True)
+                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.ehlo()
+                if s.username:
+                    smtp.login(s.username, s.password or "")
+            except BaseException:
+                smtp.close()
+                raise
+        except ConnectFailed:
+            raise
+        except smtplib.SMTPAuthenticationError as exc:
+            raise ConnectFailed(f"{s.describe()} refused the login: {_reply(exc.smtp_code, exc.smtp_error)}",
+                                permanent=True) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise ConnectFailed(f"{s.describe()}: {exc}", permanent=True) from None
+        except smtplib.SMTPConnectError as exc:
+            raise ConnectFailed(f"{s.describe()} refused the session: "
+                                f"{_reply(exc.smtp_code, exc.smtp_error)}") from None
+        except smtplib.SMTPResponseException as exc:
+            raise ConnectFailed(f"{s.describe()} answered {_reply(exc.smtp_code, exc.smtp_error)}",
+                                permanent=exc.smtp_code >= 500) from None
+        except ssl.SSLError as exc:
+            raise ConnectFailed(f"TLS with {s.describe()} failed: {exc.reason or exc}",
+                                permanent=True) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ConnectFailed(f"cannot reach {s.describe()}: {exc.strerror or exc}"
+                                if isinstance(exc, OSError) else f"{s.describe()}: {exc}") from None
+        try:   # the final dot is a tiny write after a big one: don't let Nagle hold it back
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
+        self.smtp = smtp
+
+    def close(self) -> None:
+        """QUIT politely when the session is healthy; just close it otherwise."""
+        smtp, self.smtp = self.smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+
+    def _drop(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    def _reset(self) -> None:
+        assert self.smtp is not None
+        try:
+            self.smtp.rset()
+        except (OSError, smtplib.SMTPException):
+            self._drop()
+
+    def transmit(self, sender: str, recipient: str, data: bytes,
+                 commit: Callable[[], None], *, utf8: bool = False) -> Outcome:
+        """Send one message (``data``: CRLF lines, not yet dot-stuffed) to one recipient.
+
+        ``commit`` runs after the server said 354 and the body went out, just
+        before the final ``.``: the last moment when the server cannot yet have
+        accepted the message.
+        """
+        smtp = self.smtp
+        assert smtp is not None, "open() the connection first"
+        stage = "MAIL"
+        try:
+            code, msg = smtp.mail(sender, ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else [])
+            if code == 250:
+                stage = "RCPT"
+                code, msg = smtp.rcpt(recipient)
+            if code in (250, 251):
+                stage = "DATA"
+                smtp.putcmd("data")
+                code, msg = smtp.getreply()
+            if code != 354:
+                return self._refused(stage, code, msg)
+            smtp.send(dot_stuffed(data))
+        except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
+            return Outcome("deferred", f"connection lost before the end of the message ({exc})", stage)
+        commit()
+        if self._peer_gone():
+            self._drop()
+            return Outcome("deferred", "connection lost before the end of the message", "DATA")
+        try:
+            smtp.send(b".\r\n")
+            code, msg = smtp.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            # We are alive and the server went away while we waited for its
+            # answer. Most likely it never took the message (it hung up
+            # mid-stream and our dot crossed its close); it could also have
+            # queued it in the microseconds before replying (RFC 1047). Like
+            # every MTA we try again; the Message-ID is the same on both
+            # copies, so a provider that dedupes drops such a twin.
+            self._drop()
+            return Outcome("deferred", f"connection lost while waiting for the answer ({exc})", "DATA")
+        if code == 250:
+            return Outcome("accepted", _reply(code, msg), "DATA", code)
+        return self._refused("DATA", code, msg, after_data=True)
+
+    def _peer_gone(self) -> bool:
+        """True when the server closed (or wrote to) the socket during DATA, before our dot.
+
+        Checked after ``commit`` (an fsync, long enough for a close to arrive): a
+        server that hung up mid-message must not leave a copy presumed sent.
+        """
+        assert self.smtp is not None
+        try:
+            readable, _, _ = select.select([self.smtp.sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
+
+    def _refused(self, stage: str, code: int, msg: bytes, *, after_data: bool = False) -> Outcome:
+        reply = _reply(code, msg)
+        if code == 421 or code == -1:
+            self._drop()          # the server is closing the session
+        elif not after_data:
+            self._reset()         # a MAIL/RCPT refusal leaves a half transaction open
+        if 500 <= code < 600:
+            return Outcome("rejected", reply, stage, code)
+        return Outcome("deferred", reply, stage, code)

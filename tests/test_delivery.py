@@ -1,0 +1,276 @@
+"""Delivery over a real SMTP server (aiosmtpd on 127.0.0.1): each copy exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from tests.mailserver import MailServer, free_port, make_digest
+
+from masthead.config import Publication, load_publication
+from masthead.delivery import RetryPolicy, deliver, pending_digest_ids, resend_uncertain
+from masthead.errors import ConfigError
+from masthead.smtpclient import smtp_settings
+from masthead.store import Store, open_store
+from masthead.subscribers import add_subscriber, get_subscriber, import_csv, set_status
+from masthead.tokens import load_secret, verify_token
+
+NOW = datetime(2022, 5, 8, 6, 0, tzinfo=timezone.utc)
+TESTS = Path(__file__).resolve().parent
+QUICK = RetryPolicy(attempts=4, first_delay=0.0, max_delay=0.0)
+
+
+@pytest.fixture
+def pub(sample_pub: Path) -> Publication:
+    return load_publication(sample_pub)
+
+
+@pytest.fixture
+def store(pub: Publication) -> Iterator[Store]:
+    with open_store(pub.state_dir) as s:
+        yield s
+
+
+@pytest.fixture
+def server() -> Iterator[MailServer]:
+    srv = MailServer().start()
+    yield srv
+    srv.stop()
+
+
+def subscribe(store: Store, pub: Publication, count: int, tmp_path: Path) -> list[str]:
+    """Import ``count`` subscribers of ar-news from a CSV; returns their addresses."""
+    emails = [f"reader{i:04d}@example.com" for i in range(count)]
+    csv_file = tmp_path / "subs.csv"
+    csv_file.write_text("email,name,feeds\n" + "".join(f"{e},قارئ {i},ar-news\n" for i, e in enumerate(emails)),
+                        encoding="utf-8")
+    report = import_csv(store, pub, csv_file, now=NOW)
+    assert (count, ()) == (report.added, report.skipped)
+    return emails
+
+
+def send(pub: Publication, store: Store, server: MailServer | str | None, digests=None, **kwargs):  # noqa: ANN001, ANN003
+    url = server.url if isinstance(server, MailServer) else server
+    smtp = smtp_settings({"MASTHEAD_SMTP_URL": url}) if url else None
+    kwargs.setdefault("retry", QUICK)
+    kwargs.setdefault("sleep", lambda _seconds: None)
+    return deliver(pub, store, digests or [make_digest()], now=NOW, smtp=smtp, **kwargs)
+
+
+def statuses(store: Store) -> dict[str, int]:
+    return {r[0]: r[1] for r in store.db.execute("SELECT status, count(*) FROM sends GROUP BY status")}
+
+
+class TestSmtpSettings:
+    def test_unset_or_empty_means_no_server(self) -> None:
+        """No MASTHEAD_SMTP_URL, or an empty one, means there is no server to send with."""
+        assert (None, None) == (smtp_settings({}), smtp_settings({"MASTHEAD_SMTP_URL": " "}))
+
+    def test_submission_url_uses_starttls_and_decodes_the_password(self) -> None:
+        """smtp://user:pass@host:587 asks for STARTTLS and keeps the credentials out of reports."""
+        s = smtp_settings({"MASTHEAD_SMTP_URL": "smtp://news%40example.org:p%40ss:w@mail.example.org:587"})
+        assert ("mail.example.org", 587, "starttls", "news@example.org", "p@ss:w") == (
+            s.host, s.port, s.security, s.username, s.password)
+        assert "p@ss" not in s.describe() + repr(s)
+
+    def test_smtps_and_local_urls(self) -> None:
+        """smtps:// is TLS on 465; a loopback smtp:// may be plain."""
+        tls = smtp_settings({"MASTHEAD_SMTP_URL": "smtps://mail.example.org"})
+        local = smtp_settings({"MASTHEAD_SMTP_URL": "smtp://127.0.0.1:8025"})
+        assert [("tls", 465), ("local", 8025)] == [(tls.security, tls.port), (local.security, local.port)]
+
+    def test_bad_url_names_the_variable(self) -> None:
+        """An unusable URL is a ConfigError naming MASTHEAD_SMTP_URL and the expected forms."""
+        with pytest.raises(ConfigError, match="MASTHEAD_SMTP_URL") as info:
+            smtp_settings({"MASTHEAD_SMTP_URL": "http://mail.example.org"})
+        assert "smtps://" in info.value.hint
+
+
+class TestExactlyOnce:
+    def test_two_hundred_subscribers_get_one_copy_each(self, pub, store, server, tmp_path) -> None:
+        """200 subscribers each get the digest once, each with an unsubscribe URL for them alone."""
+        emails = subscribe(store, pub, 200, tmp_path)
+        (report,) = send(pub, store, server)
+        assert (200, 200, 0, ()) == (report.recipients, report.sent, report.pending, report.failed)
+        assert {e: 1 for e in emails} == server.copies()
+        secret = load_secret(pub.state_dir)
+        urls = set()
+        for item in server.received:
+            url = item.message["List-Unsubscribe"].split(",")[0].strip("<> ")
+            token = parse_qs(urlsplit(url).query)["token"][0]
+            assert item.rcpt == verify_token(secret, token)
+            assert url in item.message.get_body(("plain",)).get_content()
+            urls.add(url)
+        assert 200 == len(urls)
+
+    def test_second_run_sends_nothing(self, pub, store, server, tmp_path) -> None:
+        """Running again with the same digest sends nothing and reports nothing to do."""
+        subscribe(store, pub, 5, tmp_path)
+        send(pub, store, server)
+        assert () == send(pub, store, server)
+        assert 5 == len(server.received)
+
+    def test_without_a_server_nothing_is_sent_until_one_is_set(self, pub, store, server, tmp_path) -> None:
+        """With no SMTP URL the digest is reported 'not sent'; a later run with a server sends it."""
+        subscribe(store, pub, 3, tmp_path)
+        (report,) = send(pub, store, None)
+        assert (0, 3) == (report.sent, report.pending)
+        assert "MASTHEAD_SMTP_URL" in report.not_sent
+        assert ["ar-news/daily/2022-05-07"] == pending_digest_ids(store)
+        (report,) = send(pub, store, server)
+        assert (3, None, []) == (report.sent, report.not_sent, pending_digest_ids(store))
+
+    def test_later_subscribers_do_not_get_old_digests(self, pub, store, server, tmp_path) -> None:
+        """Recipients are fixed when a digest is first planned; a newcomer gets the next one."""
+        subscribe(store, pub, 2, tmp_path)
+        send(pub, store, None)
+        add_subscriber(store, pub, "late@example.com", feeds=["ar-news"], now=NOW)
+        send(pub, store, server)
+        assert "late@example.com" not in server.copies()
+        send(pub, store, server, [make_digest(day=8)])
+        assert 1 == server.copies()["late@example.com"]
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("where", ["after the server stored message 7", "at RCPT 7"])
+    def test_killed_run_then_rerun_leaves_one_copy_each(self, pub, store, server, tmp_path, where) -> None:
+        """A sender killed with SIGKILL part-way, then run again, leaves every address one copy."""
+        emails = subscribe(store, pub, 20, tmp_path)
+        script = textwrap.dedent(f"""
+            import sys; sys.path.insert(0, {str(TESTS.parent)!r})
+            from datetime import datetime, timezone
+            from tests.mailserver import make_digest
+            from masthead.config import load_publication
+            from masthead.delivery import deliver, RetryPolicy
+            from masthead.smtpclient import smtp_settings
+            from masthead.store import open_store
+            pub = load_publication(__import__('pathlib').Path({str(pub.root)!r}))
+            with open_store(pub.state_dir) as store:
+                deliver(pub, store, [make_digest()], now=datetime(2022, 5, 8, 6, tzinfo=timezone.utc),
+                        smtp=smtp_settings(), retry=RetryPolicy(first_delay=0.01))
+        """)
+        proc = subprocess.Popen([sys.executable, "-c", script],
+                                env={**os.environ, "MASTHEAD_SMTP_URL": server.url})
+
+        def kill_at(count: int) -> None:
+            if count == 7:
+                os.kill(proc.pid, signal.SIGKILL)
+
+        if where.startswith("after"):
+            server.faults.on_accept = kill_at
+        else:
+            server.faults.on_rcpt = kill_at
+        assert -signal.SIGKILL == proc.wait(timeout=60)
+        server.faults.on_accept = server.faults.on_rcpt = None
+        assert 20 > len(server.received)
+        (report,) = send(pub, store, server)
+        assert {e: 1 for e in emails} == server.copies()
+        stored_first = where.startswith("after")
+        assert (20, int(stored_first)) == (report.already_sent + report.sent + report.uncertain,
+                                           report.uncertain)
+        if stored_first:     # resending the uncertain copy is possible, but only on purpose
+            assert 1 == resend_uncertain(store, report.digest_id, now=NOW)
+            send(pub, store, server)
+            assert 2 == max(server.copies().values())
+
+
+class TestFaults:
+    def test_451_for_a_while_still_delivers_once(self, pub, store, server, tmp_path) -> None:
+        """Temporary refusals at RCPT and after DATA are retried with backoff; one copy each."""
+        emails = subscribe(store, pub, 6, tmp_path)
+        server.faults.rcpt_replies = ["451 4.7.1 greylisted, try later"] * 2
+        server.faults.data_replies = ["451 4.3.0 queue full"] * 3
+        sleeps: list[float] = []
+        (report,) = send(pub, store, server, sleep=sleeps.append,
+                         retry=RetryPolicy(attempts=6, first_delay=1.0, max_delay=8.0))
+        assert {e: 1 for e in emails} == server.copies()
+        assert (6, 0) == (report.sent, report.pending)
+        assert [1.0, 2.0, 4.0, 8.0, 8.0] == sleeps
+
+    @pytest.mark.parametrize("lines", [0, 1, 20])
+    def test_dropped_connection_mid_message_still_delivers_once(self, pub, store, server, tmp_path,
+                                                                 lines) -> None:
+        """The server cutting the connection inside DATA twice: reconnect, resend, one copy each."""
+        emails = subscribe(store, pub, 5, tmp_path)
+        server.faults.drop_mid_data = 2
+        server.faults.drop_after_lines = lines
+        (report,) = send(pub, store, server)
+        assert {e: 1 for e in emails} == server.copies()
+        assert (2, 5) == (server.dropped, report.sent)
+
+    def test_550_fails_one_recipient_and_the_rest_go_out(self, pub, store, server, tmp_path) -> None:
+        """550 for one address: failed with the server's reply, bounced, others delivered."""
+        emails = subscribe(store, pub, 4, tmp_path)
+        server.faults.refuse[emails[1]] = "550 5.1.1 <reader0001@example.com>: no such user"
+        (report,) = send(pub, store, server)
+        assert 3 == report.sent
+        assert [(emails[1], "550 5.1.1 <reader0001@example.com>: no such user")] == [
+            (f.email, f.reply) for f in report.failed]
+        assert "bounced" == get_subscriber(store, emails[1]).status
+        send(pub, store, server, [make_digest(day=8)])
+        assert 0 == server.copies().get(emails[1], 0)
+
+    def test_refused_connection_leaves_everything_pending(self, pub, store, tmp_path) -> None:
+        """Nothing listening: the run ends without an exception, reports why, and keeps the work."""
+        subscribe(store, pub, 3, tmp_path)
+        (report,) = send(pub, store, f"smtp://127.0.0.1:{free_port()}")
+        assert (0, 3) == (report.sent, report.pending)
+        assert "cannot reach smtp://127.0.0.1" in report.not_sent
+
+    def test_hang_up_before_the_answer_is_retried_with_the_same_message_id(
+            self, pub, store, server, tmp_path) -> None:
+        """A server that hangs up after the dot is tried again; a twin keeps the Message-ID."""
+        emails = subscribe(store, pub, 3, tmp_path)
+
+        def vanish(count: int) -> None:
+            if count == 2:
+                server.controller.smtpd.transport.close()
+
+        server.faults.on_accept = vanish
+        (report,) = send(pub, store, server)
+        assert (3, 0, 0) == (report.sent, report.uncertain, report.pending)
+        twins = [r.message["Message-ID"] for r in server.received if r.rcpt == emails[1]]
+        assert 2 == len(twins) and twins[0] == twins[1]
+
+    def test_header_with_line_break_is_refused_before_smtp(self, pub, store, server, tmp_path) -> None:
+        """A name holding a line break (e.g. edited into the database) fails that copy only."""
+        emails = subscribe(store, pub, 3, tmp_path)
+        with store.transaction() as db:
+            db.execute("UPDATE subscribers SET name = ? WHERE email = ?", ("Eve\r\nBcc: x@evil.test", emails[0]))
+        (report,) = send(pub, store, server)
+        assert 2 == report.sent
+        assert report.failed[0].reply.startswith("refused before SMTP")
+        assert emails[0] not in server.copies()
+
+    def test_unsubscribed_before_sending_gets_nothing(self, pub, store, server, tmp_path) -> None:
+        """An address that unsubscribes after planning but before sending is cancelled."""
+        emails = subscribe(store, pub, 3, tmp_path)
+        send(pub, store, None)
+        set_status(store, emails[2], "unsubscribed", now=NOW)
+        (report,) = send(pub, store, server)
+        assert (2, 1) == (report.sent, report.cancelled)
+        assert emails[2] not in server.copies()
+
+    def test_rate_limit_spaces_messages(self, pub, store, server, tmp_path) -> None:
+        """rate_per_minute = 120 waits half a second between messages (on an injected clock)."""
+        site = pub.root / "feeds" / "site.toml"
+        site.write_text(site.read_text(encoding="utf-8") + "rate_per_minute = 120\n", encoding="utf-8")
+        limited = load_publication(pub.root)
+        subscribe(store, limited, 3, tmp_path)
+        clock = [100.0]
+        sleeps: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+            clock[0] += seconds
+
+        send(limited, store, server, sleep=sleep, clock=lambda: clock[0])
+        assert [0.5, 0.5] == sleeps
+        assert {"sent": 3} == statuses(store)
