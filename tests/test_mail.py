@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import html
 from datetime import datetime, timezone
 from email import policy
 from email.message import EmailMessage
@@ -10,6 +11,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from masthead.config import Publication, load_publication
 from masthead.errors import DeliveryError
@@ -165,3 +168,15 @@ class TestRefusals:
         """A date without a time zone is a programming error, refused at once."""
         with pytest.raises(ValueError):
             build_message(pub, make_digest(), reader(), date=datetime(2022, 5, 7, 6))
+
+
+class TestRoundTrip:
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(name=st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40)
+           .filter(lambda s: s.strip() and "\x85" not in s))
+    def test_any_one_line_name_survives(self, pub: Publication, name: str) -> None:
+        """Any one-line name (Arabic, quotes, symbols) decodes back from To and is escaped in the HTML."""
+        msg = parsed(build_message(pub, make_digest(), reader(name=name), date=SENT))
+        assert " ".join(name.split()) == " ".join(msg["To"].addresses[0].display_name.split())
+        assert html.escape(f" {name.strip()}", quote=True) in msg.get_body(("html",)).get_content()
+        assert max(len(line) for line in bytes(msg).splitlines()) <= 998
