@@ -38,9 +38,12 @@ class RunReport:
     digest_problems: tuple[Problem, ...] = ()  # e.g. an image left out of a digest
 
     @property
+    def all_problems(self) -> tuple[Problem, ...]:
+        return (*self.collection.problems, *self.feed_problems, *self.digest_problems)
+
+    @property
     def problems(self) -> tuple[str, ...]:
-        return tuple(str(p) for p in (*self.collection.problems, *self.feed_problems,
-                                      *self.digest_problems))
+        return tuple(str(p) for p in self.all_problems)
 
 
 def run(pub: Publication, *, now: datetime, wait: float = 0.0,

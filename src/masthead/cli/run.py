@@ -52,7 +52,7 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
         with log_file.open("a", encoding="utf-8") as log:
             for line in summary_lines(report, quiet=False):
                 log.write(f"{report.now.isoformat()} {line}\n")
-    if strict and report.collection.problems:
+    if strict and report.all_problems:
         raise SystemExit(1)
 
 
@@ -65,7 +65,8 @@ def report_json(report: RunReport) -> dict:
     return {
         "now": report.now.isoformat(),
         "articles": len(c.articles), "new": sorted(c.new_ids), "changed": sorted(c.changed_ids),
-        "problems": [{"where": p.where, "message": p.message, "fatal": p.fatal} for p in c.problems],
+        "problems": [{"where": p.where, "message": p.message, "fatal": p.fatal}
+                     for p in report.all_problems],
         "feeds": [{"name": f.name, "items": f.items} for f in report.feeds],
         "files_changed": list(report.changed_files),
     }
@@ -84,7 +85,7 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
             lines.append(f"... and {len(report.changed_files) - len(shown)} more files")
         if not report.changed_files:
             lines.append("nothing changed on disk")
-    shown = c.problems if not quiet else tuple(p for p in c.problems if p.fatal)
+    shown = report.all_problems if not quiet else tuple(p for p in report.all_problems if p.fatal)
     lines += [f"problem: {problem}" for problem in shown]
     return lines
 
