@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 import warnings
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
@@ -35,16 +37,19 @@ def fold(text: str) -> str:
     return text.translate(DIGITS).translate(_FOLD)
 
 
-def _fold_with_map(text: str) -> tuple[str, list[int]]:
-    """``fold(text)`` and, for each folded character, its index in ``text``."""
-    out: list[str] = []
-    where: list[int] = []
-    for i, ch in enumerate(text):
-        folded = fold(ch)
-        out.append(folded)
-        where.extend([i] * len(folded))
-    where.append(len(text))
-    return "".join(out), where
+# Characters fold() removes; every other character folds to exactly one.
+_DROPPED = re.compile("[" + "".join(chr(c) for c, v in _FOLD.items() if v is None) + "]")
+
+
+def _fold_with_map(text: str) -> tuple[str, Callable[[int], int]]:
+    """``fold(text)``, and a function giving the index in ``text`` of a folded index.
+
+    Only dropped characters shift indices, so the map is a sorted list of where
+    they fell in the folded text, searched when a match is reported (a loop over
+    every character cost more than all the matching).
+    """
+    shifts = [m.start() - k for k, m in enumerate(_DROPPED.finditer(text))]
+    return fold(text), lambda index: index + bisect_right(shifts, index)
 
 
 _GREGORIAN = {
@@ -140,7 +145,7 @@ def find_dates(text: str) -> list[FoundDate]:
     folded, where = _fold_with_map(text)
 
     def written(m: re.Match[str]) -> str:
-        return text[where[m.start()]:where[m.end()]]  # with marks and tatweel folded away at its end
+        return text[where(m.start()):where(m.end())]  # with marks and tatweel folded away at its end
 
     found: list[tuple[int, FoundDate]] = []
     for pattern in (_DAY_FIRST, _MONTH_FIRST):

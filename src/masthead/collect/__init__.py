@@ -31,6 +31,7 @@ from .raw import RawEntry
 from .upstream import fetch, read_upstream
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+CACHE_BATCH = 500
 CACHE_VERSION = "2"  # bump when reading or normalising changes what a file gives
 READERS: dict[str, str] = {
     ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
@@ -100,6 +101,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     articles: list[Article] = []
     problems: list[Problem] = []
     seen_paths: list[str] = []
+    pending: list[tuple] = []   # file-cache rows, written in batches: one commit per file cost ~2 ms
     for feed in pub.feeds:
         context = _context(pub.site, feed)
         for path in article_files(feed):
@@ -112,13 +114,16 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
                 problems.append(Problem(origin, f"'{path.suffix or path.name}' files are not articles: "
                                         f"skipped (masthead reads {', '.join(sorted(READERS))})"))
                 continue
-            got, trouble = _cached_read(store, path, origin, kind, feed, pub.site, context)
+            got, trouble = _cached_read(store, path, origin, kind, feed, pub.site, context, pending)
+            if len(pending) >= CACHE_BATCH:
+                _save_reads(store, pending)
             articles += got
             problems += trouble
         for source in feed.sources:
             got, trouble = _read_source(store, pub, feed, source)
             articles += got
             problems += trouble
+    _save_reads(store, pending)
     _forget_removed(store, seen_paths)
     unique, duplicate_problems = dedupe(articles)
     problems += duplicate_problems
@@ -135,7 +140,8 @@ def _context(site: SiteSettings, feed: FeedSettings) -> str:
 
 
 def _cached_read(store: Store, path: Path, origin: str, kind: str, feed: FeedSettings,
-                 site: SiteSettings, context: str) -> tuple[list[Article], list[Problem]]:
+                 site: SiteSettings, context: str, pending: list[tuple]) -> tuple[list[Article], list[Problem]]:
+    """The file's articles and problems: from the cache when unchanged; a new cache row goes to ``pending``."""
     stat = path.stat()
     row = store.db.execute("SELECT size, mtime_ns, hash, result FROM files WHERE path = ?",
                            (origin,)).fetchone()
@@ -150,11 +156,16 @@ def _cached_read(store: Store, path: Path, origin: str, kind: str, feed: FeedSet
         result = read_articles(data, origin, kind, feed, site)
         cached = {"context": context, "articles": [article_to_dict(a) for a in result[0]],
                   "problems": [[p.where, p.message, p.fatal] for p in result[1]]}
-    with store.transaction() as db:
-        db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                   (origin, stat.st_size, stat.st_mtime_ns, digest,
-                    json.dumps(cached, ensure_ascii=False)))
+    pending.append((origin, stat.st_size, stat.st_mtime_ns, digest, json.dumps(cached, ensure_ascii=False)))
     return result
+
+
+def _save_reads(store: Store, pending: list[tuple]) -> None:
+    """Write the pending file-cache rows in one transaction (a crash loses only re-readable rows)."""
+    if pending:
+        with store.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", pending)
+        pending.clear()
 
 
 def _from_cache(cached: dict) -> tuple[list[Article], list[Problem]]:
