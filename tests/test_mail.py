@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import email
 import html
+import re
 from datetime import datetime, timezone
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -175,8 +177,20 @@ class TestRoundTrip:
     @given(name=st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40)
            .filter(lambda s: s.strip() and "\x85" not in s))
     def test_any_one_line_name_survives(self, pub: Publication, name: str) -> None:
-        """Any one-line name (Arabic, quotes, symbols) decodes back from To and is escaped in the HTML."""
+        """Any one-line name (Arabic, quotes, symbols) decodes back from To and is escaped in the HTML.
+
+        Decoded with email.header (RFC 2047: no space between adjacent encoded-words):
+        the default policy's address parser adds one where a long name is folded.
+        """
+        raw = bytes(build_message(pub, make_digest(), reader(name=name), date=SENT))
+        folded = re.search(rb"^To:\s*(.*?)\n(?=\S)", raw, re.M | re.S)
+        assert folded is not None
+        decoded = str(make_header(decode_header(folded.group(1).decode("ascii"))))
+        assert decoded.endswith(" <ali@example.com>")
+        display = decoded.removesuffix(" <ali@example.com>")
+        if display.startswith('"') and display.endswith('"'):
+            display = display[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        assert " ".join(name.split()) == " ".join(display.split())
         msg = parsed(build_message(pub, make_digest(), reader(name=name), date=SENT))
-        assert " ".join(name.split()) == " ".join(msg["To"].addresses[0].display_name.split())
         assert html.escape(f" {name.strip()}", quote=True) in msg.get_body(("html",)).get_content()
         assert max(len(line) for line in bytes(msg).splitlines()) <= 998

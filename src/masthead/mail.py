@@ -15,6 +15,7 @@ and a mailto, List-Unsubscribe-Post (RFC 8058 one-click), Auto-Submitted.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import quopri
@@ -77,8 +78,10 @@ def build_message(pub: Publication, digest: Digest, recipient: Recipient, *,
               EMAIL: recipient.email, UNSUBSCRIBE_URL: unsubscribe_url}
     text = personalise(digest.text, values, html_context=False)
     body = personalise(digest.html, values, html_context=True)
-    msg.set_content(text, subtype="plain", charset="utf-8", cte=_transfer_encoding(text))
-    msg.add_alternative(body, subtype="html", charset="utf-8", cte=_transfer_encoding(body))
+    # The encoding is chosen on the digest (cached: the same strings for every reader);
+    # a reader's few personal characters do not change which one is shorter.
+    msg.set_content(text, subtype="plain", charset="utf-8", cte=_transfer_encoding(digest.text))
+    msg.add_alternative(body, subtype="html", charset="utf-8", cte=_transfer_encoding(digest.html))
     for part in msg.iter_parts():
         del part["MIME-Version"]             # belongs on the message only
     # A boundary from the Message-ID, not a random one: the same input gives the
@@ -160,6 +163,7 @@ def _unsubscribe_url(recipient: Recipient, digest_id: str) -> str:
     return url
 
 
+@functools.lru_cache(maxsize=64)
 def _transfer_encoding(content: str) -> str:
     """Whichever of quoted-printable and base64 is shorter for ``content`` in UTF-8.
 
