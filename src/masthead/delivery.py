@@ -29,6 +29,7 @@ subscribes later gets the next digest, not old ones.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -98,7 +99,11 @@ def _stamp(now: datetime) -> str:
 
 
 def plan(store: Store, digest: Digest, *, now: datetime) -> bool:
-    """Fix the recipients of ``digest`` (active subscribers of its feed); False if already done."""
+    """Fix the recipients of ``digest`` (active subscribers of its feed) and keep its content.
+
+    Every copy, in this run or a later ``masthead send``, carries the content
+    kept here. False when the digest was planned before.
+    """
     with store.transaction() as db:
         if db.execute("SELECT 1 FROM send_plans WHERE digest_id = ?", (digest.id,)).fetchone():
             return False
@@ -107,9 +112,30 @@ def plan(store: Store, digest: Digest, *, now: datetime) -> bool:
             "SELECT ?, s.email, 'pending', ? FROM subscribers s "
             "JOIN subscriptions f ON f.email = s.email WHERE f.feed = ? AND s.status = 'active'",
             (digest.id, _stamp(now), digest.feed))
-        db.execute("INSERT INTO send_plans (digest_id, planned, recipients) VALUES (?, ?, ?)",
-                   (digest.id, _stamp(now), cursor.rowcount))
+        db.execute("INSERT INTO send_plans (digest_id, planned, recipients, content) VALUES (?, ?, ?, ?)",
+                   (digest.id, _stamp(now), cursor.rowcount, _dump(digest)))
     return True
+
+
+def _dump(digest: Digest) -> str:
+    return json.dumps({"id": digest.id, "feed": digest.feed, "subject": digest.subject,
+                       "period_start": digest.period_start.isoformat(),
+                       "period_end": digest.period_end.isoformat(),
+                       "article_ids": list(digest.article_ids), "html": digest.html,
+                       "text": digest.text, "shown": digest.shown}, ensure_ascii=False)
+
+
+def planned_digest(store: Store, digest_id: str) -> Digest | None:
+    """The digest as it was planned (the content its copies carry), or None."""
+    row = store.db.execute("SELECT content FROM send_plans WHERE digest_id = ?", (digest_id,)).fetchone()
+    if row is None:
+        return None
+    data = json.loads(row[0])
+    return Digest(id=data["id"], feed=data["feed"], subject=data["subject"],
+                  period_start=datetime.fromisoformat(data["period_start"]),
+                  period_end=datetime.fromisoformat(data["period_end"]),
+                  article_ids=tuple(data["article_ids"]), html=data["html"], text=data["text"],
+                  shown=data.get("shown", 0))
 
 
 def pending_digest_ids(store: Store) -> list[str]:
@@ -271,16 +297,25 @@ def deliver(pub: Publication, store: Store, digests: Sequence[Digest], *, now: d
             sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
             retry: RetryPolicy = RetryPolicy(), build: Builder = build_message,
             ) -> tuple[DigestDelivery, ...]:
-    """Plan ``digests`` and send every pending copy of them over one SMTP connection.
+    """Plan ``digests``, then send every pending copy of every digest over one SMTP connection.
 
-    Returns one DigestDelivery per digest that was newly planned or still had
-    pending copies; a digest already finished by earlier runs is left out. With
-    ``smtp`` None nothing is sent and each report says why.
+    Pending copies of digests planned by earlier runs go too (their content as
+    planned). Returns one DigestDelivery per digest that was newly planned or
+    still had pending copies; a digest finished by earlier runs is left out.
+    With ``smtp`` None nothing is sent and each report says why.
     """
-    considered: list[Digest] = []
-    for digest in digests:
-        if plan(store, digest, now=now) or _counts(store, digest.id).get("pending"):
-            considered.append(digest)
+    new_ids = [digest.id for digest in digests if plan(store, digest, now=now)]
+    pending = pending_digest_ids(store)
+    ids = pending + [i for i in new_ids if i not in pending]     # oldest plan first
+    considered = [d for d in (planned_digest(store, i) for i in ids) if d is not None]
+    return _send_all(pub, store, considered, now=now, smtp=smtp, secret=secret,
+                     sleep=sleep, clock=clock, retry=retry, build=build)
+
+
+def _send_all(pub: Publication, store: Store, considered: list[Digest], *, now: datetime,
+              smtp: SmtpSettings | None, secret: bytes | None, sleep: Callable[[float], None],
+              clock: Callable[[], float], retry: RetryPolicy, build: Builder,
+              ) -> tuple[DigestDelivery, ...]:
     before = {d.id: _counts(store, d.id) for d in considered}
     stopped: str | None = None if smtp else "no SMTP server configured (MASTHEAD_SMTP_URL is unset)"
     run = None

@@ -14,12 +14,14 @@ from datetime import datetime
 
 from .collect import collect_publication
 from .config import Publication
+from .delivery import DigestDelivery, deliver
 from .digest import build_digests
 from .digest_files import write_digest_files
 from .feedplan import sanitise_articles
 from .feeds import build_feeds
 from .records import Collection, Digest, FeedOutput, Problem
 from .lock import publication_lock
+from .smtpclient import smtp_settings
 from .store import open_store
 from .write import atomic_write, remove_stale_temps
 
@@ -36,6 +38,7 @@ class RunReport:
     feed_problems: tuple[Problem, ...] = ()  # repairs the feeds made (feedplan.sanitise_articles)
     digests: tuple[Digest, ...] = ()         # this run's digests (latest period of each feed)
     digest_problems: tuple[Problem, ...] = ()  # e.g. an image left out of a digest
+    deliveries: tuple[DigestDelivery, ...] = ()  # per digest: recipients, sent, failed, ... (to_dict())
 
     @property
     def all_problems(self) -> tuple[Problem, ...]:
@@ -72,12 +75,13 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0,
             digest_entries.append(entry)
             changed.extend(written)
         # -- sending (issue 5) --
+        deliveries = deliver(pub, store, made.digests, now=now, smtp=smtp_settings())
         manifest = {"feeds": [_feed_entry(f) for f in feeds], "digests": digest_entries}
         if atomic_write(pub.root / MANIFEST, _json_bytes(manifest)):
             changed.append(MANIFEST)
     return RunReport(now=now, collection=collection, feeds=feeds, changed_files=tuple(changed),
                      feed_problems=feed_problems, digests=made.digests,
-                     digest_problems=made.problems)
+                     digest_problems=made.problems, deliveries=deliveries)
 
 
 def _feed_entry(feed: FeedOutput) -> dict[str, object]:

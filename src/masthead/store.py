@@ -66,7 +66,8 @@ CREATE INDEX IF NOT EXISTS sends_by_status ON sends (digest_id, status, email);
 CREATE TABLE IF NOT EXISTS send_plans (
     digest_id   TEXT PRIMARY KEY,   -- recipients of this digest are fixed (rows in sends)
     planned     TEXT NOT NULL,      -- RFC 3339, when they were fixed
-    recipients  INTEGER NOT NULL
+    recipients  INTEGER NOT NULL,
+    content     TEXT NOT NULL       -- JSON: the rendered digest every copy carries
 );
 CREATE TABLE IF NOT EXISTS http_cache (
     url           TEXT PRIMARY KEY,
