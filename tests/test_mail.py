@@ -194,3 +194,11 @@ class TestRoundTrip:
         msg = parsed(build_message(pub, make_digest(), reader(name=name), date=SENT))
         assert html.escape(f" {name.strip()}", quote=True) in msg.get_body(("html",)).get_content()
         assert max(len(line) for line in bytes(msg).splitlines()) <= 998
+
+
+class TestPlaceholderInjection:
+    def test_name_that_looks_like_a_placeholder_is_not_expanded(self, pub: Publication) -> None:
+        """A name written as a placeholder is shown literally, not replaced by the address or URL."""
+        msg = parsed(build_message(pub, make_digest(), reader(name=f"{EMAIL} {UNSUBSCRIBE_URL}"), date=SENT))
+        text = msg.get_body(("plain",)).get_content()
+        assert text.startswith(f"مرحباً {EMAIL} {UNSUBSCRIBE_URL}،")

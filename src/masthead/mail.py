@@ -37,6 +37,7 @@ NAME = "%%MH_NAME%%"                 # " Name" (a leading space) or "" when unkn
 EMAIL = "%%MH_EMAIL%%"
 UNSUBSCRIBE_URL = "%%MH_UNSUBSCRIBE_URL%%"
 PLACEHOLDERS = (NAME, EMAIL, UNSUBSCRIBE_URL)
+_PLACEHOLDER = re.compile("|".join(re.escape(token) for token in PLACEHOLDERS))
 
 _LINE_BREAK = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -91,11 +92,14 @@ def build_message(pub: Publication, digest: Digest, recipient: Recipient, *,
 
 
 def personalise(template: str, values: dict[str, str], *, html_context: bool) -> str:
-    """Replace every placeholder in ``template``; HTML-escape values when ``html_context``."""
-    out = template
-    for token, value in values.items():
-        out = out.replace(token, html.escape(value, quote=True) if html_context else value)
-    return out
+    """Replace every placeholder in ``template``; HTML-escape values when ``html_context``.
+
+    One pass: a value that itself looks like a placeholder (a name such as
+    "%%MH_EMAIL%%") is inserted as it is, never expanded.
+    """
+    escaped = {token: html.escape(value, quote=True) if html_context else value
+               for token, value in values.items()}
+    return _PLACEHOLDER.sub(lambda match: escaped.get(match.group(), match.group()), template)
 
 
 def message_id(pub: Publication, digest_id: str, email: str) -> str:
