@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import warnings
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from hijridate import Gregorian
@@ -42,7 +42,7 @@ from masthead.dates import find_date
 from masthead.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
-NOW = datetime(2024, 1, 1, 6, tzinfo=timezone.utc)
+NOW = datetime(2024, 1, 1, 6, tzinfo=UTC)
 SAMPLE = 200
 FOLDERS = 30
 

@@ -7,7 +7,7 @@ publication with a real state database, the way ``masthead run`` does.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from masthead.config import load_publication
 from masthead.records import Article, Collection, Problem
 from masthead.store import open_store
 
-NOW = datetime(2022, 5, 7, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 FEED = "feeds/ar-news"
 ILLEGAL = ("\x0b", "\x0c", "\ufffe", "\x00", "\x1f")
 ACTIVE = ("<script", "onclick", "onerror", "javascript:", "alert(")
@@ -40,6 +40,25 @@ FATAL_CASES: dict[str, tuple[bytes, str]] = {
     "number.json": (b"42", "wrong shape"),
     "cut-off.json": ('{"title": "عنوان", "body": '.encode(), "not valid JSON"),
     "no-fields.json": (b'{"name": "x"}', "no 'title'"),
+}
+
+CONTROL_CASES = {
+    "ctrl.txt": "عنوان\x0bالخبر\x0c مع\ufffe تحكم.\n\nنص\x0b المقال\x1f في 6 مايو 2022\ufffe.\n\n"
+                "المصدر: وكالة\x0c الأنباء\n",
+    "ctrl.md": "---\ntitle: \"عنوان\x0bالخبر\x0c مع\ufffe تحكم\"\ndate: 2022-05-06\n"
+               "source: \"وكالة\x0c الأنباء\"\ntags: [\"وسم\x0b\"]\n---\nنص\x0b المقال\x1f هنا\ufffe.\n",
+    "ctrl.json": '{"title": "عنوان\x0bالخبر\x0c مع\ufffe تحكم", "date": "2022-05-06", '
+                 '"source": "وكالة\\u000c الأنباء", "body": "نص\\u000b المقال\x1f هنا\\ufffe."}',
+}
+
+LONG_HTML = "<p>" + "فقرة طويلة من نص الخبر. " * 400 + "</p>\n"
+ACTIVE_CASES = {
+    "script.md": "---\ntitle: سكربت\ndate: 2022-05-06\n---\n<script>alert(1)</script>\n\nنص سليم <b>عريض</b>.\n",
+    "handler.md": f"---\ntitle: معالج\ndate: 2022-05-06\n---\n{LONG_HTML}<p onclick=\"alert(1)\">نص سليم</p>\n",
+    "js-link.json": '{"title": "رابط", "date": "2022-05-06", "content_html": "'
+                    + LONG_HTML.replace("\n", "") + '<a href=\\"JavaScript:alert(1)\\">نص سليم</a>"}',
+    "img.md": "---\ntitle: صورة\ndate: 2022-05-06\n---\n<img src=\"https://x.org/a.jpg\" "
+              "onerror=\"alert(1)\" alt=\"نص سليم\">\n",
 }
 
 
@@ -147,19 +166,10 @@ class TestPartlyBadFiles:
 
 
 class TestControlCharacters:
-    CASES = {
-        "ctrl.txt": "عنوان\x0bالخبر\x0c مع\ufffe تحكم.\n\nنص\x0b المقال\x1f في 6 مايو 2022\ufffe.\n\n"
-                    "المصدر: وكالة\x0c الأنباء\n",
-        "ctrl.md": "---\ntitle: \"عنوان\x0bالخبر\x0c مع\ufffe تحكم\"\ndate: 2022-05-06\n"
-                   "source: \"وكالة\x0c الأنباء\"\ntags: [\"وسم\x0b\"]\n---\nنص\x0b المقال\x1f هنا\ufffe.\n",
-        "ctrl.json": '{"title": "عنوان\x0bالخبر\x0c مع\ufffe تحكم", "date": "2022-05-06", '
-                     '"source": "وكالة\\u000c الأنباء", "body": "نص\\u000b المقال\x1f هنا\\ufffe."}',
-    }
-
-    @pytest.mark.parametrize("name", sorted(CASES))
+    @pytest.mark.parametrize("name", sorted(CONTROL_CASES))
     def test_control_characters_vanish(self, name: str, sample_pub: Path, good_ids: set[str]) -> None:
         """\\x0b, \\x0c, \\ufffe and other controls (which feedgen refuses) leave metadata and body."""
-        (sample_pub / FEED / name).write_text(self.CASES[name], "utf-8")
+        (sample_pub / FEED / name).write_text(CONTROL_CASES[name], "utf-8")
         collection = collect(sample_pub)
         article = only_article(collection, f"{FEED}/{name}")
         texts = [article.title, article.summary, article.body_html, article.body_text,
@@ -172,21 +182,11 @@ class TestControlCharacters:
 
 
 class TestActiveHtml:
-    LONG = "<p>" + "فقرة طويلة من نص الخبر. " * 400 + "</p>\n"
-    CASES = {
-        "script.md": "---\ntitle: سكربت\ndate: 2022-05-06\n---\n<script>alert(1)</script>\n\nنص سليم <b>عريض</b>.\n",
-        "handler.md": f"---\ntitle: معالج\ndate: 2022-05-06\n---\n{LONG}<p onclick=\"alert(1)\">نص سليم</p>\n",
-        "js-link.json": '{"title": "رابط", "date": "2022-05-06", "content_html": "'
-                        + LONG.replace("\n", "") + '<a href=\\"JavaScript:alert(1)\\">نص سليم</a>"}',
-        "img.md": "---\ntitle: صورة\ndate: 2022-05-06\n---\n<img src=\"https://x.org/a.jpg\" "
-                  "onerror=\"alert(1)\" alt=\"نص سليم\">\n",
-    }
-
-    @pytest.mark.parametrize("name", sorted(CASES))
+    @pytest.mark.parametrize("name", sorted(ACTIVE_CASES))
     def test_scripts_are_sanitised_away_and_noted(self, name: str, sample_pub: Path,
                                                   good_ids: set[str]) -> None:
         """Scripts, event handlers and javascript: URLs are removed, the rest kept, and the article says so."""
-        (sample_pub / FEED / name).write_text(self.CASES[name], "utf-8")
+        (sample_pub / FEED / name).write_text(ACTIVE_CASES[name], "utf-8")
         collection = collect(sample_pub)
         article = only_article(collection, f"{FEED}/{name}")
         assert not [w for w in ACTIVE if w in article.body_html.lower()]
@@ -206,10 +206,10 @@ class TestActiveHtml:
 
 class TestRunCommand:
     def drop_all(self, root: Path) -> list[str]:
-        names = sorted(FATAL_CASES) + sorted(TestControlCharacters.CASES) + sorted(TestActiveHtml.CASES)
+        names = sorted(FATAL_CASES) + sorted(CONTROL_CASES) + sorted(ACTIVE_CASES)
         for name in FATAL_CASES:
             (root / FEED / name).write_bytes(FATAL_CASES[name][0])
-        for cases in (TestControlCharacters.CASES, TestActiveHtml.CASES):
+        for cases in (CONTROL_CASES, ACTIVE_CASES):
             for name, text in cases.items():
                 (root / FEED / name).write_text(text, "utf-8")
         return names
@@ -226,7 +226,7 @@ class TestRunCommand:
         assert 0 == result.exit_code, result.output
         assert "Traceback" not in result.output
         problem_lines = [line for line in result.output.splitlines() if line.startswith("problem:")]
-        assert not [n for n in names if n not in TestControlCharacters.CASES
+        assert not [n for n in names if n not in CONTROL_CASES
                     and not any(f"{FEED}/{n}" in line for line in problem_lines)]
 
     def test_strict_run_exits_non_zero(self, sample_pub: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from masthead.config import load_publication
 from masthead.records import Collection
 from masthead.store import open_store
 
-NOW = datetime(2022, 5, 7, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
 MUCH_LATER = NOW + timedelta(days=30)
 FEED = "feeds/ar-news"

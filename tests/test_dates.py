@@ -6,7 +6,7 @@ impossible days give nothing, never today's date.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -216,15 +216,15 @@ class TestParseMachine:
         ("٢٠٢٢-٠٥-٠٦", datetime(2022, 5, 6, 12, tzinfo=RIYADH), "day"),
         (date(2022, 5, 6), datetime(2022, 5, 6, 12, tzinfo=RIYADH), "day"),
         ("6 May 2022", datetime(2022, 5, 6, 12, tzinfo=RIYADH), "day"),
-        ("2022-05-06T09:30:00+03:00", datetime(2022, 5, 6, 6, 30, tzinfo=timezone.utc), "minute"),
-        ("2022-05-06T09:30:15Z", datetime(2022, 5, 6, 9, 30, 15, tzinfo=timezone.utc), "second"),
+        ("2022-05-06T09:30:00+03:00", datetime(2022, 5, 6, 6, 30, tzinfo=UTC), "minute"),
+        ("2022-05-06T09:30:15Z", datetime(2022, 5, 6, 9, 30, 15, tzinfo=UTC), "second"),
         ("2022-05-06 09:30", datetime(2022, 5, 6, 9, 30, tzinfo=RIYADH), "minute"),
         (datetime(2022, 5, 6, 9, 30), datetime(2022, 5, 6, 9, 30, tzinfo=RIYADH), "minute"),
-        ("Fri, 06 May 2022 10:00:00 +0300", datetime(2022, 5, 6, 7, tzinfo=timezone.utc), "minute"),
-        ("Fri, 06 May 2022 10:00:00 GMT", datetime(2022, 5, 6, 10, tzinfo=timezone.utc), "minute"),
-        ("Fri, 06 May 2022 10:00:00 EDT", datetime(2022, 5, 6, 14, tzinfo=timezone.utc), "minute"),
-        ("Fri, 06 May 2022 10:00:00 PST", datetime(2022, 5, 6, 18, tzinfo=timezone.utc), "minute"),
-        (1651820400, datetime(2022, 5, 6, 7, tzinfo=timezone.utc), "second"),
+        ("Fri, 06 May 2022 10:00:00 +0300", datetime(2022, 5, 6, 7, tzinfo=UTC), "minute"),
+        ("Fri, 06 May 2022 10:00:00 GMT", datetime(2022, 5, 6, 10, tzinfo=UTC), "minute"),
+        ("Fri, 06 May 2022 10:00:00 EDT", datetime(2022, 5, 6, 14, tzinfo=UTC), "minute"),
+        ("Fri, 06 May 2022 10:00:00 PST", datetime(2022, 5, 6, 18, tzinfo=UTC), "minute"),
+        (1651820400, datetime(2022, 5, 6, 7, tzinfo=UTC), "second"),
     ])
     def test_machine_dates(self, value: object, expected: datetime, precision: str) -> None:
         """ISO 8601, RFC 822 (with its zone names), YAML dates and Unix seconds give the right instant."""

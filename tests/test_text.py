@@ -15,7 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from masthead.errors import InputError
-from masthead.text import clean_meta, clean_text, decode, detect_language, direction_of, fold_for_key, summarise
+from masthead.text import (
+    clean_meta,
+    clean_text,
+    decode,
+    detect_language,
+    direction_of,
+    fold_for_key,
+    summarise,
+)
 
 ELLIPSIS = "…"
 FAMILY = "👨\u200d👩\u200d👧"          # one grapheme cluster, five code points

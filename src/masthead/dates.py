@@ -18,7 +18,7 @@ import warnings
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 from dateutil import parser as dateutil_parser
 from hijridate import Hijri
@@ -186,7 +186,7 @@ def find_date(text: str) -> FoundDate | None:
     """
     dates = find_dates(text)
     civil = [d for d in dates if d.calendar != "hijri"]
-    return (civil or dates or [None])[0]
+    return (civil or dates)[0] if dates else None
 
 
 def at_noon(day: date, zone: tzinfo) -> datetime:
@@ -225,7 +225,7 @@ def parse_machine(value: object, zone: tzinfo) -> tuple[datetime, Precision] | N
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         if not _EPOCH_SECONDS[0] <= value <= _EPOCH_SECONDS[1]:
             return None
-        dt, precision = datetime.fromtimestamp(value, tz=timezone.utc), "second"
+        dt, precision = datetime.fromtimestamp(value, tz=UTC), "second"
     elif isinstance(value, str) and value.strip():
         text = value.strip().translate(DIGITS)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
@@ -253,7 +253,7 @@ def parse_machine(value: object, zone: tzinfo) -> tuple[datetime, Precision] | N
     try:
         if dt.tzinfo is None or dt.utcoffset() is None:
             dt = dt.replace(tzinfo=zone)
-        dt.astimezone(timezone.utc)
+        dt.astimezone(UTC)
     except (ValueError, OverflowError):  # an offset of 24 hours or more, or out of range
         return None
     if not _YEARS[0] <= dt.year <= _YEARS[1]:
