@@ -12,6 +12,7 @@ import pytest
 
 from masthead.config import Publication, load_publication
 from masthead.digest import MESSAGE_BUDGET, build_digests, latest_period, make_digests, sample_recipient
+from masthead.errors import ConfigError
 from masthead.mail import build_message
 from masthead.records import Article, Image
 from masthead.store import Store, open_store
@@ -178,3 +179,16 @@ class TestDeterminism:
             second = make_digests(dataclasses.replace(pub), store, items, NOW)
         assert [d.html for d in first] == [d.html for d in second]
         assert [d.text for d in first] == [d.text for d in second]
+
+
+class TestSettings:
+    def test_http_unsubscribe_url_refused(self, sample_pub: Path) -> None:
+        """With digests on, an http unsubscribe URL is a ConfigError naming site.toml's key."""
+        site = sample_pub / "feeds" / "site.toml"
+        site.write_text(site.read_text(encoding="utf-8").replace(
+            'unsubscribe_url = "https://', 'unsubscribe_url = "http://'), encoding="utf-8")
+        pub = load_publication(sample_pub)
+        with open_store(pub.state_dir) as store, pytest.raises(ConfigError) as info:
+            make_digests(pub, store, [article(1, at(6))], NOW)
+        assert "feeds/site.toml" == info.value.where
+        assert "email.unsubscribe_url" in info.value.message

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from . import mail
@@ -26,6 +27,7 @@ from .digest_render import (
     FONTS, ArticleView, article_view, inline_css, labels_for, make_environment, period_label,
     render_subject, render_template,
 )
+from .errors import ConfigError
 from .records import Article, Digest, Problem, Recipient
 from .store import Store
 from .text import direction_of
@@ -101,6 +103,8 @@ def make_digests(pub: Publication, store: Store, articles: tuple[Article, ...] |
 def build_digests(pub: Publication, store: Store, articles: tuple[Article, ...] | list[Article],
                   now: datetime) -> DigestResult:
     """make_digests, with the notes about articles (e.g. an image left out) as Problems."""
+    if any(f.digest.cadence != "off" for f in pub.feeds):
+        _require_https_unsubscribe(pub)
     env = make_environment(pub)
     digests: list[Digest] = []
     problems: list[Problem] = []
@@ -118,6 +122,17 @@ def build_digests(pub: Publication, store: Store, articles: tuple[Article, ...] 
         _record(store, digest, now)
         digests.append(digest)
     return DigestResult(tuple(digests), tuple(problems))
+
+
+def _require_https_unsubscribe(pub: Publication) -> None:
+    url = pub.site.email.unsubscribe_url
+    if urlsplit(url).scheme != "https":
+        raise ConfigError(
+            f"key 'email.unsubscribe_url' must be an https URL when digests are on, not {url!r}",
+            where="feeds/site.toml",
+            hint="mail providers require an https List-Unsubscribe link; set [email] unsubscribe_url "
+                 "(or base_url) to the https address where 'masthead serve' answers",
+        )
 
 
 def _select(store: Store, pub: Publication, feed: FeedSettings, period: Period, did: str,
