@@ -211,7 +211,7 @@ def read_csv_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text (line {line})", where=f"{path}:{line}",
+        raise InputError("not UTF-8 text", where=f"{path}:{line}",
                          hint="save it as 'CSV UTF-8' (in Excel: Save As > CSV UTF-8) "
                               "and import again") from None
 
