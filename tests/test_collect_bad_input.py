@@ -120,6 +120,16 @@ class TestUnreadableFiles:
         assert "50 MB" in problem.message and "10 MB" in problem.message
         assert good_ids <= feed_ids(collection)
 
+    @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
+    def test_file_that_cannot_be_read(self, sample_pub: Path, good_ids: set[str]) -> None:
+        """A file whose reading fails (EIO here, as root too; EACCES elsewhere) is a problem, not a crash."""
+        (sample_pub / FEED / "unreadable.txt").symlink_to("/proc/self/mem")
+        collection = collect(sample_pub)
+        [problem] = problems_for(collection, f"{FEED}/unreadable.txt")
+        assert problem.fatal
+        assert problem.message.startswith("cannot read it (Input/output error)")
+        assert good_ids <= feed_ids(collection)
+
     def test_unknown_file_kind_is_skipped_with_a_note(self, sample_pub: Path, good_ids: set[str]) -> None:
         """A file masthead has no reader for is named, with the kinds it reads."""
         (sample_pub / FEED / "notes.docx").write_bytes(PNG)

@@ -142,6 +142,15 @@ def _context(site: SiteSettings, feed: FeedSettings) -> str:
 def _cached_read(store: Store, path: Path, origin: str, kind: str, feed: FeedSettings,
                  site: SiteSettings, context: str, pending: list[tuple]) -> tuple[list[Article], list[Problem]]:
     """The file's articles and problems: from the cache when unchanged; a new cache row goes to ``pending``."""
+    try:
+        return _read_or_reuse(store, path, origin, kind, feed, site, context, pending)
+    except OSError as exc:  # unreadable, or gone since the folder was listed: that file only
+        return [], [Problem(origin, f"cannot read it ({exc.strerror or exc}); check that the file "
+                            "exists and masthead may read it", fatal=True)]
+
+
+def _read_or_reuse(store: Store, path: Path, origin: str, kind: str, feed: FeedSettings,
+                   site: SiteSettings, context: str, pending: list[tuple]) -> tuple[list[Article], list[Problem]]:
     stat = path.stat()
     row = store.db.execute("SELECT size, mtime_ns, hash, result FROM files WHERE path = ?",
                            (origin,)).fetchone()
