@@ -22,22 +22,25 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from masthead.config import load_publication  # noqa: E402
-from masthead.digest import (  # noqa: E402
-    latest_period, prepare_edition, render_digest, render_edition,
+from masthead.config import load_publication
+from masthead.digest import (
+    latest_period,
+    prepare_edition,
+    render_digest,
+    render_edition,
 )
-from masthead.digest_render import make_environment  # noqa: E402
-from masthead.mail import EMAIL, NAME, UNSUBSCRIBE_URL, build_message, personalise  # noqa: E402
-from masthead.records import Article, Image, Recipient  # noqa: E402
+from masthead.digest_render import make_environment
+from masthead.mail import EMAIL, NAME, UNSUBSCRIBE_URL, build_message, personalise
+from masthead.records import Article, Image, Recipient
 
-NOW = datetime(2022, 5, 7, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 RIYADH = ZoneInfo("Asia/Riyadh")
 PARAGRAPH = ("وصرّح الرئيس بذلك اليوم الجمعة خلال اجتماع مهيب بمناسبة يوم المدافع عن الوطن، "
              "مشيراً إلى أن التعاون الدولي أولوية مهمة، وفق ما نقلت وكالة Reuters. ")

@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from masthead.config import Publication, load_publication
-from masthead.digest import MESSAGE_BUDGET, build_digests, latest_period, make_digests, sample_recipient
+from masthead.digest import (
+    MESSAGE_BUDGET,
+    build_digests,
+    latest_period,
+    make_digests,
+    sample_recipient,
+)
 from masthead.errors import ConfigError
 from masthead.mail import build_message
 from masthead.records import Article, Image
 from masthead.store import Store, open_store
 
 RIYADH = ZoneInfo("Asia/Riyadh")
-NOW = datetime(2022, 5, 7, 6, 0, tzinfo=timezone.utc)         # 09:00 Saturday in Riyadh
+NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)         # 09:00 Saturday in Riyadh
 
 
 def article(n: int, when: datetime, *, feed: str = "ar-news", language: str = "ar", summary: str | None = None,
@@ -56,7 +62,7 @@ class TestPeriods:
 
     def test_daily_uses_site_zone_not_utc(self) -> None:
         """At 22:30 UTC on 6 May it is already 7 May in Riyadh, so 6 May is complete."""
-        period = latest_period("daily", 0, RIYADH, datetime(2022, 5, 6, 22, 30, tzinfo=timezone.utc))
+        period = latest_period("daily", 0, RIYADH, datetime(2022, 5, 6, 22, 30, tzinfo=UTC))
         assert at(6, 0) == period.start
 
     def test_weekly_ends_on_latest_start_weekday(self) -> None:
@@ -100,7 +106,7 @@ class TestSelection:
 
     def test_article_held_before_is_not_repeated(self, pub: Publication, store: Store) -> None:
         """An article an earlier digest held is left out even if its date moves into a later period."""
-        make_digests(pub, store, [article(1, at(5))], datetime(2022, 5, 6, 6, tzinfo=timezone.utc))
+        make_digests(pub, store, [article(1, at(5))], datetime(2022, 5, 6, 6, tzinfo=UTC))
         moved = [article(1, at(6)), article(2, at(6))]
         (digest,) = make_digests(pub, store, moved, NOW)
         assert ("urn:test:ar-news:2",) == digest.article_ids

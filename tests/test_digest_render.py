@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from masthead.errors import ConfigError
 from masthead.records import Article
 from masthead.store import open_store
 
-NOW = datetime(2022, 5, 7, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 FRIDAY = datetime(2022, 5, 6, 12, 0, tzinfo=ZoneInfo("Asia/Riyadh"))
 
 
@@ -63,7 +63,7 @@ class TestRightToLeft:
     def test_paddings_mirrored(self, sample_pub: Path) -> None:
         """The accent bar beside the date sits on the right in Arabic and on the left in English."""
         english = dataclasses.replace(seedlike("en-news", "en"),
-                                      published=datetime(2022, 4, 28, 12, tzinfo=timezone.utc))
+                                      published=datetime(2022, 4, 28, 12, tzinfo=UTC))
         ar, en = render(sample_pub, seedlike(), english)
         assert "border-right:3px solid" in ar.html.replace(": ", ":")
         assert "border-left:3px solid" in en.html.replace(": ", ":")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import html
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
@@ -21,7 +21,7 @@ from masthead.errors import DeliveryError
 from masthead.mail import EMAIL, NAME, UNSUBSCRIBE_URL, build_message, message_id
 from masthead.records import Digest, Recipient
 
-SENT = datetime(2022, 5, 7, 6, 0, tzinfo=timezone.utc)
+SENT = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 SUBJECT = "نشرة أخبار العالم: 6 مايو 2022"
 
 
@@ -34,8 +34,8 @@ def make_digest(html: str | None = None, text: str | None = None, subject: str =
     body = "<p>" + "خبر طويل جداً " * 400 + "</p>"   # one line far over 998 octets
     return Digest(
         id="ar-news/daily/2022-05-06", feed="ar-news",
-        period_start=datetime(2022, 5, 5, 21, tzinfo=timezone.utc),
-        period_end=datetime(2022, 5, 6, 21, tzinfo=timezone.utc),
+        period_start=datetime(2022, 5, 5, 21, tzinfo=UTC),
+        period_end=datetime(2022, 5, 6, 21, tzinfo=UTC),
         subject=subject, article_ids=("a1",),
         html=html if html is not None else (
             f'<html dir="rtl" lang="ar"><body><p>مرحباً{NAME}،</p>{body}'
@@ -103,7 +103,7 @@ class TestStructure:
 class TestMessageId:
     def test_stable_per_digest_and_address(self, pub: Publication) -> None:
         """A retried send of the same digest to the same address carries the same Message-ID."""
-        later = datetime(2022, 5, 7, 9, 0, tzinfo=timezone.utc)
+        later = datetime(2022, 5, 7, 9, 0, tzinfo=UTC)
         first = build_message(pub, make_digest(), reader(), date=SENT)
         retry = build_message(pub, make_digest(), reader(), date=later)
         assert first["Message-ID"] == retry["Message-ID"]
@@ -183,7 +183,7 @@ class TestRoundTrip:
         the default policy's address parser adds one where a long name is folded.
         """
         raw = bytes(build_message(pub, make_digest(), reader(name=name), date=SENT))
-        folded = re.search(rb"^To:\s*(.*?)\n(?=\S)", raw, re.M | re.S)
+        folded = re.search(rb"^To:\s*(.*?)\n(?=\S)", raw, re.MULTILINE | re.DOTALL)
         assert folded is not None
         decoded = str(make_header(decode_header(folded.group(1).decode("ascii"))))
         assert decoded.endswith(" <ali@example.com>")

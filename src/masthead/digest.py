@@ -24,8 +24,15 @@ from zoneinfo import ZoneInfo
 from . import mail
 from .config import FeedSettings, Publication
 from .digest_render import (
-    FONTS, ArticleView, article_view, inline_css, labels_for, make_environment, period_label,
-    render_subject, render_template,
+    FONTS,
+    ArticleView,
+    article_view,
+    inline_css,
+    labels_for,
+    make_environment,
+    period_label,
+    render_subject,
+    render_template,
 )
 from .errors import ConfigError
 from .records import Article, Digest, Problem, Recipient
@@ -161,7 +168,7 @@ def _when(article: Article, first_seen: dict[str, str], pub: Publication) -> dat
         return article.published
     seen = first_seen.get(article.id)
     if seen:
-        return datetime.fromisoformat(seen.replace("Z", "+00:00"))
+        return datetime.fromisoformat(seen)
     return datetime.min.replace(tzinfo=pub.site.timezone)
 
 
@@ -181,7 +188,8 @@ def prepare_edition(pub: Publication, env: Any, feed: FeedSettings, period: Peri
     """The template data of one digest (subject rendered), and notes about its articles."""
     did = digest_id(feed.name, period)
     language = feed.language
-    views, problems = [], []
+    views: list[ArticleView] = []
+    problems: list[Problem] = []
     for article in chosen:
         view, notes = article_view(article, pub.site.timezone)
         views.append(view)

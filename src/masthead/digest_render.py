@@ -137,7 +137,7 @@ def inline_css(html: str) -> str:
         cssutils_logging_level=logging.CRITICAL, align_floating_images=False,
         disable_basic_attributes=["width", "height"],   # keep the numeric sizes Outlook needs
     )
-    out = inliner.transform()
+    out = str(inliner.transform())
     for token in mail.PLACEHOLDERS:              # the placeholders must survive inlining intact
         if token in html and token not in out:
             raise RuntimeError(f"CSS inlining damaged the placeholder {token}")

@@ -45,7 +45,7 @@ def preview_html(eml: Path) -> bytes:
     if body is None:
         raise ConfigError("the sample message has no HTML part", where=str(eml),
                           hint="check that templates/digest.html renders HTML")
-    return body.get_content().encode("utf-8")
+    return str(body.get_content()).encode("utf-8")
 
 
 @click.command()
@@ -87,7 +87,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.target = target
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
-    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+    def do_GET(self) -> None:
         body = self.target.read_bytes()
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -96,7 +96,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         return
 
 
