@@ -104,6 +104,8 @@ class TestExactlyOnce:
         secret = load_secret(pub.state_dir)
         urls = set()
         for item in server.received:
+            header = item.raw.split(b"\r\nList-Unsubscribe: ")[1].split(b"\r\nList-Unsubscribe-Post")[0]
+            assert b"=?" not in header          # a plain URL, not an RFC 2047 encoded word
             url = item.message["List-Unsubscribe"].split(",")[0].strip("<> ")
             token = parse_qs(urlsplit(url).query)["token"][0]
             assert item.rcpt == verify_token(secret, token)

@@ -231,7 +231,7 @@ class _Run:
         rcpt, utf8 = _envelope_address(email)
         try:
             msg = self.build(self.pub, digest, recipient, date=self.now)
-            data = msg.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
+            data = wire_bytes(msg, utf8=utf8)
         except (HeaderValueError, ValueError, UnicodeError) as exc:
             reason = exc.message if isinstance(exc, HeaderValueError) else str(exc)
             self.fail(digest.id, email, f"refused before SMTP: {reason}")
@@ -279,6 +279,30 @@ class _Run:
                             f"not sent: the address is {status or 'no longer a subscriber'}")
                 continue
             self.send_one(digest, email, name)
+
+
+def wire_bytes(msg: EmailMessage, *, utf8: bool = False) -> bytes:
+    """The message as it goes over SMTP: CRLF, and no URL hidden in an encoded word.
+
+    Python folds an ASCII word longer than a line (List-Unsubscribe's https
+    URL with its token) into RFC 2047 encoded words, which mail providers do
+    not decode in that header: one-click unsubscribe would silently break.
+    Such headers are folded at their list commas instead and kept as they are.
+    """
+    wire = (policy.SMTPUTF8 if utf8 else policy.SMTP).clone(refold_source="none")
+    for name in dict.fromkeys(msg.keys()):
+        values = msg.get_all(name) or []
+        if not any(_hides_ascii(wire, name, v) for v in values):
+            continue
+        del msg[name]
+        for value in values:
+            msg.set_raw(name, ",\n ".join(str(value).split(", ")))
+    return msg.as_bytes(policy=wire)
+
+
+def _hides_ascii(wire: policy.Policy, name: str, value: object) -> bool:
+    text = str(value)
+    return text.isascii() and "=?" not in text and "=?" in wire.fold(name, value)
 
 
 def _envelope_address(email: str) -> tuple[str, bool]:
