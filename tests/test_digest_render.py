@@ -13,7 +13,7 @@ import pytest
 
 from masthead.config import Publication, load_publication
 from masthead.digest import make_digests
-from masthead.digest_render import ltr_runs, period_label
+from masthead.digest_render import isolate, period_label
 from masthead.errors import ConfigError
 from masthead.records import Article
 from masthead.store import open_store
@@ -104,13 +104,18 @@ class TestLabels:
         ("وكالة AFP (فرانس برس)", 'وكالة <span dir="ltr">AFP</span> (فرانس برس)'),
         ("بلا حروف لاتينية 2022", "بلا حروف لاتينية 2022"),
     ])
-    def test_ltr_runs(self, text: str, expected: str) -> None:
-        """Latin runs are wrapped, everything else HTML-escaped and left alone."""
-        assert expected == str(ltr_runs(text, "rtl"))
+    def test_latin_runs_isolated_in_rtl(self, text: str, expected: str) -> None:
+        """In Arabic text Latin runs are wrapped, everything else HTML-escaped and left alone."""
+        assert expected == str(isolate(text, "rtl"))
 
-    def test_ltr_runs_leaves_ltr_text(self) -> None:
-        """In left-to-right text nothing is wrapped, only escaped."""
-        assert "Photo &amp; text" == str(ltr_runs("Photo & text", "ltr"))
+    @pytest.mark.parametrize(("text", "expected"), [
+        ("Photo & text", "Photo &amp; text"),
+        ("Source: وكالة الأنباء (واس)", 'Source: <span dir="rtl">وكالة الأنباء</span> (<span dir="rtl">واس</span>)'),
+        ("مرصد الأخبار", '<span dir="rtl">مرصد الأخبار</span>'),
+    ])
+    def test_rtl_runs_isolated_in_ltr(self, text: str, expected: str) -> None:
+        """In English text Arabic-script runs are wrapped in <span dir="rtl">, the rest escaped."""
+        assert expected == str(isolate(text, "ltr"))
 
     @pytest.mark.parametrize(("first", "last", "cadence", "lang", "expected"), [
         (date(2022, 5, 6), date(2022, 5, 6), "daily", "ar", "الجمعة 6 مايو 2022"),

@@ -42,6 +42,11 @@ PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 _LATIN_RUN = regex.compile(
     r"[\p{Latin}][\p{Latin}\p{Nd}\s.,:;'’&/()+@#%-]*[\p{Latin}\p{Nd}.)]|\p{Latin}"
 )
+# A run of right-to-left script (Arabic, Hebrew, Syriac, Thaana) inside left-to-right text.
+_RTL_RUN = regex.compile(
+    r"[\p{Arabic}\p{Hebrew}\p{Syriac}\p{Thaana}]"
+    r"(?:[\p{Arabic}\p{Hebrew}\p{Syriac}\p{Thaana}\p{Mn}\s\u200c،؛]*[\p{Arabic}\p{Hebrew}\p{Syriac}\p{Thaana}\p{Mn}])?"
+)
 
 FONTS = {
     "rtl": "Tahoma, 'Geeza Pro', 'Segoe UI', 'Noto Naskh Arabic', Arial, sans-serif",
@@ -75,16 +80,20 @@ def labels_for(language: str) -> dict[str, str]:
     return LABELS.get(language.split("-")[0].lower(), LABELS["en"])
 
 
-def ltr_runs(text: object, direction: str = "rtl") -> Markup:
-    """HTML-escape ``text``; in right-to-left text wrap Latin runs in ``<span dir="ltr">``."""
+def isolate(text: object, direction: str = "rtl") -> Markup:
+    """HTML-escape ``text`` and isolate runs of the other direction in ``<span dir>``.
+
+    In right-to-left text, Latin runs (``Photo : Creative Commons``) get
+    ``<span dir="ltr">``; in left-to-right text, Arabic-script runs get
+    ``<span dir="rtl">``, so punctuation and numbers beside them stay in place.
+    """
     value = str(text)
-    if direction != "rtl":
-        return escape(value)
+    run, other = (_LATIN_RUN, "ltr") if direction == "rtl" else (_RTL_RUN, "rtl")
     out: list[str] = []
     last = 0
-    for match in _LATIN_RUN.finditer(value):
+    for match in run.finditer(value):
         out.append(str(escape(value[last:match.start()])))
-        out.append(f'<span dir="ltr">{escape(match.group())}</span>')
+        out.append(f'<span dir="{other}">{escape(match.group())}</span>')
         last = match.end()
     out.append(str(escape(value[last:])))
     return Markup("".join(out))
@@ -103,7 +112,7 @@ def make_environment(pub: Publication) -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
-    env.filters["ltr_runs"] = ltr_runs
+    env.filters["isolate"] = isolate
     return env
 
 
