@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import signal
 import subprocess
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 from tests.mailserver import MailServer, free_port, make_digest
@@ -18,6 +21,8 @@ from tests.mailserver import MailServer, free_port, make_digest
 from masthead.config import Publication, load_publication
 from masthead.delivery import RetryPolicy, deliver, pending_digest_ids, resend_uncertain
 from masthead.errors import ConfigError
+from masthead.pipeline import run
+from masthead.serve import make_app
 from masthead.smtpclient import smtp_settings
 from masthead.store import Store, open_store
 from masthead.subscribers import add_subscriber, get_subscriber, import_csv, set_status
@@ -276,3 +281,55 @@ class TestFaults:
         send(limited, store, server, sleep=sleep, clock=lambda: clock[0])
         assert [0.5, 0.5] == sleeps
         assert {"sent": 3} == statuses(store)
+
+
+class TestEndToEnd:
+    @pytest.mark.slow
+    def test_run_unsubscribe_run_and_nothing_personal_under_output(self, sample_pub, server,
+                                                                  monkeypatch) -> None:
+        """masthead run sends; POST to a message's URL stops the next digest; GET and forgeries don't."""
+        monkeypatch.setenv("MASTHEAD_SMTP_URL", server.url)
+        monkeypatch.delenv("MASTHEAD_SECRET", raising=False)
+        pub = load_publication(sample_pub)
+        people = ["amal@example.com", "badr@example.com", "camil@example.com"]
+        with open_store(pub.state_dir) as s:
+            for email in people:
+                add_subscriber(s, pub, email, name="قارئ", feeds=["ar-news"], now=NOW)
+        first = run(pub, now=datetime(2022, 5, 7, 6, 0, tzinfo=timezone.utc))
+        (delivery,) = [d for d in first.deliveries if d.feed == "ar-news"]
+        assert (3, 3) == (delivery.recipients, delivery.sent)
+        urls = {r.rcpt: r.message["List-Unsubscribe"].split(",")[0].strip("<> ") for r in server.received}
+
+        app = make_app(pub.root)
+
+        def request(url: str, method: str, body: bytes = b"") -> int:
+            parts = urlsplit(url)
+            environ = {"REQUEST_METHOD": method, "PATH_INFO": parts.path, "QUERY_STRING": parts.query,
+                       "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+            setup_testing_defaults(environ)
+            seen = []
+            b"".join(app(environ, lambda status, headers: seen.append(int(status.split()[0]))))
+            return seen[0]
+
+        camil_token = parse_qs(urlsplit(urls["camil@example.com"]).query)["token"][0]
+        badr_part = base64.urlsafe_b64encode(b"badr@example.com").rstrip(b"=").decode()
+        forged = urls["camil@example.com"].replace(camil_token, f"{badr_part}.{camil_token.split('.')[1]}")
+        assert 200 == request(urls["amal@example.com"], "POST", b"List-Unsubscribe=One-Click")
+        assert 200 == request(urls["badr@example.com"], "GET")
+        assert 403 == request(forged, "POST", b"List-Unsubscribe=One-Click")
+
+        (pub.root / "feeds" / "ar-news" / "next-day.md").write_text(
+            '---\ntitle: "خبر اليوم التالي"\ndate: 2022-05-07T10:00:00+03:00\n---\n\nنص الخبر.\n',
+            encoding="utf-8")
+        server.received.clear()
+        second = run(pub, now=datetime(2022, 5, 8, 6, 0, tzinfo=timezone.utc))
+        assert ["ar-news/daily/2022-05-07"] == [d.digest_id for d in second.deliveries if d.sent]
+        assert {"badr@example.com": 1, "camil@example.com": 1} == server.copies()
+
+        secret = load_secret(pub.state_dir)
+        needles = [e.encode() for e in people] + [secret] + [
+            parse_qs(urlsplit(u).query)["token"][0].encode() for u in urls.values()]
+        for path in pub.output_dir.rglob("*"):
+            if path.is_file():
+                content = path.read_bytes()
+                assert not [n for n in needles if n in content], path
