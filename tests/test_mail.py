@@ -202,3 +202,23 @@ class TestPlaceholderInjection:
         msg = parsed(build_message(pub, make_digest(), reader(name=f"{EMAIL} {UNSUBSCRIBE_URL}"), date=SENT))
         text = msg.get_body(("plain",)).get_content()
         assert text.startswith(f"مرحباً {EMAIL} {UNSUBSCRIBE_URL}،")
+
+
+class TestLongUnsubscribeUrl:
+    LONG = "https://news.example.org/unsubscribe?token=cmVhZGVyQGV4YW1wbGUuY29t." + "A" * 43
+
+    def test_url_written_literally(self, pub: Publication) -> None:
+        """A long tokenised URL stays literal in List-Unsubscribe, never inside an encoded word."""
+        raw = bytes(build_message(pub, make_digest(), reader(url=self.LONG), date=SENT))
+        head = raw.split(b"\n\n", 1)[0].decode("ascii")
+        field = re.search(r"^List-Unsubscribe: (.*?)\n(?=\S)", head, re.MULTILINE | re.DOTALL)
+        assert field is not None
+        assert "=?" not in field.group(1)
+        assert f"<{self.LONG}>," == field.group(1).splitlines()[0]
+        assert max(len(line) for line in head.splitlines()) <= 998
+
+    def test_parses_back(self, pub: Publication) -> None:
+        """Read back with the default policy, the header lists the https URL, then the mailto."""
+        msg = parsed(build_message(pub, make_digest(), reader(url=self.LONG), date=SENT))
+        assert (f"<{self.LONG}>, <mailto:unsubscribe@news.example.org?subject=unsubscribe>"
+                == msg["List-Unsubscribe"])

@@ -15,6 +15,7 @@ and a mailto, List-Unsubscribe-Post (RFC 8058 one-click), Auto-Submitted.
 from __future__ import annotations
 
 import base64
+import email.policy
 import functools
 import hashlib
 import html
@@ -39,6 +40,10 @@ UNSUBSCRIBE_URL = "%%MH_UNSUBSCRIBE_URL%%"
 PLACEHOLDERS = (NAME, EMAIL, UNSUBSCRIBE_URL)
 _PLACEHOLDER = re.compile("|".join(re.escape(token) for token in PLACEHOLDERS))
 
+# The default policy, except that headers set raw (List-Unsubscribe) are written
+# exactly as set instead of being refolded when a line is over 78 characters.
+POLICY = email.policy.default.clone(refold_source="none")
+
 _LINE_BREAK = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -61,7 +66,7 @@ def build_message(pub: Publication, digest: Digest, recipient: Recipient, *,
     to = _recipient_address(recipient, digest.id)
     unsubscribe_url = _unsubscribe_url(recipient, digest.id)
 
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = _header_value("From", site.email.sender, "feeds/site.toml: email.from")
     msg["To"] = to
     if site.email.reply_to:
@@ -70,7 +75,9 @@ def build_message(pub: Publication, digest: Digest, recipient: Recipient, *,
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id(pub, digest.id, recipient.email)
     msg["List-Id"] = list_id(pub, digest.feed)
-    msg["List-Unsubscribe"] = _list_unsubscribe(pub, unsubscribe_url)
+    # Set raw, folded at the comma: Python would fold the long https URL (with its
+    # token) into RFC 2047 encoded words, which providers do not decode here.
+    msg.set_raw("List-Unsubscribe", ",\n ".join(_list_unsubscribe(pub, unsubscribe_url)))
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Auto-Submitted"] = "auto-generated"
     msg["Precedence"] = "bulk"
@@ -120,13 +127,13 @@ def list_id(pub: Publication, feed_name: str) -> str:
     return f"{phrase} <{feed_name}.{pub.site.host}>"
 
 
-def _list_unsubscribe(pub: Publication, unsubscribe_url: str) -> str:
+def _list_unsubscribe(pub: Publication, unsubscribe_url: str) -> list[str]:
     parts = [f"<{unsubscribe_url}>"]
     mailto = pub.site.email.unsubscribe_mailto
     if mailto:
         address = mailto.removeprefix("mailto:")
         parts.append(f"<mailto:{quote(address, safe='@')}?subject=unsubscribe>")
-    return ", ".join(parts)
+    return parts
 
 
 def _header_value(header: str, value: str, where: str) -> str:
