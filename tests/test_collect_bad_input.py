@@ -40,6 +40,9 @@ FATAL_CASES: dict[str, tuple[bytes, str]] = {
     "number.json": (b"42", "wrong shape"),
     "cut-off.json": ('{"title": "عنوان", "body": '.encode(), "not valid JSON"),
     "no-fields.json": (b'{"name": "x"}', "no 'title'"),
+    "nested.json": (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    "huge-number.json": (b'{"title": "x", "body": "y", "date": ' + b"9" * 5000 + b"}", "4300 digits"),
+    "nested-yaml.md": (b"---\na: " + b"[" * 100_000 + b"]" * 100_000 + b"\n---\nbody\n", "nested too deeply"),
 }
 
 CONTROL_CASES = {
@@ -154,6 +157,18 @@ class TestPartlyBadFiles:
         assert 2 == len(messages)
         assert messages[0].startswith("record [1]: expected an object")
         assert messages[1].startswith("record [2]: key 'title' must be a string")
+        assert good_ids <= feed_ids(collection)
+
+    def test_unparseable_urls(self, sample_pub: Path, good_ids: set[str]) -> None:
+        """A url or image that cannot be parsed ("http://[::1") is noted and replaced or left out; the article stays."""
+        (sample_pub / FEED / "bad-url.json").write_text(
+            '{"title": "رابط معطوب", "date": "2022-05-06", "body": "نص", '
+            '"url": "http://[::1", "image": "https://[bad/a.jpg"}', "utf-8")
+        collection = collect(sample_pub)
+        article = only_article(collection, f"{FEED}/bad-url.json")
+        assert "https://news.example.org/ar-news/bad-url.html" == article.url
+        assert article.image is None
+        assert 2 == len([p for p in article.problems if "[" in p])
         assert good_ids <= feed_ids(collection)
 
     def test_json_file_whose_only_record_is_bad_is_fatal(self, sample_pub: Path) -> None:

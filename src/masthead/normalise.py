@@ -104,6 +104,7 @@ _TAG = re.compile(r"<[^>]*>?")
 _ACTIVE_ELEMENT = re.compile(r"<\s*(script|iframe|object|embed|applet)\b")
 _HANDLER = re.compile(r"[\s/\"']on[a-z]+\s*=")
 _SCRIPT_URL = re.compile(r"(javascript|vbscript):")
+_BLANKS = re.compile(r"[\x00-\x20]+")
 
 
 def _has_active_content(markup: str) -> bool:
@@ -116,7 +117,7 @@ def _has_active_content(markup: str) -> bool:
         text = html.unescape(tag).lower()
         if _ACTIVE_ELEMENT.match(text) or _HANDLER.search(text):
             return True
-        if _SCRIPT_URL.search(re.sub(r"[\x00-\x20]+", "", text)):
+        if _SCRIPT_URL.search(_BLANKS.sub("", text)):
             return True
     return False
 
@@ -172,8 +173,11 @@ def _slug(raw: RawEntry, feed: FeedSettings, published: datetime | None) -> str:
 
 def _url(raw: RawEntry, feed: FeedSettings, site: SiteSettings, slug: str, problems: list[str]) -> str:
     if raw.url:
-        url = urljoin(site.base_url, clean_meta(raw.url))
-        if urlsplit(url).scheme in ("http", "https"):
+        try:
+            url = urljoin(site.base_url, clean_meta(raw.url))
+        except ValueError:  # cannot be parsed ("http://[::1")
+            url = ""
+        if _scheme(url) in ("http", "https"):
             return url
         problems.append(f"url {raw.url!r} is not an http(s) address: the site's own is used")
     return f"{site.base_url}{feed.name}/{quote(slug)}.html"
@@ -185,10 +189,18 @@ def _uuid_id(site: SiteSettings, feed: FeedSettings, raw: RawEntry) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, name)}"
 
 
+def _scheme(url: str) -> str | None:
+    """The URL's scheme, or None when it cannot be parsed at all ("http://[::1")."""
+    try:
+        return urlsplit(url).scheme
+    except ValueError:
+        return None
+
+
 def _image(image: Image | None, problems: list[str]) -> Image | None:
     if image is None:
         return None
-    if urlsplit(image.url).scheme not in ("http", "https"):
+    if _scheme(image.url) not in ("http", "https"):
         problems.append(f"image {image.url!r} is not an http(s) URL: left out")
         return None
     return image

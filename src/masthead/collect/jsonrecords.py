@@ -26,6 +26,10 @@ def load_json(data: bytes, origin: str) -> Any:
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg.removesuffix(' at')} at line {exc.lineno}, column {exc.colno}",
                          where=origin, hint="fix the JSON syntax there") from None
+    except (ValueError, RecursionError) as exc:  # a number of over 4,300 digits, arrays nested too deep
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise InputError(f"not usable JSON: {reason}", where=origin,
+                         hint="articles need plain objects, strings and short numbers") from None
 
 
 def read_json_records(document: Any, origin: str) -> tuple[list[RawEntry], list[str]]:

@@ -50,6 +50,9 @@ def read_markdown(data: bytes, origin: str) -> list[RawEntry]:
         line = f" at line {mark.line + 1}" if mark else ""
         raise InputError(f"the front matter is not valid YAML{line}", where=origin,
                          hint="check the block between the two '---' lines") from None
+    except RecursionError:
+        raise InputError("the front matter is nested too deeply", where=origin,
+                         hint="check the block between the two '---' lines") from None
     meta = dict(post.metadata)
     body = post.content
     title = fields.text_value(meta, "title")
