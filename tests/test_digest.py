@@ -149,6 +149,14 @@ class TestBadArticles:
 
 
 class TestSizeBudget:
+    def test_runaway_title_is_cut(self, pub: Publication, store: Store) -> None:
+        """A 100,000-character title is cut at a word with an ellipsis; the email stays in budget."""
+        huge = "كلمة " * 20_000
+        (digest,) = make_digests(pub, store, [article(1, at(6), title=huge)], NOW)
+        message = bytes(build_message(pub, digest, sample_recipient(pub, "ar"), date=NOW))
+        assert len(message) <= MESSAGE_BUDGET
+        assert "كلمة كلمة…" in digest.html
+
     def test_many_articles_cut_with_link_to_site(self, pub: Publication, store: Store) -> None:
         """500 articles in a day: the email shows max_items (30) and links to the web copy with the rest."""
         items = [article(n, at(6, 0) + timedelta(minutes=2 * n)) for n in range(500)]

@@ -37,7 +37,7 @@ from .digest_render import (
 from .errors import ConfigError
 from .records import Article, Digest, Problem, Recipient
 from .store import Store
-from .text import direction_of
+from .text import direction_of, summarise
 
 # Gmail clips a message over about 102 KB; the sample message (placeholder
 # recipient) must fit in this, which leaves room for longer real values.
@@ -206,7 +206,7 @@ def prepare_edition(pub: Publication, env: Any, feed: FeedSettings, period: Peri
         "cadence": period.cadence, "count": len(chosen), "first_title": chosen[0].title,
     }
     subject = render_subject(pub, env, feed.digest.subject, feed.name, context)
-    context["preheader"] = " • ".join(a.title for a in chosen[:3])[:180]
+    context["preheader"] = summarise(" • ".join(view.title for view in views[:3]), 180)
     return Edition(did, subject, context, tuple(views), web_url(pub, did)), problems
 
 

@@ -34,6 +34,7 @@ from .records import Article
 from .text import summarise
 
 SUMMARY_LIMIT = 320          # characters of summary per article in a digest
+TITLE_LIMIT = 200            # a runaway title must not blow the email's size budget
 IMAGE_WIDTH = 552            # px: the 600 px column less its paddings
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -264,7 +265,7 @@ def article_view(article: Article, tz: ZoneInfo) -> tuple[ArticleView, list[str]
         if article.precision in ("minute", "second"):
             when += f" {local:%H:%M}"
     view = ArticleView(
-        id=article.id, title=article.title, url=article.url, summary=summary, date_label=when,
+        id=article.id, title=summarise(article.title, TITLE_LIMIT), url=article.url, summary=summary, date_label=when,
         lang=article.language, dir=article.direction, source=article.source or "",
         photo_credit=article.photo_credit or "", publisher=article.publisher or "",
         authors=article.authors, image=image,
