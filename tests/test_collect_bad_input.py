@@ -7,17 +7,23 @@ publication with a real state database, the way ``masthead run`` does.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from masthead.cli import main
-from masthead.collect import MAX_FILE_BYTES, collect_publication
+from masthead.collect import MAX_FILE_BYTES, collect_publication, read_articles
 from masthead.config import load_publication
 from masthead.records import Article, Collection, Problem
 from masthead.store import open_store
+
+from .conftest import ROOT
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 FEED = "feeds/ar-news"
@@ -270,3 +276,60 @@ class TestRunCommand:
         assert 0 == result.exit_code, result.output
         assert f"{FEED}/photo.txt" in result.output
         assert f"{FEED}/script.md" not in result.output  # sanitised and collected: a note only
+
+
+# Any JSON value, built from the keys masthead reads and awkward scalars.
+KEYS = ["id", "title", "url", "date", "published", "date_published", "updated", "date_modified",
+        "lang", "language", "author", "authors", "tags", "categories", "source", "photo_credit",
+        "publisher", "summary", "image", "slug", "body", "content_html", "content_text", "version",
+        "items", "articles"]
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30),
+    st.sampled_from(["2022-05-06", "6 مايو 2022", "http://[::1", "javascript:alert(1)",
+                     "<script>alert(1)</script>", "https://jsonfeed.org/version/1.1", "\x0b\ufffe"]))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=5), inner, max_size=6)),
+    max_leaves=20)
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
+class TestNeverRaises:
+    """A bad source is data: whatever a file holds, reading it gives articles and problems, never an exception."""
+
+    def read(self, data: bytes, kind: str) -> None:
+        pub = load_publication(ROOT)
+        articles, problems = read_articles(data, "feeds/ar-news/x", kind, pub.feed("ar-news"), pub.site)
+        for article in articles:
+            assert article.title and not any(c in article.title + article.summary for c in ILLEGAL)
+        assert all(p.where.startswith("feeds/ar-news/x") for p in problems)
+
+    @FUZZ
+    @given(VALUES)
+    def test_any_json(self, value: object) -> None:
+        """Any JSON document is read without an exception."""
+        self.read(json.dumps(value, ensure_ascii=False).encode(), "json")
+
+    @FUZZ
+    @given(st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=8), st.text(max_size=200))
+    def test_any_front_matter(self, meta: dict, body: str) -> None:
+        """Any YAML front matter over any body is read without an exception."""
+        document = "---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n" + body
+        self.read(document.encode(), "markdown")
+
+    @FUZZ
+    @given(st.text(max_size=400))
+    def test_any_text(self, text: str) -> None:
+        """Any text in a .txt file is read without an exception."""
+        self.read(text.encode(), "text")
+
+    @FUZZ
+    @given(st.lists(st.tuples(st.text(max_size=20), st.text(max_size=30), st.text(max_size=40)), max_size=3))
+    def test_any_rss_items(self, items: list[tuple[str, str, str]]) -> None:
+        """RSS items with any title, link and pubDate are read without an exception."""
+        body = "".join(f"<item><title>{_escape(t)}</title><link>{_escape(link)}</link>"
+                       f"<pubDate>{_escape(d)}</pubDate></item>" for t, link, d in items)
+        self.read(f"<rss version='2.0'><channel><title>x</title>{body}</channel></rss>".encode(), "feed")
