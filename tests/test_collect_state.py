@@ -238,3 +238,4 @@ class TestDuplicates:
         assert f"{FEED}/agency-mirror.rss" == upstream[0].origin  # sorted file order: the first one read
         duplicate_problems = [p for p in collection.problems if "kept once" in p.message]
         assert [f"{FEED}/agency.xml", f"{FEED}/agency.xml"] == [p.where for p in duplicate_problems]
+        assert upstream[0].updated is None  # pubDate only: feedparser's "updated" alias is not taken for one

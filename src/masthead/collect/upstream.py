@@ -64,7 +64,8 @@ def _entry(e: Any, origin: str, index: int, language: str | None) -> RawEntry:
         title=clean_meta(e.get("title", "")),
         body_html=html or summary_html, summary=None,
         published=published_raw, published_raw=published_raw,
-        updated=e.get("updated") if e.get("published") else None,
+        # dict.get: feedparser maps a missing "updated" to "published" (issue 310 compatibility)
+        updated=dict.get(e, "updated") if e.get("published") else None,
         date_text=None,
         language=e.get("language") or language,
         authors=tuple(a.get("name", "") for a in e.get("authors", []) if a.get("name")),
