@@ -52,7 +52,7 @@ def _entry(e: Any, origin: str, index: int, language: str | None) -> RawEntry:
     if html is None and content:
         html = content[0].value
     summary_html = e.get("summary")
-    published_raw = e.get("published") or e.get("updated")
+    published_raw = e.get("published") or dict.get(e, "updated")
     image = None
     for link in e.get("enclosures", []) + e.get("media_content", []):
         if str(link.get("type", "")).startswith("image/") and link.get("href", link.get("url")):
