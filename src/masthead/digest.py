@@ -219,7 +219,7 @@ def render_edition(pub: Publication, env: Any, edition: Edition, shown: int,
     """
     web = recipient is None
     values = recipient if recipient is not None else {
-        "name": "", "email": "", "unsubscribe_url": pub.site.email.unsubscribe_url}
+        "name": "", "email": "", "unsubscribe_url": ""}
     context = dict(edition.context, web=web, articles=edition.views[:shown], recipient=values,
                    digest={"id": edition.id, "subject": edition.subject,
                            "preheader": edition.context["preheader"], "web_url": edition.web_url,
