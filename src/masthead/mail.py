@@ -22,7 +22,7 @@ import html
 import quopri
 import re
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from urllib.parse import quote, urlsplit
@@ -66,36 +66,62 @@ def build_message(pub: Publication, digest: Digest, recipient: Recipient, *,
     to = _recipient_address(recipient, digest.id)
     unsubscribe_url = _unsubscribe_url(recipient, digest.id)
 
+    mid = message_id(pub, digest.id, recipient.email)
     msg = EmailMessage(policy=POLICY)
-    msg["From"] = _header_value("From", site.email.sender, "feeds/site.toml: email.from")
+    msg["From"] = _header("From", _header_value("From", site.email.sender, "feeds/site.toml: email.from"))
     msg["To"] = to
     if site.email.reply_to:
-        msg["Reply-To"] = _header_value("Reply-To", site.email.reply_to, "feeds/site.toml: email.reply_to")
-    msg["Subject"] = subject
+        msg["Reply-To"] = _header("Reply-To", _header_value("Reply-To", site.email.reply_to,
+                                                            "feeds/site.toml: email.reply_to"))
+    msg["Subject"] = _header("Subject", subject)
     msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = message_id(pub, digest.id, recipient.email)
-    msg["List-Id"] = list_id(pub, digest.feed)
+    msg["Message-ID"] = mid
+    msg["List-Id"] = _header("List-Id", list_id(pub, digest.feed))
     # Set raw, folded at the comma: Python would fold the long https URL (with its
     # token) into RFC 2047 encoded words, which providers do not decode here.
     msg.set_raw("List-Unsubscribe", ",\n ".join(_list_unsubscribe(pub, unsubscribe_url)))
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["Precedence"] = "bulk"
+    msg["List-Unsubscribe-Post"] = _header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+    msg["Auto-Submitted"] = _header("Auto-Submitted", "auto-generated")
+    msg["Precedence"] = _header("Precedence", "bulk")
 
     values = {NAME: f" {recipient.name.strip()}" if recipient.name and recipient.name.strip() else "",
               EMAIL: recipient.email, UNSUBSCRIBE_URL: unsubscribe_url}
-    text = personalise(digest.text, values, html_context=False)
-    body = personalise(digest.html, values, html_context=True)
     # The encoding is chosen on the digest (cached: the same strings for every reader);
     # a reader's few personal characters do not change which one is shorter.
-    msg.set_content(text, subtype="plain", charset="utf-8", cte=_transfer_encoding(digest.text))
-    msg.add_alternative(body, subtype="html", charset="utf-8", cte=_transfer_encoding(digest.html))
-    for part in msg.iter_parts():
-        del part["MIME-Version"]             # belongs on the message only
+    parts = [_body_part(personalise(digest.text, values, html_context=False), "plain",
+                        _transfer_encoding(digest.text)),
+             _body_part(personalise(digest.html, values, html_context=True), "html",
+                        _transfer_encoding(digest.html))]
     # A boundary from the Message-ID, not a random one: the same input gives the
     # same bytes. "=-" cannot occur in base64 or quoted-printable bodies.
-    msg.set_boundary("=-mh-" + msg["Message-ID"].strip("<>").split("@")[0])
+    msg["MIME-Version"] = _header("MIME-Version", "1.0")
+    msg["Content-Type"] = _header("Content-Type",
+                                  f'multipart/alternative; boundary="=-mh-{mid.strip("<>").split("@")[0]}"')
+    for part in parts:
+        msg.attach(part)
     return msg
+
+
+@functools.lru_cache(maxsize=256)
+def _header(name: str, value: str) -> BaseHeader:
+    """A parsed header; the same object serves every message carrying it (headers are immutable).
+
+    Parsing headers is a large part of building a message: the digest's subject,
+    sender and list headers are parsed once, not once per reader.
+    """
+    header: BaseHeader = POLICY.header_factory(name, value)
+    return header
+
+
+def _body_part(content: str, subtype: str, cte: str) -> EmailMessage:
+    """A text/* part in UTF-8, encoded with ``cte`` (base64 or quoted-printable, 76-column lines)."""
+    raw = b"\n".join(content.encode("utf-8").splitlines()) + b"\n"   # as set_content does
+    encoded = base64.encodebytes(raw) if cte == "base64" else quopri.encodestring(raw)
+    part = EmailMessage(policy=POLICY)
+    part["Content-Type"] = _header("Content-Type", f'text/{subtype}; charset="utf-8"')
+    part["Content-Transfer-Encoding"] = _header("Content-Transfer-Encoding", cte)
+    part.set_payload(encoded.decode("ascii"))
+    return part
 
 
 def personalise(template: str, values: dict[str, str], *, html_context: bool) -> str:
