@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from ..delivery import DigestDelivery
+from ..smtpclient import smtp_settings
 from ..pipeline import RunReport, run as run_job
 from .common import now_option, open_publication, parse_now, project_option
 
@@ -52,6 +54,8 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
         with log_file.open("a", encoding="utf-8") as log:
             for line in summary_lines(report, quiet=False):
                 log.write(f"{report.now.isoformat()} {line}\n")
+    if delivery_failed(report):
+        raise SystemExit(4)
     if strict and report.all_problems:
         raise SystemExit(1)
 
@@ -68,6 +72,9 @@ def report_json(report: RunReport) -> dict:
         "problems": [{"where": p.where, "message": p.message, "fatal": p.fatal}
                      for p in report.all_problems],
         "feeds": [{"name": f.name, "items": f.items} for f in report.feeds],
+        "digests": [{"id": d.id, "feed": d.feed, "subject": d.subject, "items": len(d.article_ids)}
+                    for d in report.digests],
+        "deliveries": [d.to_dict() for d in report.deliveries],
         "files_changed": list(report.changed_files),
     }
 
@@ -79,6 +86,8 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
     if not quiet:
         lines.append(f"{len(c.articles)} articles ({len(c.new_ids)} new, {len(c.changed_ids)} changed)")
         lines += [f"feed {feed.name}: {feed.items} items" for feed in report.feeds]
+        lines += [f"digest {d.id}: {len(d.article_ids)} articles, \"{d.subject}\"" for d in report.digests]
+        lines += [_delivery_line(d) for d in report.deliveries]
         shown = report.changed_files[:SHOW_FILES]
         lines += [f"wrote {path}" for path in shown]
         if len(report.changed_files) > len(shown):
@@ -87,7 +96,29 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
             lines.append("nothing changed on disk")
     shown = report.all_problems if not quiet else tuple(p for p in report.all_problems if p.fatal)
     lines += [f"problem: {problem}" for problem in shown]
+    for delivery in report.deliveries:  # what a person must act on, even with --quiet
+        lines += [f"delivery failed: {delivery.digest_id} to {f.email}: {f.reply}" for f in delivery.failed]
+        if quiet and delivery.not_sent and delivery.pending:
+            lines.append(_delivery_line(delivery))
     return lines
+
+
+def delivery_failed(report: RunReport) -> bool:
+    """Exit code 4: a copy was refused, or an SMTP server is set and copies are still pending.
+
+    With no SMTP server configured, pending copies are "not sent", not a failure.
+    """
+    configured = smtp_settings() is not None
+    return any(d.failed or (configured and d.pending) for d in report.deliveries)
+
+
+def _delivery_line(d: DigestDelivery) -> str:
+    parts = [f"{d.recipients} recipients", f"{d.sent} sent", f"{d.already_sent} already sent"]
+    parts += [f"{len(d.failed)} failed"] if d.failed else []
+    parts += [f"{d.pending} pending"] if d.pending else []
+    parts += [f"{d.cancelled} unsubscribed meanwhile"] if d.cancelled else []
+    note = f" (not sent: {d.not_sent})" if d.not_sent else ""
+    return f"send {d.digest_id}: {', '.join(parts)}{note}"
 
 
 COMMANDS = [run]
