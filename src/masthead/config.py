@@ -107,11 +107,11 @@ class Publication:
 
     def relative(self, path: Path) -> str:
         """A path as users see it: relative to the publication when inside it."""
-        for candidate in (path, path.resolve()):  # resolve() only when the cheap way fails
-            try:
-                return candidate.relative_to(self.root).as_posix()
-            except ValueError:
-                continue
+        if path.is_absolute() and path.is_relative_to(self.root):
+            return path.relative_to(self.root).as_posix()  # the common case: no resolve()
+        resolved = path.resolve()
+        if resolved.is_relative_to(self.root):
+            return resolved.relative_to(self.root).as_posix()
         return str(path)
 
 
