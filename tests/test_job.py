@@ -135,3 +135,31 @@ def test_every_command_has_help_with_example() -> None:
             result = runner.invoke(main, args)
             assert 0 == result.exit_code, args
             assert "Example:" in result.output, f"masthead {' '.join(args[:-1])} has no example"
+
+
+class TestIncremental:
+    def test_one_edit_rewrites_only_what_shows_it(self, sample_pub: Path) -> None:
+        """Editing one article rewrites its page and the feeds holding it, no other article page."""
+        assert 0 == masthead("run", "--project", str(sample_pub), "--now", NOW).returncode
+        article = sample_pub / "feeds" / "en-news" / "solar-record.md"
+        article.write_text(article.read_text("utf-8").replace("a record", "a new record"), "utf-8")
+        result = masthead("run", "--json", "--project", str(sample_pub), "--now", NOW)
+        import json
+        written = json.loads(result.stdout)["files_changed"]
+        pages = [p for p in written if p.endswith(".html") and "/index.html" not in p
+                 and not p.startswith("output/digests/") and p != "output/index.html"]
+        assert ["output/en-news/solar-record.html"] == pages
+        assert "output/en-news/atom.xml" in written
+        assert "output/ar-news/atom.xml" not in written
+
+    def test_missing_page_is_rebuilt(self, sample_pub: Path) -> None:
+        """A page deleted from output/ comes back on the next run, even with nothing else changed."""
+        assert 0 == masthead("run", "--project", str(sample_pub), "--now", NOW).returncode
+        page = sample_pub / "output" / "ar-news" / "000_dc9ff0ee3f199e80.html"
+        before = page.read_bytes()
+        page.unlink()
+        assert 0 == masthead("run", "--project", str(sample_pub), "--now", NOW).returncode
+        assert before == page.read_bytes()
+        (sample_pub / "output" / "ar-news" / "rss.xml").unlink()
+        assert 0 == masthead("run", "--project", str(sample_pub), "--now", NOW).returncode
+        assert (sample_pub / "output" / "ar-news" / "rss.xml").exists()

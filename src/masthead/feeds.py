@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -219,13 +220,15 @@ def _within_budget(pub: Publication, plan: FeedPlan) -> tuple[FeedPlan, dict[str
 
 
 def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
-                now: datetime) -> list[FeedOutput]:
+                now: datetime,
+                page_is_current: Callable[[str, Article], bool] | None = None) -> list[FeedOutput]:
     """Every feed of the publication as FeedOutputs, with the bytes of every file to write.
 
     ``now`` is accepted for the stage contract; the output depends only on the
     articles and settings, so the same records give the same bytes at any time.
     The first FeedOutput also carries the publication-wide files: the OPML
-    list, the XSL stylesheet, the site's index page and the article pages.
+    list, the XSL stylesheet, the site's index page and the article pages
+    (less those ``page_is_current`` says are on disk as they would be rendered).
     """
     clean, _ = sanitise_articles(articles)
     plans = plan_feeds(pub, clean)
@@ -243,6 +246,6 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
     if outputs:
         extra = {f"output/{STYLESHEET}": pages.stylesheet(pub),
                  opml.PATH: opml.render(pub, plans, outputs)}
-        extra.update(pages.site_pages(pub, plans, clean))
+        extra.update(pages.site_pages(pub, plans, clean, page_is_current))
         outputs[0].contents.update(extra)
     return outputs

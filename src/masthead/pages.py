@@ -11,6 +11,8 @@ from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from importlib import resources
 from urllib.parse import quote, unquote
 
@@ -84,9 +86,13 @@ def feed_pages(pub: Publication, plan: FeedPlan, files: dict[str, str]) -> dict[
     return {f"output/{plan.folder}/index.html": page}
 
 
-def site_pages(pub: Publication, plans: tuple[FeedPlan, ...],
-               articles: tuple[Article, ...]) -> dict[str, bytes]:
-    """The site's index page and one page per article whose URL lies on the site."""
+def site_pages(pub: Publication, plans: tuple[FeedPlan, ...], articles: tuple[Article, ...],
+               is_current: Callable[[str, Article], bool] | None = None) -> dict[str, bytes]:
+    """The site's index page and one page per article whose URL lies on the site.
+
+    Pages for which ``is_current(path, article)`` holds are already on disk as
+    they would be rendered, and are left out.
+    """
     env = _environment(pub)
     site = pub.site
     feeds = [{"plan": p, "url": home_url(site, p), "links": _feed_links(site, p)} for p in plans]
@@ -99,6 +105,8 @@ def site_pages(pub: Publication, plans: tuple[FeedPlan, ...],
         if path is None or path in taken:   # a feed's own page wins over an article's
             continue
         taken.add(path)
+        if is_current is not None and is_current(path, article):
+            continue
         plan = by_name.get(article.feed)
         links = _feed_links(site, plan) if plan else []
         contents[path] = _render(env, "page/article.html", site=site, article=article,

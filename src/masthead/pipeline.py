@@ -19,10 +19,12 @@ from .digest import build_digests
 from .digest_files import write_digest_files
 from .feedplan import sanitise_articles
 from .feeds import build_feeds
-from .records import Collection, Digest, FeedOutput, Problem
+from .freshness import Ledger, feeds_from_manifest, input_fingerprint, settings_fingerprint
 from .lock import publication_lock
+from .pages import article_path
+from .records import Article, Collection, Digest, FeedOutput, Problem
 from .smtpclient import smtp_settings
-from .store import open_store
+from .store import Store, open_store
 from .write import atomic_write, remove_stale_temps
 
 MANIFEST = "output/manifest.json"
@@ -62,11 +64,7 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0,
         changed: list[str] = []
         # -- feeds (issue 3) --
         articles, feed_problems = sanitise_articles(collection.articles)
-        feeds = tuple(build_feeds(pub, articles, now))
-        for feed in feeds:
-            for path, content in feed.contents.items():
-                if atomic_write(pub.root / path, content):
-                    changed.append(path)
+        feeds = _feeds(pub, store, articles, now, changed)
         # -- digests (issue 4) --
         made = build_digests(pub, store, articles, now)
         digest_entries = []
@@ -82,6 +80,26 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0,
     return RunReport(now=now, collection=collection, feeds=feeds, changed_files=tuple(changed),
                      feed_problems=feed_problems, digests=made.digests,
                      digest_problems=made.problems, deliveries=deliveries)
+
+
+def _feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: datetime,
+           changed: list[str]) -> tuple[FeedOutput, ...]:
+    """Build and write the feeds, skipping what the last build already wrote."""
+    ledger = Ledger(store, settings_fingerprint(pub))
+    fingerprint = input_fingerprint(ledger.settings, articles)
+    if ledger.unchanged(pub.root, fingerprint):
+        previous = feeds_from_manifest(pub.root, MANIFEST)
+        if previous is not None:
+            return previous
+    feeds = tuple(build_feeds(pub, articles, now,
+                              lambda path, a: ledger.page_is_current(pub.root, path, a)))
+    for feed in feeds:
+        for path, content in feed.contents.items():
+            if atomic_write(pub.root / path, content):
+                changed.append(path)
+    pages = {path: a for a in articles if (path := article_path(pub.site, a)) is not None}
+    ledger.record(fingerprint, pages)
+    return feeds
 
 
 def _feed_entry(feed: FeedOutput) -> dict[str, object]:

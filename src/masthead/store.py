@@ -69,6 +69,14 @@ CREATE TABLE IF NOT EXISTS send_plans (
     recipients  INTEGER NOT NULL,
     content     TEXT NOT NULL       -- JSON: the rendered digest every copy carries
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key         TEXT PRIMARY KEY,   -- e.g. the fingerprint of the last feeds build
+    value       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pages (
+    path        TEXT PRIMARY KEY,   -- an article page under output/
+    key         TEXT NOT NULL       -- what it was built from: article hash + settings fingerprint
+);
 CREATE TABLE IF NOT EXISTS http_cache (
     url           TEXT PRIMARY KEY,
     etag          TEXT,

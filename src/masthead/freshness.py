@@ -1,0 +1,93 @@
+"""Work in proportion to what changed: fingerprints of what the feeds are built from.
+
+A run where no article, setting, template or masthead version changed skips
+the feeds stage entirely (the manifest already lists what is on disk); a run
+with one new article renders one new article page, not all of them. The
+fingerprints are written to the state only after the files they describe were
+written, so a run killed in between simply rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+from . import __version__
+from .config import Publication
+from .records import Article, FeedOutput
+from .store import Store
+
+FEEDS_KEY = "feeds_input"
+
+
+def settings_fingerprint(pub: Publication) -> str:
+    """Everything besides the articles that the feeds and pages depend on."""
+    digest = hashlib.sha256(f"masthead {__version__}".encode())
+    files = [pub.feeds_dir / "site.toml", *(f.folder / "feed.toml" for f in pub.feeds)]
+    if pub.templates_dir.is_dir():
+        files += sorted(p for p in pub.templates_dir.rglob("*") if p.is_file())
+    for path in files:
+        digest.update(str(path.relative_to(pub.root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    package = resources.files("masthead").joinpath("templates")
+    for item in sorted(_walk(package), key=str):
+        digest.update(str(item).encode() + b"\0" + item.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _walk(folder) -> Iterable:
+    for item in folder.iterdir():
+        if item.is_dir():
+            yield from _walk(item)
+        elif not item.name.startswith("."):
+            yield item
+
+
+def input_fingerprint(settings: str, articles: Iterable[Article]) -> str:
+    rows = sorted((a.id, a.feed, a.content_hash, str(a.published), str(a.updated)) for a in articles)
+    return hashlib.sha256((settings + json.dumps(rows)).encode()).hexdigest()
+
+
+def page_key(settings: str, article: Article) -> str:
+    return f"{article.content_hash}|{article.published}|{settings[:16]}"
+
+
+class Ledger:
+    """What the state remembers of the last feeds build."""
+
+    def __init__(self, store: Store, settings: str):
+        self.store = store
+        self.settings = settings
+
+    def unchanged(self, root: Path, fingerprint: str) -> bool:
+        """The last build had this fingerprint and every page it wrote is still on disk."""
+        row = self.store.db.execute("SELECT value FROM meta WHERE key = ?", (FEEDS_KEY,)).fetchone()
+        if row is None or row["value"] != fingerprint:
+            return False
+        return all((root / path).is_file() for (path,) in self.store.db.execute("SELECT path FROM pages"))
+
+    def page_is_current(self, root: Path, path: str, article: Article) -> bool:
+        row = self.store.db.execute("SELECT key FROM pages WHERE path = ?", (path,)).fetchone()
+        return row is not None and row["key"] == page_key(self.settings, article) and (root / path).is_file()
+
+    def record(self, fingerprint: str, pages: dict[str, Article]) -> None:
+        with self.store.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?)",
+                           [(path, page_key(self.settings, a)) for path, a in pages.items()])
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (FEEDS_KEY, fingerprint))
+
+
+def feeds_from_manifest(root: Path, manifest: str) -> tuple[FeedOutput, ...] | None:
+    """The feeds the last build wrote, when its manifest and every file in it are there."""
+    try:
+        data = json.loads((root / manifest).read_text(encoding="utf-8"))
+        feeds = tuple(FeedOutput(name=f["name"], title=f["title"], language=f["language"],
+                                 items=f["items"], files=dict(f["files"]), urls=dict(f["urls"]))
+                      for f in data["feeds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not feeds or not all((root / p).is_file() for f in feeds for p in f.files.values()):
+        return None
+    return feeds
