@@ -21,6 +21,7 @@ from .records import Article, FeedOutput
 from .store import Store
 
 FEEDS_KEY = "feeds_input"
+FEEDS_LIST = "feeds_built"      # the FeedOutputs (without contents) of that build, as JSON
 
 
 def settings_fingerprint(pub: Publication) -> str:
@@ -72,22 +73,22 @@ class Ledger:
         row = self.store.db.execute("SELECT key FROM pages WHERE path = ?", (path,)).fetchone()
         return row is not None and row["key"] == page_key(self.settings, article) and (root / path).is_file()
 
-    def record(self, fingerprint: str, pages: dict[str, Article]) -> None:
+    def record(self, fingerprint: str, feeds: tuple[FeedOutput, ...], pages: dict[str, Article]) -> None:
+        """Remember a finished build: call only after its files were written."""
+        built = [[f.name, f.title, f.language, f.items, f.files, f.urls] for f in feeds]
         with self.store.transaction() as db:
             db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?)",
                            [(path, page_key(self.settings, a)) for path, a in pages.items()])
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (FEEDS_KEY, fingerprint))
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (FEEDS_LIST, json.dumps(built)))
 
-
-def feeds_from_manifest(root: Path, manifest: str) -> tuple[FeedOutput, ...] | None:
-    """The feeds the last build wrote, when its manifest and every file in it are there."""
-    try:
-        data = json.loads((root / manifest).read_text(encoding="utf-8"))
-        feeds = tuple(FeedOutput(name=f["name"], title=f["title"], language=f["language"],
-                                 items=f["items"], files=dict(f["files"]), urls=dict(f["urls"]))
-                      for f in data["feeds"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if not feeds or not all((root / p).is_file() for f in feeds for p in f.files.values()):
-        return None
-    return feeds
+    def previous_feeds(self, root: Path) -> tuple[FeedOutput, ...] | None:
+        """The feeds the last build wrote, when every file of them is still on disk."""
+        row = self.store.db.execute("SELECT value FROM meta WHERE key = ?", (FEEDS_LIST,)).fetchone()
+        if row is None:
+            return None
+        feeds = tuple(FeedOutput(name=n, title=t, language=lang, items=i, files=f, urls=u)
+                      for n, t, lang, i, f, u in json.loads(row["value"]))
+        if not feeds or not all((root / p).is_file() for f in feeds for p in f.files.values()):
+            return None
+        return feeds

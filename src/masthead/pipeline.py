@@ -19,7 +19,7 @@ from .digest import build_digests
 from .digest_files import write_digest_files
 from .feedplan import sanitise_articles
 from .feeds import build_feeds
-from .freshness import Ledger, feeds_from_manifest, input_fingerprint, settings_fingerprint
+from .freshness import Ledger, input_fingerprint, settings_fingerprint
 from .lock import publication_lock
 from .pages import article_path
 from .records import Article, Collection, Digest, FeedOutput, Problem
@@ -72,11 +72,11 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0,
             entry, written = write_digest_files(pub, store, digest, now)
             digest_entries.append(entry)
             changed.extend(written)
-        # -- sending (issue 5) --
-        deliveries = deliver(pub, store, made.digests, now=now, smtp=smtp_settings())
         manifest = {"feeds": [_feed_entry(f) for f in feeds], "digests": digest_entries}
         if atomic_write(pub.root / MANIFEST, _json_bytes(manifest)):
             changed.append(MANIFEST)
+        # -- sending (issue 5): last, once everything is published --
+        deliveries = deliver(pub, store, made.digests, now=now, smtp=smtp_settings())
     return RunReport(now=now, collection=collection, feeds=feeds, changed_files=tuple(changed),
                      feed_problems=feed_problems, digests=made.digests,
                      digest_problems=made.problems, deliveries=deliveries)
@@ -88,7 +88,7 @@ def _feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: d
     ledger = Ledger(store, settings_fingerprint(pub))
     fingerprint = input_fingerprint(ledger.settings, articles)
     if ledger.unchanged(pub.root, fingerprint):
-        previous = feeds_from_manifest(pub.root, MANIFEST)
+        previous = ledger.previous_feeds(pub.root)
         if previous is not None:
             return previous
     feeds = tuple(build_feeds(pub, articles, now,
@@ -98,7 +98,7 @@ def _feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: d
             if atomic_write(pub.root / path, content):
                 changed.append(path)
     pages = {path: a for a in articles if (path := article_path(pub.site, a)) is not None}
-    ledger.record(fingerprint, pages)
+    ledger.record(fingerprint, feeds, pages)
     return feeds
 
 
