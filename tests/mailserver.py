@@ -114,14 +114,16 @@ class _Controller(Controller):
 class MailServer:
     """An aiosmtpd server on 127.0.0.1 and a free port; ``url`` is for MASTHEAD_SMTP_URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, **controller_options: object) -> None:
+        """``controller_options`` go to aiosmtpd (ssl_context, tls_context, authenticator...)."""
         self.lock = threading.Lock()
         self.received: list[Received] = []
         self.faults = Faults()
         self.rcpt_count = 0
         self.dropped = 0
         self.port = free_port()
-        self.controller = _Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = _Controller(self, hostname="127.0.0.1", port=self.port, **controller_options)
+        self.logins: list[tuple[str, str]] = []
 
     @property
     def url(self) -> str:

@@ -178,6 +178,7 @@ class _Run:
     last_start: float | None = None
     exhausted_in_a_row: int = 0
     failures: dict[str, list[Failure]] = field(default_factory=dict)
+    unsaved: list[tuple[str, str, str, int, str, str]] = field(default_factory=list)
 
     def pending(self, digest_id: str) -> Iterator[tuple[str, str | None, str | None]]:
         """(email, name, subscriber status) of pending rows, a page at a time."""
@@ -195,14 +196,31 @@ class _Run:
             after = page[-1][0]
 
     def record(self, digest_id: str, email: str, status: str, reply: str, *,
-               attempt: bool = False) -> None:
-        with self.store.transaction() as db:
-            db.execute("UPDATE sends SET status = ?, reply = ?, updated = ?, "
-                       "attempts = attempts + ? WHERE digest_id = ? AND email = ?",
-                       (status, reply, _stamp(self.now), int(attempt), digest_id, email))
+               attempt: bool = False, lazy: bool = False) -> None:
+        """Write a copy's new state; ``lazy`` ones ride along with the next commit.
+
+        Only 'sent' is written lazily: until it is, the row says 'sending',
+        which a later run also treats as delivered. That saves one fsync per
+        copy. Everything else (a deferral above all) is written at once.
+        """
+        self.unsaved.append((status, reply, _stamp(self.now), int(attempt), digest_id, email))
+        if not lazy:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.unsaved:
+            with self.store.transaction() as db:
+                self._write_unsaved(db)
+
+    def _write_unsaved(self, db) -> None:  # noqa: ANN001 (a connection inside a transaction)
+        db.executemany("UPDATE sends SET status = ?, reply = ?, updated = ?, "
+                       "attempts = attempts + ? WHERE digest_id = ? AND email = ?", self.unsaved)
+        self.unsaved.clear()
 
     def mark_sending(self, digest_id: str, email: str, message_id: str) -> None:
+        """Commit (durably: synchronous=FULL) that this copy's final dot is about to go."""
         with self.store.transaction() as db:
+            self._write_unsaved(db)
             db.execute("UPDATE sends SET status = 'sending', "
                        "message_id = ?, updated = ? WHERE digest_id = ? AND email = ?",
                        (message_id, _stamp(self.now), digest_id, email))
@@ -260,7 +278,7 @@ class _Run:
 
     def settle(self, digest_id: str, email: str, outcome: Outcome) -> None:
         if outcome.kind == "accepted":
-            self.record(digest_id, email, "sent", outcome.reply, attempt=True)
+            self.record(digest_id, email, "sent", outcome.reply, attempt=True, lazy=True)
         else:
             self.fail(digest_id, email, outcome.reply, attempt=True)
             if outcome.stage == "RCPT" and outcome.code in BOUNCE_CODES:
@@ -302,7 +320,10 @@ def wire_bytes(msg: EmailMessage, *, utf8: bool = False) -> bytes:
 
 def _hides_ascii(wire: policy.Policy, name: str, value: object) -> bool:
     text = str(value)
-    return text.isascii() and "=?" not in text and "=?" in wire.fold(name, value)
+    if not text.isascii() or "=?" in text:
+        return False
+    longest = max((len(word) for word in text.split()), default=0)
+    return longest + len(name) + 2 > wire.max_line_length and "=?" in wire.fold(name, value)
 
 
 def _envelope_address(email: str) -> tuple[str, bool]:
@@ -355,6 +376,7 @@ def _send_all(pub: Publication, store: Store, considered: list[Digest], *, now: 
         except _Stop as exc:
             stopped = str(exc)
         finally:
+            run.flush()
             run.connection.close()
     reports = []
     for digest in considered:
