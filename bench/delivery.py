@@ -40,14 +40,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from masthead import delivery  # noqa: E402
-from masthead.config import load_publication  # noqa: E402
-from masthead.mail import build_message  # noqa: E402
-from masthead.pipeline import run  # noqa: E402
-from masthead.records import Recipient  # noqa: E402
-from masthead.smtpclient import Connection, smtp_settings  # noqa: E402
-from masthead.store import open_store  # noqa: E402
-from masthead.tokens import load_secret, make_token, unsubscribe_url  # noqa: E402
+from masthead import delivery
+from masthead.config import load_publication
+from masthead.mail import build_message
+from masthead.pipeline import run
+from masthead.records import Recipient
+from masthead.smtpclient import Connection, smtp_settings
+from masthead.store import open_store
+from masthead.tokens import load_secret, make_token, unsubscribe_url
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 AR_DIGEST = "ar-news/daily/2022-05-06"          # the seed's day, as the sample publication makes it
@@ -100,7 +100,7 @@ class Server:
         return int(out.strip().splitlines()[-1])
 
 
-def publication(tmp: Path, recipients: int, label: str):  # noqa: ANN201
+def publication(tmp: Path, recipients: int, label: str):
     """A copy of the sample publication with ``recipients`` subscribers of ar-news, planned."""
     root = tmp / f"{label}-{recipients}"
     shutil.copytree(ROOT / "feeds", root / "feeds")
@@ -121,7 +121,7 @@ def publication(tmp: Path, recipients: int, label: str):  # noqa: ANN201
     return pub
 
 
-def bench_masthead(pub, server: Server) -> tuple[float, int]:  # noqa: ANN001
+def bench_masthead(pub, server: Server) -> tuple[float, int]:
     with open_store(pub.state_dir) as store:
         start = time.perf_counter()
         reports = delivery.deliver(pub, store, [], now=NOW, smtp=smtp_settings({"MASTHEAD_SMTP_URL": server.url}))
@@ -129,7 +129,7 @@ def bench_masthead(pub, server: Server) -> tuple[float, int]:  # noqa: ANN001
     return elapsed, sum(r.sent for r in reports)
 
 
-def bench_plain_loop(pub, server: Server, count: int, *, reuse: bool = False) -> tuple[float, int]:  # noqa: ANN001
+def bench_plain_loop(pub, server: Server, count: int, *, reuse: bool = False) -> tuple[float, int]:
     with open_store(pub.state_dir) as store:
         digest_id = AR_DIGEST
         digest = delivery.planned_digest(store, digest_id)
@@ -153,7 +153,7 @@ def bench_plain_loop(pub, server: Server, count: int, *, reuse: bool = False) ->
     return time.perf_counter() - start, sent
 
 
-def prepare_all(pub, every: int) -> tuple[int, int]:  # noqa: ANN001
+def prepare_all(pub, every: int) -> tuple[int, int]:
     """Plan a digest for every subscriber and prepare each copy as delivery does.
 
     Pending rows are read a page at a time, with token and Recipient per copy;

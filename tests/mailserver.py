@@ -55,7 +55,7 @@ class _Handler:
     def __init__(self, server: MailServer):
         self.server = server
 
-    async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):  # noqa: ANN001
+    async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):
         faults = self.server.faults
         with self.server.lock:
             self.server.rcpt_count += 1
@@ -68,7 +68,7 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, smtp, session, envelope):  # noqa: ANN001
+    async def handle_DATA(self, smtp, session, envelope):
         with self.server.lock:
             if self.server.faults.data_replies:
                 return self.server.faults.data_replies.pop(0)
@@ -83,7 +83,7 @@ class _Handler:
 class _DroppingSMTP(SMTP):
     """Cuts the connection after the first lines of a message body when told to."""
 
-    def __init__(self, server: MailServer, *args, **kwargs):  # noqa: ANN002, ANN003
+    def __init__(self, server: MailServer, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.mail_server = server
 
@@ -103,7 +103,7 @@ class _DroppingSMTP(SMTP):
 
 
 class _Controller(Controller):
-    def __init__(self, server: MailServer, **kwargs):  # noqa: ANN003
+    def __init__(self, server: MailServer, **kwargs):
         super().__init__(_Handler(server), **kwargs)
         self.mail_server = server
 

@@ -12,7 +12,7 @@ import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from wsgiref.util import setup_testing_defaults
@@ -20,7 +20,6 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
-from tests.mailserver import MailServer, free_port, make_digest
 
 from masthead.cli import main
 from masthead.config import Publication, load_publication
@@ -32,8 +31,9 @@ from masthead.smtpclient import smtp_settings
 from masthead.store import Store, open_store
 from masthead.subscribers import add_subscriber, get_subscriber, import_csv, set_status
 from masthead.tokens import load_secret, verify_token
+from tests.mailserver import MailServer, free_port, make_digest
 
-NOW = datetime(2022, 5, 8, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2022, 5, 8, 6, 0, tzinfo=UTC)
 QUICK = RetryPolicy(attempts=4, first_delay=0.0, max_delay=0.0)
 
 
@@ -66,7 +66,7 @@ def subscribe(store: Store, pub: Publication, count: int, tmp_path: Path) -> lis
     return emails
 
 
-def send(pub: Publication, store: Store, server: MailServer | str | None, digests=None, **kwargs):  # noqa: ANN001, ANN003
+def send(pub: Publication, store: Store, server: MailServer | str | None, digests=None, **kwargs):
     url = server.url if isinstance(server, MailServer) else server
     smtp = smtp_settings({"MASTHEAD_SMTP_URL": url}) if url else None
     kwargs.setdefault("retry", QUICK)
@@ -297,7 +297,7 @@ class TestEndToEnd:
         with open_store(pub.state_dir) as s:
             for email in people:
                 add_subscriber(s, pub, email, name="قارئ", feeds=["ar-news"], now=NOW)
-        first = run(pub, now=datetime(2022, 5, 7, 6, 0, tzinfo=timezone.utc))
+        first = run(pub, now=datetime(2022, 5, 7, 6, 0, tzinfo=UTC))
         (delivery,) = [d for d in first.deliveries if d.feed == "ar-news"]
         assert (3, 3) == (delivery.recipients, delivery.sent)
         urls = {r.rcpt: r.message["List-Unsubscribe"].split(",")[0].strip("<> ") for r in server.received}
@@ -324,7 +324,7 @@ class TestEndToEnd:
             '---\ntitle: "خبر اليوم التالي"\ndate: 2022-05-07T10:00:00+03:00\n---\n\nنص الخبر.\n',
             encoding="utf-8")
         server.received.clear()
-        second = run(pub, now=datetime(2022, 5, 8, 6, 0, tzinfo=timezone.utc))
+        second = run(pub, now=datetime(2022, 5, 8, 6, 0, tzinfo=UTC))
         assert ["ar-news/daily/2022-05-07"] == [d.digest_id for d in second.deliveries if d.sent]
         assert {"badr@example.com": 1, "camil@example.com": 1} == server.copies()
 
@@ -356,7 +356,7 @@ class TestTls:
         context.load_cert_chain(certificate / "cert.pem", certificate / "key.pem")
         server: MailServer
 
-        def authenticate(_server, _session, _envelope, mechanism, data):  # noqa: ANN001, ANN202
+        def authenticate(_server, _session, _envelope, mechanism, data):
             server.logins.append((data.login.decode(), data.password.decode()))
             return AuthResult(success=data.password == b"p@ss word", handled=False)
 

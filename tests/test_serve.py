@@ -6,8 +6,7 @@ import io
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 from wsgiref.util import setup_testing_defaults
@@ -20,14 +19,14 @@ from masthead.store import open_store
 from masthead.subscribers import add_subscriber, get_subscriber
 from masthead.tokens import load_secret, make_token
 
-NOW = datetime(2022, 5, 8, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2022, 5, 8, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def app(sample_pub: Path) -> App:
     out = sample_pub / "output" / "ar-news"
     out.mkdir(parents=True)
-    (out / "rss.xml").write_bytes('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"/>'.encode())
+    (out / "rss.xml").write_bytes(b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"/>')
     (out / "atom.xml").write_bytes(b'<feed xmlns="http://www.w3.org/2005/Atom"/>')
     (out / "feed.json").write_bytes(b'{"version": "https://jsonfeed.org/version/1.1"}')
     (out / "index.html").write_text("<p>أخبار</p>", encoding="utf-8")
@@ -39,7 +38,7 @@ def app(sample_pub: Path) -> App:
     return make_app(sample_pub)
 
 
-def call(app: App, path: str, method: str = "GET", body: bytes = b"", **headers: str):  # noqa: ANN201
+def call(app: App, path: str, method: str = "GET", body: bytes = b"", **headers: str):
     """One WSGI request; returns (status code, headers dict, body)."""
     path, _, query = path.partition("?")
     environ: dict = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,12 +16,18 @@ from masthead.config import Publication, load_publication
 from masthead.errors import ConfigError, InputError
 from masthead.store import Store, open_store
 from masthead.subscribers import (
-    add_subscriber, active_addresses, get_subscriber, import_csv, list_subscribers,
-    normalise_address, remove_subscriber, set_status,
+    active_addresses,
+    add_subscriber,
+    get_subscriber,
+    import_csv,
+    list_subscribers,
+    normalise_address,
+    remove_subscriber,
+    set_status,
 )
 from masthead.tokens import load_secret, make_token, unsubscribe_url, verify_token
 
-NOW = datetime(2022, 5, 8, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2022, 5, 8, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -37,13 +37,14 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import parseaddr
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
 from .config import Publication
 from .mail import HeaderValueError, build_message
 from .records import Digest, Recipient
-from .smtpclient import Connection, ConnectFailed, Outcome, SmtpSettings
+from .smtpclient import ConnectFailed, Connection, Outcome, SmtpSettings
 from .store import Store
 from .tokens import load_secret, make_token, unsubscribe_url
 
@@ -212,7 +213,7 @@ class _Run:
             with self.store.transaction() as db:
                 self._write_unsaved(db)
 
-    def _write_unsaved(self, db) -> None:  # noqa: ANN001 (a connection inside a transaction)
+    def _write_unsaved(self, db) -> None:
         db.executemany("UPDATE sends SET status = ?, reply = ?, updated = ?, "
                        "attempts = attempts + ? WHERE digest_id = ? AND email = ?", self.unsaved)
         self.unsaved.clear()
@@ -318,12 +319,12 @@ def wire_bytes(msg: EmailMessage, *, utf8: bool = False) -> bytes:
     return msg.as_bytes(policy=wire)
 
 
-def _hides_ascii(wire: policy.Policy, name: str, value: object) -> bool:
+def _hides_ascii(wire: policy.Policy, name: str, value: Any) -> bool:
     text = str(value)
     if not text.isascii() or "=?" in text:
         return False
     longest = max((len(word) for word in text.split()), default=0)
-    return longest + len(name) + 2 > wire.max_line_length and "=?" in wire.fold(name, value)
+    return longest + len(name) + 2 > (wire.max_line_length or 78) and "=?" in wire.fold(name, value)
 
 
 def _envelope_address(email: str) -> tuple[str, bool]:

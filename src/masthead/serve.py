@@ -21,7 +21,7 @@ import html
 import mimetypes
 import os
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,7 @@ class App:
         with open_store(self.pub.state_dir) as store:
             subscriber = get_subscriber(store, email)
             if subscriber is not None and subscriber.status == "active":
-                set_status(store, email, "unsubscribed", now=datetime.now(timezone.utc))
+                set_status(store, email, "unsubscribed", now=datetime.now(UTC))
         return self.page("200 OK", "done_title", f"<p>{self.words['done']}</p>")
 
     def _check(self, token: str) -> str | tuple[str, list, bytes]:
@@ -220,7 +220,7 @@ class App:
             except (TypeError, ValueError):
                 return False
             if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
+                when = when.replace(tzinfo=UTC)
             return int(mtime) <= when.timestamp()
         return False
 

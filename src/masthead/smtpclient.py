@@ -184,8 +184,9 @@ class Connection:
             raise ConnectFailed(f"cannot reach {s.describe()}: {exc.strerror or exc}"
                                 if isinstance(exc, OSError) else f"{s.describe()}: {exc}") from None
         try:   # the final dot is a tiny write after a big one: don't let Nagle hold it back
-            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except (OSError, AttributeError):
+            if smtp.sock is not None:
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
             pass
         self.smtp = smtp
 
@@ -263,9 +264,11 @@ class Connection:
         Checked after ``commit`` (an fsync, long enough for a close to arrive): a
         server that hung up mid-message must not leave a copy presumed sent.
         """
-        assert self.smtp is not None
+        sock = self.smtp.sock if self.smtp is not None else None
+        if sock is None:
+            return True
         try:
-            readable, _, _ = select.select([self.smtp.sock], [], [], 0)
+            readable, _, _ = select.select([sock], [], [], 0)
         except (OSError, ValueError):
             return True
         return bool(readable)

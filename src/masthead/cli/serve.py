@@ -17,7 +17,7 @@ _TOKEN = re.compile(r"token=[^&\s]+")
 class _Handler(WSGIRequestHandler):
     """wsgiref's access log, with unsubscribe tokens blotted out."""
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base's name)
+    def log_message(self, format: str, *args: object) -> None:
         super().log_message(format, *(_TOKEN.sub("token=…", a) if isinstance(a, str) else a
                                       for a in args))
 
