@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from masthead import delivery
+from masthead import delivery, sendplan
 from masthead.config import load_publication
 from masthead.mail import build_message
 from masthead.pipeline import run
@@ -132,7 +132,7 @@ def bench_masthead(pub, server: Server) -> tuple[float, int]:
 def bench_plain_loop(pub, server: Server, count: int, *, reuse: bool = False) -> tuple[float, int]:
     with open_store(pub.state_dir) as store:
         digest_id = AR_DIGEST
-        digest = delivery.planned_digest(store, digest_id)
+        digest = sendplan.planned_digest(store, digest_id)
         emails = [r[0] for r in store.db.execute(
             "SELECT email FROM sends WHERE digest_id = ? ORDER BY email LIMIT ?", (digest_id, count))]
     secret = load_secret(pub.state_dir)
@@ -164,9 +164,9 @@ def prepare_all(pub, every: int) -> tuple[int, int]:
     secret = load_secret(pub.state_dir)
     copies = size = 0
     with open_store(pub.state_dir) as store:
-        planned = delivery.planned_digest(store, AR_DIGEST)
+        planned = sendplan.planned_digest(store, AR_DIGEST)
         digest = replace(planned, id=AR_DIGEST + "-again")
-        delivery.plan(store, digest, now=NOW)
+        sendplan.plan(store, digest, now=NOW)
         steps = delivery._Run(pub=pub, store=store, now=NOW, secret=secret, connection=Connection(
             smtp_settings({"MASTHEAD_SMTP_URL": "smtp://127.0.0.1:1"}), local_hostname="x"),
             sleep=time.sleep, clock=time.monotonic, retry=delivery.RetryPolicy(),
@@ -197,7 +197,7 @@ def main() -> None:
             c_time, c_sent = bench_plain_loop(pub, server, args.baseline, reuse=True)
         finally:
             accepted = server.stop()
-        size = len(delivery.wire_bytes(build_message(pub, delivery.planned_digest(
+        size = len(delivery.wire_bytes(build_message(pub, sendplan.planned_digest(
             open_store(pub.state_dir), AR_DIGEST), Recipient(
             "reader@example.com", None, "https://news.example.org/unsubscribe?token=x"), date=NOW)))
         print(f"digest message: {size / 1024:.1f} KB; server accepted {accepted} copies "

@@ -12,6 +12,7 @@ import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -23,9 +24,10 @@ from click.testing import CliRunner
 
 from masthead.cli import main
 from masthead.config import Publication, load_publication
-from masthead.delivery import RetryPolicy, deliver, pending_digest_ids, resend_uncertain
+from masthead.delivery import RetryPolicy, deliver
 from masthead.errors import ConfigError
 from masthead.pipeline import run
+from masthead.sendplan import pending_digest_ids, resend_uncertain
 from masthead.serve import make_app
 from masthead.smtpclient import smtp_settings
 from masthead.store import Store, open_store
@@ -257,6 +259,14 @@ class TestFaults:
         assert 2 == report.sent
         assert report.failed[0].reply.startswith("refused before SMTP")
         assert emails[0] not in server.copies()
+
+    def test_subject_with_a_line_break_fails_nobody(self, pub, store, server, tmp_path) -> None:
+        """A digest whose subject cannot be a header is not sent; its copies wait, none 'failed'."""
+        subscribe(store, pub, 2, tmp_path)
+        broken = replace(make_digest(), subject="نشرة\nBcc: all@example.com")
+        (report,) = send(pub, store, server, [broken])
+        assert (0, 2, ()) == (report.sent, report.pending, report.failed)
+        assert "line break" in report.not_sent and not server.received
 
     def test_unsubscribed_before_sending_gets_nothing(self, pub, store, server, tmp_path) -> None:
         """An address that unsubscribes after planning but before sending is cancelled."""

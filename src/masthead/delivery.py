@@ -29,7 +29,6 @@ subscribes later gets the next digest, not old ones.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from email_validator import EmailNotValidError, validate_email
 from .config import Publication
 from .mail import HeaderValueError, build_message
 from .records import Digest, Recipient
+from .sendplan import pending_digest_ids, plan, planned_digest, stamp, status_counts
 from .smtpclient import ConnectFailed, Connection, Outcome, SmtpSettings
 from .store import Store
 from .tokens import load_secret, make_token, unsubscribe_url
@@ -95,72 +95,12 @@ class DigestDelivery:
                 "cancelled": self.cancelled, "not_sent": self.not_sent}
 
 
-def _stamp(now: datetime) -> str:
-    return now.isoformat(timespec="seconds")
-
-
-def plan(store: Store, digest: Digest, *, now: datetime) -> bool:
-    """Fix the recipients of ``digest`` (active subscribers of its feed) and keep its content.
-
-    Every copy, in this run or a later ``masthead send``, carries the content
-    kept here. False when the digest was planned before.
-    """
-    with store.transaction() as db:
-        if db.execute("SELECT 1 FROM send_plans WHERE digest_id = ?", (digest.id,)).fetchone():
-            return False
-        cursor = db.execute(
-            "INSERT OR IGNORE INTO sends (digest_id, email, status, updated) "
-            "SELECT ?, s.email, 'pending', ? FROM subscribers s "
-            "JOIN subscriptions f ON f.email = s.email WHERE f.feed = ? AND s.status = 'active'",
-            (digest.id, _stamp(now), digest.feed))
-        db.execute("INSERT INTO send_plans (digest_id, planned, recipients, content) VALUES (?, ?, ?, ?)",
-                   (digest.id, _stamp(now), cursor.rowcount, _dump(digest)))
-    return True
-
-
-def _dump(digest: Digest) -> str:
-    return json.dumps({"id": digest.id, "feed": digest.feed, "subject": digest.subject,
-                       "period_start": digest.period_start.isoformat(),
-                       "period_end": digest.period_end.isoformat(),
-                       "article_ids": list(digest.article_ids), "html": digest.html,
-                       "text": digest.text, "shown": digest.shown}, ensure_ascii=False)
-
-
-def planned_digest(store: Store, digest_id: str) -> Digest | None:
-    """The digest as it was planned (the content its copies carry), or None."""
-    row = store.db.execute("SELECT content FROM send_plans WHERE digest_id = ?", (digest_id,)).fetchone()
-    if row is None:
-        return None
-    data = json.loads(row[0])
-    return Digest(id=data["id"], feed=data["feed"], subject=data["subject"],
-                  period_start=datetime.fromisoformat(data["period_start"]),
-                  period_end=datetime.fromisoformat(data["period_end"]),
-                  article_ids=tuple(data["article_ids"]), html=data["html"], text=data["text"],
-                  shown=data.get("shown", 0))
-
-
-def pending_digest_ids(store: Store) -> list[str]:
-    """Digests that still have someone to send to, oldest plan first."""
-    return [r[0] for r in store.db.execute(
-        "SELECT p.digest_id FROM send_plans p WHERE EXISTS (SELECT 1 FROM sends s "
-        "WHERE s.digest_id = p.digest_id AND s.status = 'pending') ORDER BY p.planned, p.digest_id")]
-
-
-def resend_uncertain(store: Store, digest_id: str, *, now: datetime) -> int:
-    """Put 'sending' rows of a digest back to 'pending' (after checking the server's log)."""
-    with store.transaction() as db:
-        return db.execute("UPDATE sends SET status = 'pending', updated = ? "
-                          "WHERE digest_id = ? AND status = 'sending'",
-                          (_stamp(now), digest_id)).rowcount
-
-
-def _counts(store: Store, digest_id: str) -> dict[str, int]:
-    return {r[0]: r[1] for r in store.db.execute(
-        "SELECT status, count(*) FROM sends WHERE digest_id = ? GROUP BY status", (digest_id,))}
-
-
 class _Stop(Exception):
     """The server cannot take more mail in this run; the rest stays pending."""
+
+
+class _Unsendable(Exception):
+    """This digest cannot make a valid message for anyone (e.g. its subject); its copies wait."""
 
 
 @dataclass
@@ -204,7 +144,7 @@ class _Run:
         which a later run also treats as delivered. That saves one fsync per
         copy. Everything else (a deferral above all) is written at once.
         """
-        self.unsaved.append((status, reply, _stamp(self.now), int(attempt), digest_id, email))
+        self.unsaved.append((status, reply, stamp(self.now), int(attempt), digest_id, email))
         if not lazy:
             self.flush()
 
@@ -224,7 +164,7 @@ class _Run:
             self._write_unsaved(db)
             db.execute("UPDATE sends SET status = 'sending', "
                        "message_id = ?, updated = ? WHERE digest_id = ? AND email = ?",
-                       (message_id, _stamp(self.now), digest_id, email))
+                       (message_id, stamp(self.now), digest_id, email))
 
     def connect(self) -> None:
         for attempt in range(self.retry.attempts):
@@ -252,6 +192,8 @@ class _Run:
             msg = self.build(self.pub, digest, recipient, date=self.now)
             data = wire_bytes(msg, utf8=utf8)
         except (HeaderValueError, ValueError, UnicodeError) as exc:
+            if isinstance(exc, HeaderValueError) and not (exc.where or "").startswith("recipient"):
+                raise _Unsendable(str(exc)) from None    # the subject or sender: nobody's copy
             reason = exc.message if isinstance(exc, HeaderValueError) else str(exc)
             self.fail(digest.id, email, f"refused before SMTP: {reason}")
             return
@@ -285,14 +227,19 @@ class _Run:
             if outcome.stage == "RCPT" and outcome.code in BOUNCE_CODES:
                 with self.store.transaction() as db:
                     db.execute("UPDATE subscribers SET status = 'bounced', updated = ? "
-                               "WHERE email = ? AND status = 'active'", (_stamp(self.now), email))
+                               "WHERE email = ? AND status = 'active'", (stamp(self.now), email))
 
     def fail(self, digest_id: str, email: str, reply: str, *, attempt: bool = False) -> None:
         self.record(digest_id, email, "failed", reply, attempt=attempt)
         self.failures.setdefault(digest_id, []).append(Failure(email, reply))
 
+    def current_status(self, email: str) -> str | None:
+        row = self.store.db.execute("SELECT status FROM subscribers WHERE email = ?", (email,)).fetchone()
+        return row[0] if row else None
+
     def send_digest(self, digest: Digest) -> None:
-        for email, name, status in self.pending(digest.id):
+        for email, name, _status in self.pending(digest.id):
+            status = self.current_status(email)    # fresh: an unsubscribe may land mid-run
             if status != "active":
                 self.record(digest.id, email, "cancelled",
                             f"not sent: the address is {status or 'no longer a subscriber'}")
@@ -362,9 +309,10 @@ def _send_all(pub: Publication, store: Store, considered: list[Digest], *, now: 
               smtp: SmtpSettings | None, secret: bytes | None, sleep: Callable[[float], None],
               clock: Callable[[], float], retry: RetryPolicy, build: Builder,
               ) -> tuple[DigestDelivery, ...]:
-    before = {d.id: _counts(store, d.id) for d in considered}
+    before = {d.id: status_counts(store, d.id) for d in considered}
     stopped: str | None = None if smtp else "no SMTP server configured (MASTHEAD_SMTP_URL is unset)"
     run = None
+    unsendable: dict[str, str] = {}
     if smtp and any(before[d.id].get("pending") for d in considered):
         rate = pub.site.email.rate_per_minute
         run = _Run(pub=pub, store=store, now=now, secret=secret or load_secret(pub.state_dir),
@@ -373,7 +321,10 @@ def _send_all(pub: Publication, store: Store, considered: list[Digest], *, now: 
                    sender=parseaddr(pub.site.email.sender)[1])
         try:
             for digest in considered:
-                run.send_digest(digest)
+                try:
+                    run.send_digest(digest)
+                except _Unsendable as exc:
+                    unsendable[digest.id] = str(exc)
         except _Stop as exc:
             stopped = str(exc)
         finally:
@@ -381,7 +332,7 @@ def _send_all(pub: Publication, store: Store, considered: list[Digest], *, now: 
             run.connection.close()
     reports = []
     for digest in considered:
-        after = _counts(store, digest.id)
+        after = status_counts(store, digest.id)
         reports.append(DigestDelivery(
             digest_id=digest.id, feed=digest.feed, recipients=sum(after.values()),
             sent=after.get("sent", 0) - before[digest.id].get("sent", 0),
@@ -389,5 +340,5 @@ def _send_all(pub: Publication, store: Store, considered: list[Digest], *, now: 
             failed=tuple(run.failures.get(digest.id, ())) if run else (),
             pending=after.get("pending", 0), uncertain=after.get("sending", 0),
             cancelled=after.get("cancelled", 0),
-            not_sent=stopped if after.get("pending") else None))
+            not_sent=unsendable.get(digest.id, stopped) if after.get("pending") else None))
     return tuple(reports)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from ..delivery import DigestDelivery, deliver, resend_uncertain
+from ..delivery import DigestDelivery, deliver
 from ..errors import DeliveryError
 from ..lock import publication_lock
+from ..sendplan import resend_uncertain
 from ..smtpclient import SMTP_ENV, smtp_settings
 from ..store import open_store
 from .common import now_option, open_publication, parse_now, project_option
