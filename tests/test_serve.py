@@ -113,7 +113,7 @@ class TestUnsubscribe:
         page = body.decode("utf-8")
         assert (200, "active") == (status, status_of(app, "reader@example.com"))
         assert 'method="post"' in page and f'value="{token}"' in page and 'dir="rtl"' in page
-        assert "reader@example.com" not in page
+        assert "reader@example.com" not in page and '<bdi dir="ltr">r•••@example.com</bdi>' in page
         assert "no-store" == headers["Cache-Control"]
 
     def test_one_click_post_unsubscribes(self, app) -> None:

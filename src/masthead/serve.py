@@ -141,7 +141,9 @@ class App:
 
     def confirm_form(self, token: str, email: str) -> str:
         w = self.words
-        return (f"<p>{html.escape(w['confirm'].format(who=masked(email)))}</p>"
+        before, _, after = w["confirm"].partition("{who}")      # the address stays left-to-right
+        who = f'<bdi dir="ltr">{html.escape(masked(email))}</bdi>'
+        return (f"<p>{html.escape(before)}{who}{html.escape(after)}</p>"
                 f'<form method="post" action="{html.escape(self.unsubscribe_path)}">'
                 f'<input type="hidden" name="token" value="{html.escape(token)}">'
                 f'<input type="hidden" name="confirm" value="yes">'
