@@ -260,6 +260,25 @@ class TestFaults:
         assert report.failed[0].reply.startswith("refused before SMTP")
         assert emails[0] not in server.copies()
 
+    @pytest.mark.parametrize("smtputf8", [True, False])
+    def test_international_addresses(self, pub, store, tmp_path, smtputf8) -> None:
+        """With SMTPUTF8 addresses go as they are; without, an IDN domain goes in punycode
+        (RCPT and To alike) and an Arabic local part fails with the reason."""
+        for email in ("سارة@مثال.السعودية", "x@bücher.de"):
+            add_subscriber(store, pub, email, feeds=["ar-news"], now=NOW)
+        server = MailServer(enable_SMTPUTF8=smtputf8).start()
+        try:
+            (report,) = send(pub, store, server)
+        finally:
+            server.stop()
+        to = {r.rcpt: r.raw.split(b"\r\nTo: ")[1].split(b"\r\n")[0].decode() for r in server.received}
+        if smtputf8:
+            assert {"سارة@مثال.السعودية": "سارة@مثال.السعودية", "x@bücher.de": "x@bücher.de"} == to
+        else:
+            assert {"x@xn--bcher-kva.de": "x@xn--bcher-kva.de"} == to
+            assert ["سارة@مثال.السعودية"] == [f.email for f in report.failed]
+            assert "SMTPUTF8" in report.failed[0].reply
+
     def test_subject_with_a_line_break_fails_nobody(self, pub, store, server, tmp_path) -> None:
         """A digest whose subject cannot be a header is not sent; its copies wait, none 'failed'."""
         subscribe(store, pub, 2, tmp_path)

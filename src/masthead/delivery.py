@@ -184,10 +184,15 @@ class _Run:
         self.last_start = self.clock()
 
     def send_one(self, digest: Digest, email: str, name: str | None) -> None:
-        token = make_token(self.secret, email)
-        recipient = Recipient(email=email, name=name,
+        token = make_token(self.secret, email)      # always for the stored address
+        if not email.isascii() and not self.connection.alive:
+            self.connect()                            # whether the server speaks SMTPUTF8 decides
+        rcpt, utf8 = _wire_address(email, smtputf8=self.connection.smtputf8)
+        if rcpt is None:
+            self.fail(digest.id, email, "the server does not accept non-ASCII addresses (SMTPUTF8)")
+            return
+        recipient = Recipient(email=rcpt, name=name,
                               unsubscribe_url=unsubscribe_url(self.pub.site.email.unsubscribe_url, token))
-        rcpt, utf8 = _envelope_address(email)
         try:
             msg = self.build(self.pub, digest, recipient, date=self.now)
             data = wire_bytes(msg, utf8=utf8)
@@ -201,9 +206,6 @@ class _Run:
         for attempt in range(self.retry.attempts):
             if not self.connection.alive:
                 self.connect()
-            if utf8 and not self.connection.smtputf8:
-                self.fail(digest.id, email, "the server does not accept non-ASCII addresses (SMTPUTF8)")
-                return
             self.pace()
             outcome = self.connection.transmit(
                 self.sender, rcpt, data, lambda: self.mark_sending(digest.id, email, message_id),
@@ -274,15 +276,21 @@ def _hides_ascii(wire: policy.Policy, name: str, value: Any) -> bool:
     return longest + len(name) + 2 > (wire.max_line_length or 78) and "=?" in wire.fold(name, value)
 
 
-def _envelope_address(email: str) -> tuple[str, bool]:
-    """The address for RCPT TO, and whether it needs SMTPUTF8."""
+def _wire_address(email: str, *, smtputf8: bool) -> tuple[str | None, bool]:
+    """The address for RCPT TO and the To header, and whether the message needs SMTPUTF8.
+
+    Unicode as it is when the server speaks SMTPUTF8; otherwise an ASCII local
+    part with its domain in punycode (``x@xn--bcher-kva.de``); None when
+    neither works (a non-ASCII local part and a server without SMTPUTF8).
+    """
     if email.isascii():
         return email, False
+    if smtputf8:
+        return email, True
     try:
-        ascii_form = validate_email(email, check_deliverability=False).ascii_email
+        return validate_email(email, check_deliverability=False).ascii_email, False
     except EmailNotValidError:
-        ascii_form = None
-    return (ascii_form, False) if ascii_form else (email, True)
+        return None, False
 
 
 def deliver(pub: Publication, store: Store, digests: Sequence[Digest], *, now: datetime,
