@@ -279,6 +279,17 @@ class TestFaults:
             assert ["سارة@مثال.السعودية"] == [f.email for f in report.failed]
             assert "SMTPUTF8" in report.failed[0].reply
 
+    def test_digest_of_a_removed_feed_waits_and_the_others_go(self, pub, store, server, tmp_path) -> None:
+        """A pending digest whose feed left the settings is reported, and does not block the rest."""
+        subscribe(store, pub, 2, tmp_path)
+        add_subscriber(store, pub, "en@example.com", feeds=["en-news"], now=NOW)
+        send(pub, store, None, [make_digest(), make_digest(feed="en-news")])
+        shutil.rmtree(pub.root / "feeds" / "ar-news")
+        shutil.rmtree(pub.root / "feeds" / "all")          # the aggregate that included it
+        reports = {r.feed: r for r in send(load_publication(pub.root), store, server, [])}
+        assert "no feed named 'ar-news'" in reports["ar-news"].not_sent
+        assert (0, 2, 1) == (reports["ar-news"].sent, reports["ar-news"].pending, reports["en-news"].sent)
+
     def test_subject_with_a_line_break_fails_nobody(self, pub, store, server, tmp_path) -> None:
         """A digest whose subject cannot be a header is not sent; its copies wait, none 'failed'."""
         subscribe(store, pub, 2, tmp_path)

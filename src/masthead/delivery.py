@@ -41,6 +41,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from .config import Publication
+from .errors import ConfigError
 from .mail import HeaderValueError, build_message
 from .records import Digest, Recipient
 from .sendplan import pending_digest_ids, plan, planned_digest, stamp, status_counts
@@ -196,6 +197,8 @@ class _Run:
         try:
             msg = self.build(self.pub, digest, recipient, date=self.now)
             data = wire_bytes(msg, utf8=utf8)
+        except ConfigError as exc:                       # e.g. its feed was removed since
+            raise _Unsendable(str(exc)) from None
         except (HeaderValueError, ValueError, UnicodeError) as exc:
             if isinstance(exc, HeaderValueError) and not (exc.where or "").startswith("recipient"):
                 raise _Unsendable(str(exc)) from None    # the subject or sender: nobody's copy

@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 CREATE TABLE IF NOT EXISTS sends (
     digest_id   TEXT NOT NULL,
     email       TEXT NOT NULL,
-    status      TEXT NOT NULL,      -- pending, sending, sent, failed
+    status      TEXT NOT NULL,      -- pending, sending, sent, failed, cancelled (delivery.py)
     attempts    INTEGER NOT NULL DEFAULT 0,
     reply       TEXT,               -- the server's last answer
     message_id  TEXT,
