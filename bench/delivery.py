@@ -13,6 +13,8 @@ B: a plain loop, the usual first attempt: for each recipient open a
    same tokens), no state kept. Timed in the same run.
 C: B's loop on one connection, still without state: how much of A's time is
    the durable record, and what reusing the connection saves by itself.
+Far: A and B again through a relay (in the server's process) that holds every
+   chunk --latency ms each way, as a server across a network would.
 M: peak memory (tracemalloc) of planning a digest for N recipients and
    preparing every copy as delivery does (pending rows read a page at a time,
    token, Recipient; 250 copies spread over the list also built and
@@ -56,21 +58,39 @@ AR_DIGEST = "ar-news/daily/2022-05-06"          # the seed's day, as the sample 
 # freed only by the cyclic GC: the number built, not the list, moves that part.
 BUILT = 250
 SERVER = textwrap.dedent("""
-    import signal, sys, threading, time
+    import asyncio, signal, sys
     from aiosmtpd.controller import Controller
+    smtp_port, proxy_port, delay = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
     class Count:
         accepted = 0
         async def handle_DATA(self, server, session, envelope):
             Count.accepted += len(envelope.rcpt_tos)
             return "250 2.0.0 Ok: queued"
-    controller = Controller(Count(), hostname="127.0.0.1", port=int(sys.argv[1]))
-    controller.start()
-    print("ready", flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    done.wait()
-    controller.stop()
-    print(Count.accepted, flush=True)
+    async def pump(reader, writer):
+        try:
+            while data := await reader.read(65536):
+                await asyncio.sleep(delay)          # one way across the simulated network
+                writer.write(data)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+    async def relay(client_reader, client_writer):
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", smtp_port)
+        await asyncio.gather(pump(client_reader, server_writer), pump(server_reader, client_writer))
+    async def main():
+        controller = Controller(Count(), hostname="127.0.0.1", port=smtp_port)
+        controller.start()
+        proxy = await asyncio.start_server(relay, "127.0.0.1", proxy_port)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        print("ready", flush=True)
+        await stop.wait()
+        proxy.close()
+        controller.stop()
+        print(Count.accepted, flush=True)
+    asyncio.run(main())
 """)
 
 
@@ -84,11 +104,18 @@ def free_port() -> int:
 class Server:
     """aiosmtpd in a child process; ``stop()`` returns how many copies it accepted."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.proc = subprocess.Popen([sys.executable, "-c", SERVER, str(self.port)],
+    def __init__(self, latency_ms: float) -> None:
+        self.direct_port, self.slow_port = free_port(), free_port()
+        self.port = self.direct_port
+        self.proc = subprocess.Popen([sys.executable, "-c", SERVER, str(self.direct_port),
+                                      str(self.slow_port), str(latency_ms / 1000)],
                                      stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "ready"
+
+    def far(self) -> Server:
+        """Reach the same server through the relay that delays every chunk each way."""
+        self.port = self.slow_port
+        return self
 
     @property
     def url(self) -> str:
@@ -186,22 +213,27 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=2_000,
                         help="copies sent by the plain loop (its rate does not depend on the count)")
     parser.add_argument("--memory", default="10000,100000", help="list sizes for the memory check")
+    parser.add_argument("--latency", type=float, default=2.0, help="ms each way for the far server")
+    parser.add_argument("--far", type=int, default=500, help="copies each way sent to the far server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         pub = publication(tmp, args.recipients, "send")
-        server = Server()
+        far_pub = publication(tmp, args.far, "far")
+        server = Server(args.latency)
         try:
             a_time, a_sent = bench_masthead(pub, server)
             b_time, b_sent = bench_plain_loop(pub, server, args.baseline)
             c_time, c_sent = bench_plain_loop(pub, server, args.baseline, reuse=True)
+            far_a_time, far_a_sent = bench_masthead(far_pub, server.far())
+            far_b_time, far_b_sent = bench_plain_loop(far_pub, server, args.far)
         finally:
             accepted = server.stop()
         size = len(delivery.wire_bytes(build_message(pub, sendplan.planned_digest(
             open_store(pub.state_dir), AR_DIGEST), Recipient(
             "reader@example.com", None, "https://news.example.org/unsubscribe?token=x"), date=NOW)))
         print(f"digest message: {size / 1024:.1f} KB; server accepted {accepted} copies "
-              f"(expected {a_sent + b_sent + c_sent})")
+              f"(expected {a_sent + b_sent + c_sent + far_a_sent + far_b_sent})")
         print(f"A masthead deliver, one connection, state per copy: {a_sent} copies in {a_time:.1f} s"
               f" = {a_sent / a_time:.0f} msg/s")
         print(f"B plain loop, one connection per message:          {b_sent} copies in {b_time:.1f} s"
@@ -209,8 +241,11 @@ def main() -> None:
         print(f"C plain loop on one connection, no state:         {c_sent} copies in {c_time:.1f} s"
               f" = {c_sent / c_time:.0f} msg/s")
         print(f"A/B throughput: {(a_sent / a_time) / (b_sent / b_time):.2f}x; C/B (connection reuse alone): "
-              f"{(c_sent / c_time) / (b_sent / b_time):.2f}x; durable record per copy: "
+              f"{(c_sent / c_time) / (b_sent / b_time):.2f}x; A minus C per copy (the durable record, and noise): "
               f"{1000 * (a_time / a_sent - c_time / c_sent):.1f} ms")
+        print(f"with {args.latency:g} ms each way (a relay delaying every chunk), {args.far} copies: "
+              f"A {far_a_sent / far_a_time:.0f} msg/s, B {far_b_sent / far_b_time:.0f} msg/s, "
+              f"A/B {(far_a_sent / far_a_time) / (far_b_sent / far_b_time):.2f}x")
         for count in [int(n) for n in args.memory.split(",")]:
             mpub = publication(tmp, count, "memory")
             tracemalloc.start()
