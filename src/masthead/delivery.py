@@ -3,7 +3,7 @@
 Every send is a row in the ``sends`` table and moves through these states:
 
     pending --(server said 354, body sent; committed BEFORE the final ".")--> sending
-    sending --(250)--> sent       sending --(5xx)--> failed      (4xx)--> pending
+    sending --(250)--> sent    --(5xx)--> failed    --(4xx, or the server hung up)--> pending
     pending --(the address unsubscribed or bounced meanwhile)--> cancelled
 
 Why 'sending' is written exactly there: until the final ``.`` of DATA the
@@ -16,7 +16,9 @@ it has almost certainly queued it; such rows are treated as delivered
 ("uncertain" in the report) and never sent again. We choose a possible lost
 copy over a probable duplicate, because a duplicate cannot be taken back and
 the state cannot tell the cases apart. Only an explicit ``resend_uncertain``
-(after checking the server's log) puts them back to 'pending'.
+(after checking the server's log) puts them back to 'pending'. To save an
+fsync per copy, 'sent' is written in the same commit as the next copy's
+'sending' mark, so after a kill the last accepted copy is "uncertain" too.
 
 The live case is different: when *the server* hangs up while we wait for its
 answer, it most likely dropped the message with the connection, so the copy
