@@ -172,3 +172,22 @@ class TestUnsubscribe:
         finally:
             server.shutdown()
             server.server_close()
+
+
+class TestServeCommand:
+    def test_access_log_blots_out_tokens(self, app, capsys) -> None:
+        """masthead serve's access log shows the unsubscribe path but never the token."""
+        from masthead.cli.serve import _Handler
+
+        server = make_server("127.0.0.1", 0, app, handler_class=_Handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        token = token_for(app, "reader@example.com")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/unsubscribe?token={token}"):
+                pass
+        finally:
+            server.shutdown()
+            server.server_close()
+        log = capsys.readouterr().err
+        assert "/unsubscribe?token=…" in log and token not in log
