@@ -117,6 +117,7 @@ def _delivery_line(d: DigestDelivery) -> str:
     parts += [f"{len(d.failed)} failed"] if d.failed else []
     parts += [f"{d.pending} pending"] if d.pending else []
     parts += [f"{d.cancelled} unsubscribed meanwhile"] if d.cancelled else []
+    parts += [f"{d.uncertain} uncertain (a killed run's last copies, presumed delivered)"] if d.uncertain else []
     note = f" (not sent: {d.not_sent})" if d.not_sent else ""
     return f"send {d.digest_id}: {', '.join(parts)}{note}"
 
