@@ -163,3 +163,14 @@ class TestIncremental:
         (sample_pub / "output" / "ar-news" / "rss.xml").unlink()
         assert 0 == masthead("run", "--project", str(sample_pub), "--now", NOW).returncode
         assert (sample_pub / "output" / "ar-news" / "rss.xml").exists()
+
+    def test_deleted_article_leaves_the_site(self, sample_pub: Path) -> None:
+        """Deleting an article file removes its page from output/ and its entry from the feeds."""
+        assert 0 == masthead("run", "--project", str(sample_pub), "--now", NOW).returncode
+        page = sample_pub / "output" / "en-news" / "solar-record.html"
+        assert page.exists()
+        (sample_pub / "feeds" / "en-news" / "solar-record.md").unlink()
+        assert 0 == masthead("run", "--project", str(sample_pub), "--now", NOW).returncode
+        assert not page.exists()
+        assert "Solar output" not in (sample_pub / "output" / "en-news" / "atom.xml").read_text("utf-8")
+        assert (sample_pub / "output" / "en-news" / "2022-04-28-port-strike.html").exists()

@@ -22,6 +22,7 @@ from .store import Store
 
 FEEDS_KEY = "feeds_input"
 FEEDS_LIST = "feeds_built"      # the FeedOutputs (without contents) of that build, as JSON
+FEEDS_FILES = "feeds_files"     # every file that build produced, to remove those no longer made
 
 
 def settings_fingerprint(pub: Publication) -> str:
@@ -73,10 +74,17 @@ class Ledger:
         row = self.store.db.execute("SELECT key FROM pages WHERE path = ?", (path,)).fetchone()
         return row is not None and row["key"] == page_key(self.settings, article) and (root / path).is_file()
 
-    def record(self, fingerprint: str, feeds: tuple[FeedOutput, ...], pages: dict[str, Article]) -> None:
+    def previous_files(self) -> set[str]:
+        row = self.store.db.execute("SELECT value FROM meta WHERE key = ?", (FEEDS_FILES,)).fetchone()
+        return set(json.loads(row["value"])) if row else set()
+
+    def record(self, fingerprint: str, feeds: tuple[FeedOutput, ...], pages: dict[str, Article],
+               files: set[str]) -> None:
         """Remember a finished build: call only after its files were written."""
         built = [[f.name, f.title, f.language, f.items, f.files, f.urls] for f in feeds]
         with self.store.transaction() as db:
+            db.execute("DELETE FROM pages")
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (FEEDS_FILES, json.dumps(sorted(files))))
             db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?)",
                            [(path, page_key(self.settings, a)) for path, a in pages.items()])
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (FEEDS_KEY, fingerprint))

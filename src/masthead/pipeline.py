@@ -98,7 +98,12 @@ def _feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: d
             if atomic_write(pub.root / path, content):
                 changed.append(path)
     pages = {path: a for a in articles if (path := article_path(pub.site, a)) is not None}
-    ledger.record(fingerprint, feeds, pages)
+    produced = {path for feed in feeds for path in feed.contents} | set(pages)
+    stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
+    for path in stale:  # an article deleted, a tag gone: its files leave the site too
+        (pub.root / path).unlink(missing_ok=True)
+        changed.append(path)
+    ledger.record(fingerprint, feeds, pages, produced)  # after the disk holds what it describes
     return feeds
 
 
