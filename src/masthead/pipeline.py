@@ -35,7 +35,8 @@ class RunReport:
     now: datetime
     collection: Collection
     feeds: tuple[FeedOutput, ...] = ()
-    changed_files: tuple[str, ...] = ()      # relative to the publication
+    changed_files: tuple[str, ...] = ()      # written, relative to the publication
+    removed_files: tuple[str, ...] = ()      # no longer made, so deleted from output/
     extra: dict[str, object] = field(default_factory=dict)
     feed_problems: tuple[Problem, ...] = ()  # repairs the feeds made (feedplan.sanitise_articles)
     digests: tuple[Digest, ...] = ()         # this run's digests (latest period of each feed)
@@ -62,9 +63,10 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0,
         remove_stale_temps(pub.output_dir)
         collection = collect_publication(pub, store, now, progress)
         changed: list[str] = []
+        removed: list[str] = []
         # -- feeds (issue 3) --
         articles, feed_problems = sanitise_articles(collection.articles)
-        feeds = _feeds(pub, store, articles, now, changed)
+        feeds = _feeds(pub, store, articles, now, changed, removed)
         # -- digests (issue 4) --
         made = build_digests(pub, store, articles, now)
         digest_entries = []
@@ -77,13 +79,13 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0,
             changed.append(MANIFEST)
         # -- sending (issue 5): last, once everything is published --
         deliveries = deliver(pub, store, made.digests, now=now, smtp=smtp_settings())
-    return RunReport(now=now, collection=collection, feeds=feeds, changed_files=tuple(changed),
+    return RunReport(now=now, collection=collection, feeds=feeds, changed_files=tuple(changed), removed_files=tuple(removed),
                      feed_problems=feed_problems, digests=made.digests,
                      digest_problems=made.problems, deliveries=deliveries)
 
 
 def _feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: datetime,
-           changed: list[str]) -> tuple[FeedOutput, ...]:
+           changed: list[str], removed: list[str]) -> tuple[FeedOutput, ...]:
     """Build and write the feeds, skipping what the last build already wrote."""
     ledger = Ledger(store, settings_fingerprint(pub))
     fingerprint = input_fingerprint(ledger.settings, articles)
@@ -102,7 +104,7 @@ def _feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: d
     stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
     for path in stale:  # an article deleted, a tag gone: its files leave the site too
         (pub.root / path).unlink(missing_ok=True)
-        changed.append(path)
+        removed.append(path)
     ledger.record(fingerprint, feeds, pages, produced)  # after the disk holds what it describes
     return feeds
 

@@ -76,6 +76,7 @@ def report_json(report: RunReport) -> dict:
                     for d in report.digests],
         "deliveries": [d.to_dict() for d in report.deliveries],
         "files_changed": list(report.changed_files),
+        "files_removed": list(report.removed_files),
     }
 
 
@@ -92,7 +93,8 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
         lines += [f"wrote {path}" for path in shown]
         if len(report.changed_files) > len(shown):
             lines.append(f"... and {len(report.changed_files) - len(shown)} more files")
-        if not report.changed_files:
+        lines += [f"removed {path}" for path in report.removed_files]
+        if not report.changed_files and not report.removed_files:
             lines.append("nothing changed on disk")
     shown = report.all_problems if not quiet else tuple(p for p in report.all_problems if p.fatal)
     lines += [f"problem: {problem}" for problem in shown]
