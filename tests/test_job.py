@@ -55,6 +55,15 @@ class TestConfigurationErrors:
         assert "templates/broken.html:" in result.stderr
         assert "Traceback" not in result.stderr
 
+    def test_missing_template(self, sample_pub: Path) -> None:
+        """A template that extends one that does not exist: run and check exit 2 naming both."""
+        (sample_pub / "templates" / "digest.html").write_text('{% extends "nothere.html" %}\n', "utf-8")
+        for args in (["run", "--now", NOW], ["check"]):
+            result = masthead(*args, "--project", str(sample_pub))
+            assert 2 == result.returncode, args
+            assert "nothere.html" in result.stderr and "templates/" in result.stderr
+            assert "Traceback" not in result.stderr
+
     def test_not_a_publication(self, tmp_path: Path) -> None:
         """Running outside a publication says how to start one, exit 2."""
         result = masthead("run", cwd=tmp_path)

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -45,9 +46,10 @@ def finish(proc: subprocess.Popen[bytes]) -> int:
     return proc.returncode
 
 
-def outputs(pub: Path) -> dict[str, bytes]:
+def outputs(pub: Path, *, temps: bool = True) -> dict[str, bytes]:
+    """Every file under output/; ``temps=False`` leaves out a killed write's hidden temp file."""
     return {str(p.relative_to(pub)): p.read_bytes() for p in sorted((pub / "output").rglob("*"))
-            if p.is_file()}
+            if p.is_file() and (temps or not p.name.startswith("."))}
 
 
 def prepare(source: Path, target: Path, env: dict[str, str]) -> None:
@@ -93,7 +95,7 @@ def test_sigkill_anywhere_then_rerun(sample_pub: Path, tmp_path: Path, server: M
             proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=180)
         server.faults.on_accept = None
-        for path, content in outputs(pub).items():
+        for path, content in outputs(pub, temps=False).items():
             assert content in (old.get(path), new.get(path)), f"{kind} {point}: {path} is a mix"
             if path.endswith((".xml", ".json")) and "/" in path[len("output/"):]:
                 if path.endswith(".json"):
@@ -104,3 +106,33 @@ def test_sigkill_anywhere_then_rerun(sample_pub: Path, tmp_path: Path, server: M
         assert new == outputs(pub), f"{kind} {point}: rerun output differs from an unkilled run"
         copies = server.copies()
         assert {a: 1 for a in SUBSCRIBERS} == copies, f"{kind} {point}: copies {copies}"
+
+
+def test_two_runs_started_at_once(sample_pub: Path, tmp_path: Path, server: MailServer) -> None:
+    """Two real runs at once: one works, the other exits 3; with --wait it waits and finds nothing to do."""
+    env = {**os.environ, "MASTHEAD_SMTP_URL": server.url, "MASTHEAD_SECRET": "kill-test-secret"}
+    pub = tmp_path / "concurrent"
+    prepare(sample_pub, pub, env)
+    release = threading.Event()
+    stalled = threading.Event()
+
+    def stall(count: int) -> None:  # hold the first run inside its sending, lock held
+        if count == 1:
+            stalled.set()
+            release.wait(60)
+
+    server.faults.on_accept = stall
+    first = job(pub, "run", "--now", NOW, env=env)
+    assert stalled.wait(120), "the first run never reached sending"
+    second = job(pub, "run", "--now", NOW, env=env)
+    _, err = second.communicate(timeout=120)
+    waiting = job(pub, "run", "--now", NOW, "--wait", "120", env=env)
+    time.sleep(1)
+    release.set()
+    assert 0 == finish(first)
+    assert 3 == second.returncode
+    assert b"another masthead run holds the lock" in err
+    assert 0 == finish(waiting)
+    assert {a: 1 for a in SUBSCRIBERS} == server.copies()
+    for path in (pub / "output").rglob("*.xml"):
+        assert not feedparser.parse(path.read_bytes()).bozo, path

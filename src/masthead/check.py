@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+import jinja2.meta
 
 from .config import Publication
+from .digest_render import make_environment
 from .errors import ConfigError
 
 TEMPLATE_SUFFIXES = {".html", ".txt", ".xml", ".xsl", ".j2", ".jinja"}
@@ -17,7 +19,7 @@ def check_publication(pub: Publication) -> list[Path]:
 
     Settings were already checked when ``pub`` was loaded. Returns the templates read.
     """
-    env = jinja2.Environment(autoescape=True)
+    env = make_environment(pub)  # the publication's templates first, the packaged ones second
     checked: list[Path] = []
     if pub.templates_dir.is_dir():
         for path in sorted(pub.templates_dir.rglob("*")):
@@ -25,7 +27,11 @@ def check_publication(pub: Publication) -> list[Path]:
                 continue
             where = pub.relative(path)
             try:
-                env.parse(path.read_text(encoding="utf-8"), name=where, filename=where)
+                tree = env.parse(path.read_text(encoding="utf-8"), name=where, filename=where)
+                for name in jinja2.meta.find_referenced_templates(tree):
+                    if name is not None and name not in env.list_templates():
+                        raise ConfigError(f"refers to template {name!r}, which does not exist",
+                                          where=where, hint="restore that template or fix the name")
             except UnicodeDecodeError:
                 raise ConfigError("not UTF-8 text", where=where, hint="save the template as UTF-8") from None
             except jinja2.TemplateSyntaxError as exc:
