@@ -5,6 +5,9 @@ embed the job in their own scheduler::
 
     from masthead import load_publication, run
     report = run(load_publication(Path("mypub")), now=datetime.now(timezone.utc))
+
+or stage by stage: ``collect_publication`` -> ``build_feeds`` -> ``build_digests``
+-> ``deliver`` (see pipeline.py for how ``run`` chains them under the lock).
 """
 
 from .config import Publication, load_publication
@@ -15,13 +18,19 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Article", "Collection", "ConfigError", "Digest", "FeedOutput", "LockedError",
-    "MastheadError", "Problem", "Publication", "Recipient", "load_publication", "run",
+    "MastheadError", "Problem", "Publication", "Recipient", "build_digests", "build_feeds",
+    "collect_publication", "deliver", "load_publication", "open_store", "run",
 ]
+
+# The stages import heavy libraries (feedgen, premailer); load each only when asked for.
+_LAZY = {
+    "run": "pipeline", "collect_publication": "collect", "build_feeds": "feeds",
+    "build_digests": "digest", "deliver": "delivery", "open_store": "store",
+}
 
 
 def __getattr__(name: str) -> object:
-    # The pipeline imports every stage; load it only when asked for.
-    if name == "run":
-        from .pipeline import run
-        return run
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(name)

@@ -8,11 +8,10 @@ summary or --json) and that library users can inspect.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .collect import collect_publication
+from .collect import Progress, collect_publication
 from .config import Publication
 from .delivery import DigestDelivery, deliver
 from .digest import build_digests
@@ -53,11 +52,11 @@ class RunReport:
 
 
 def run(pub: Publication, *, now: datetime, wait: float = 0.0,
-        progress: Callable[[str], None] | None = None) -> RunReport:
+        progress: Progress | None = None) -> RunReport:
     """Run the whole job once for ``pub`` as if at ``now``.
 
     Holds the publication's lock throughout (LockedError after ``wait`` seconds
-    when another run has it). ``progress`` is called with each file collected.
+    when another run has it). ``progress(done, total, path)`` is called for each file collected.
     """
     with publication_lock(pub.state_dir, now, wait=wait), open_store(pub.state_dir) as store:
         remove_stale_temps(pub.output_dir)

@@ -60,8 +60,14 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
         raise SystemExit(1)
 
 
-def _progress_line(origin: str) -> None:
-    click.echo(f"\r\033[Kcollecting {origin[-70:]}", err=True, nl=False)
+def _progress_line(done: int, total: int, origin: str) -> None:
+    """A progress bar on the terminal's last line (only when stderr is a terminal)."""
+    if done % 25 and done != total:
+        return
+    width = 30
+    filled = width * done // max(total, 1)
+    bar = "#" * filled + "-" * (width - filled)
+    click.echo(f"\r\033[Kcollecting [{bar}] {done}/{total} {origin[-40:]}", err=True, nl=False)
 
 
 def report_json(report: RunReport) -> dict:

@@ -96,19 +96,24 @@ def article_files(feed: FeedSettings) -> Iterator[Path]:
             yield path
 
 
+Progress = Callable[[int, int, str], None]  # (files done, files in all, the file being read)
+
+
 def collect_publication(pub: Publication, store: Store, now: datetime,
-                        progress: Callable[[str], None] | None = None) -> Collection:
+                        progress: Progress | None = None) -> Collection:
     articles: list[Article] = []
     problems: list[Problem] = []
     seen_paths: list[str] = []
     pending: list[tuple] = []   # file-cache rows, written in batches: one commit per file cost ~2 ms
-    for feed in pub.feeds:
+    listed = [(feed, list(article_files(feed))) for feed in pub.feeds]
+    total = sum(len(paths) for _, paths in listed)
+    for feed, paths in listed:
         context = _context(pub.site, feed)
-        for path in article_files(feed):
+        for path in paths:
             origin = pub.relative(path)
             seen_paths.append(origin)
             if progress:
-                progress(origin)
+                progress(len(seen_paths), total, origin)
             kind = READERS.get(path.suffix.lower())
             if kind is None:
                 problems.append(Problem(origin, f"'{path.suffix or path.name}' files are not articles: "
