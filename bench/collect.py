@@ -186,7 +186,7 @@ def main(count: int) -> None:
         start = time.perf_counter()
         found = [find_date(text) for text, _ in texts]
         ours = (time.perf_counter() - start) / count
-        right = sum((f.day if f else None) == expected for f, (_, expected) in zip(found, texts))
+        right = sum((f.day if f else None) == expected for f, (_, expected) in zip(found, texts, strict=True))
         print(f"masthead find_date:      {ours * 1e3:6.3f} ms/article on all {count:,}; "
               f"the written date (or none when none is written) in {right:,}/{count:,}")
 

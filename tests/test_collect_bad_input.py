@@ -121,7 +121,7 @@ class TestUnreadableFiles:
             while out.tell() + len(chunk) <= 50 * 2**20:
                 out.write(chunk)
             out.write(b" " * (50 * 2**20 - out.tell()))
-        assert 50 * 2**20 == path.stat().st_size
+        assert path.stat().st_size == 50 * 2**20
         assert MAX_FILE_BYTES < 50 * 2**20
         collection = collect(sample_pub)
         [problem] = problems_for(collection, f"{FEED}/huge.txt")
@@ -160,7 +160,7 @@ class TestPartlyBadFiles:
         titles = {a.title for a in collection.articles if a.origin == f"{FEED}/batch.json"}
         assert {"الأول", "الأخير"} == titles
         messages = [p.message for p in problems_for(collection, f"{FEED}/batch.json")]
-        assert 2 == len(messages)
+        assert len(messages) == 2
         assert messages[0].startswith("record [1]: expected an object")
         assert messages[1].startswith("record [2]: key 'title' must be a string")
         assert good_ids <= feed_ids(collection)
@@ -172,9 +172,9 @@ class TestPartlyBadFiles:
             '"url": "http://[::1", "image": "https://[bad/a.jpg"}', "utf-8")
         collection = collect(sample_pub)
         article = only_article(collection, f"{FEED}/bad-url.json")
-        assert "https://news.example.org/ar-news/bad-url.html" == article.url
+        assert article.url == "https://news.example.org/ar-news/bad-url.html"
         assert article.image is None
-        assert 2 == len([p for p in article.problems if "[" in p])
+        assert len([p for p in article.problems if "[" in p]) == 2
         assert good_ids <= feed_ids(collection)
 
     def test_json_file_whose_only_record_is_bad_is_fatal(self, sample_pub: Path) -> None:
@@ -190,9 +190,9 @@ class TestPartlyBadFiles:
             f"---\ntitle: موعد غير صالح\ndate: {date}\n---\nنص الخبر بلا تاريخ آخر.\n", "utf-8")
         collection = collect(sample_pub)
         article = only_article(collection, f"{FEED}/bad-date.md")
-        assert "موعد غير صالح" == article.title
+        assert article.title == "موعد غير صالح"
         assert any(date in p and "2022-05-06" in p for p in article.problems)
-        assert NOW == article.published  # the first-seen time stands in
+        assert article.published == NOW  # the first-seen time stands in
         assert good_ids <= feed_ids(collection)
 
 
@@ -207,7 +207,7 @@ class TestControlCharacters:
                  article.source or "", *article.tags, *article.problems]
         assert not [t for t in texts if any(c in t for c in ILLEGAL)]
         assert article.title.startswith("عنوان الخبر")  # a vertical tab separates words: a space
-        assert "وكالة الأنباء" == article.source
+        assert article.source == "وكالة الأنباء"
         assert "المقال" in article.body_text
         assert good_ids <= feed_ids(collection)
 
@@ -222,8 +222,8 @@ class TestActiveHtml:
         article = only_article(collection, f"{FEED}/{name}")
         assert not [w for w in ACTIVE if w in article.body_html.lower()]
         assert "نص سليم" in article.body_html
-        assert ["scripts, event handlers or javascript: links were removed from the body"] == \
-            [p for p in article.problems if "removed" in p]
+        assert [p for p in article.problems if "removed" in p] == \
+            ["scripts, event handlers or javascript: links were removed from the body"]
         assert good_ids <= feed_ids(collection)
 
     def test_prose_about_javascript_is_not_reported(self, sample_pub: Path) -> None:
@@ -232,7 +232,7 @@ class TestActiveHtml:
             "---\ntitle: دليل\ndate: 2022-05-06\n---\nاكتب `javascript:` أو onclick= في الشيفرة.\n", "utf-8")
         article = only_article(collect(sample_pub), f"{FEED}/about-js.md")
         assert "javascript:" in article.body_text
-        assert [] == list(article.problems)
+        assert list(article.problems) == []
 
 
 class TestRunCommand:
@@ -254,7 +254,7 @@ class TestRunCommand:
         names = self.drop_all(sample_pub)
         result = self.invoke(sample_pub)
         assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-        assert 0 == result.exit_code, result.output
+        assert result.exit_code == 0, result.output
         assert "Traceback" not in result.output
         problem_lines = [line for line in result.output.splitlines() if line.startswith("problem:")]
         assert not [n for n in names if n not in CONTROL_CASES
@@ -265,7 +265,7 @@ class TestRunCommand:
         self.drop_all(sample_pub)
         result = self.invoke(sample_pub, "--strict")
         assert isinstance(result.exception, SystemExit), result.output
-        assert 1 == result.exit_code
+        assert result.exit_code == 1
         assert "Traceback" not in result.output
         assert f"{FEED}/latin-1.txt" in result.output
 
@@ -273,7 +273,7 @@ class TestRunCommand:
         """--quiet prints only what a person must act on: the files that gave nothing."""
         self.drop_all(sample_pub)
         result = self.invoke(sample_pub, "--quiet")
-        assert 0 == result.exit_code, result.output
+        assert result.exit_code == 0, result.output
         assert f"{FEED}/photo.txt" in result.output
         assert f"{FEED}/script.md" not in result.output  # sanitised and collected: a note only
 

@@ -45,11 +45,11 @@ class TestSeed:
         assert code == 0
         assert lines[0].removesuffix(".") == record["title"]
         assert record["published"].startswith("2022-05-06")
-        assert ("ar", "rtl") == (record["language"], record["direction"])
-        assert ("تاس", "Creative Commons") == (record["source"], record["photo_credit"])
+        assert (record["language"], record["direction"]) == ("ar", "rtl")
+        assert (record["source"], record["photo_credit"]) == ("تاس", "Creative Commons")
         assert lines[10] == record["publisher"]
         assert lines[1] == record["summary"]
-        assert [] == record["problems"]
+        assert record["problems"] == []
 
     def test_seed_body_keeps_lead_and_drops_trailers(self, sample_pub: Path) -> None:
         """The body holds lines 1-10 as paragraphs and none of the trailer lines."""
@@ -66,6 +66,6 @@ def test_inspect_reports_path_without_article(tmp_path: Path, sample_pub: Path) 
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     code, records = inspect(empty, sample_pub)
-    assert 1 == code
+    assert code == 1
     assert str(empty) == records[0]["origin"]
     assert "empty" in records[0]["problems"][0]

@@ -97,7 +97,7 @@ class TestUnchangedFiles:
         assert len(reads) >= 7
         reads.clear()
         second = collect(sample_pub, LATER)
-        assert [] == reads
+        assert reads == []
         assert first.articles == second.articles
         assert (frozenset(), frozenset()) == (second.new_ids, second.changed_ids)
 
@@ -112,7 +112,7 @@ class TestUnchangedFiles:
                 os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
         second = collect(sample_pub, LATER)
         assert first.articles == second.articles
-        assert () == second.problems
+        assert second.problems == ()
 
     def test_touched_file_is_hashed_not_parsed(self, sample_pub: Path, reads: list[str]) -> None:
         """A file whose mtime changed but whose bytes did not is recognised by its hash and not parsed again."""
@@ -120,7 +120,7 @@ class TestUnchangedFiles:
         os.utime(sample_pub / WHEAT, ns=(0, 10**18))
         reads.clear()
         second = collect(sample_pub, LATER)
-        assert [] == reads
+        assert reads == []
         assert first.articles == second.articles
 
     def test_settings_change_reads_again(self, sample_pub: Path, reads: list[str]) -> None:
@@ -145,7 +145,7 @@ class TestChanges:
         reads.clear()
         collection = collect(sample_pub, LATER)
         edited = by_origin(collection, WHEAT)
-        assert [WHEAT] == reads
+        assert reads == [WHEAT]
         assert first.id == edited.id
         assert first.title != edited.title and "أوليّة" in edited.title
         assert frozenset({first.id}) == collection.changed_ids
@@ -173,7 +173,7 @@ class TestChanges:
         assert by_origin(first, WHEAT).id not in {a.id for a in second.articles}
         db = sqlite3.connect(load_publication(sample_pub).state_dir / "state.db")
         try:
-            assert [] == db.execute("SELECT path FROM files WHERE path = ?", (WHEAT,)).fetchall()
+            assert db.execute("SELECT path FROM files WHERE path = ?", (WHEAT,)).fetchall() == []
         finally:
             db.close()
 
@@ -186,11 +186,11 @@ class TestUndatedArticles:
         path = sample_pub / FEED / "undated.txt"
         path.write_text(self.UNDATED, "utf-8")
         first = by_origin(collect(sample_pub, NOW), f"{FEED}/undated.txt")
-        assert (NOW, "second") == (first.published, first.precision)
+        assert (first.published, first.precision) == (NOW, "second")
         assert by_origin(collect(sample_pub, LATER), f"{FEED}/undated.txt").published == NOW
         path.write_text(self.UNDATED.replace("الدوري", "الدوري الثاني"), "utf-8")
         edited = collect(sample_pub, MUCH_LATER)
-        assert NOW == by_origin(edited, f"{FEED}/undated.txt").published
+        assert by_origin(edited, f"{FEED}/undated.txt").published == NOW
         assert first.id in edited.changed_ids
 
 
@@ -206,8 +206,8 @@ class TestDuplicates:
             '"body": "أعلنت الهيئة العامة للإحصاء أن صادرات التمور بلغت مستوى قياسيا."}', "utf-8")
         collection = collect(sample_pub)
         titles = [a.title for a in collection.articles]
-        assert 1 == titles.count("ارتفاع صادرات التمور إلى مستوى قياسي")
-        assert "dates-export.txt" == by_origin(collection, f"{FEED}/dates-export.txt").slug + ".txt"
+        assert titles.count("ارتفاع صادرات التمور إلى مستوى قياسي") == 1
+        assert by_origin(collection, f"{FEED}/dates-export.txt").slug + ".txt" == "dates-export.txt"
         [problem] = [p for p in collection.problems if p.where == f"{FEED}/wire-copy.json"]
         assert f"the same article as {FEED}/dates-export.txt" in problem.message
         assert "kept once" in problem.message
@@ -219,7 +219,7 @@ class TestDuplicates:
             self.TEXT.replace("3 مايو", "10 مايو"), "utf-8")
         collection = collect(sample_pub)
         titles = [a.title for a in collection.articles]
-        assert 2 == titles.count("ارتفاع صادرات التمور إلى مستوى قياسي")
+        assert titles.count("ارتفاع صادرات التمور إلى مستوى قياسي") == 2
 
     def test_same_upstream_guid_twice_is_kept_once(self, sample_pub: Path) -> None:
         """An upstream guid seen twice (in one feed and again in a second) gives one record and a problem each."""
@@ -234,7 +234,7 @@ class TestDuplicates:
             rss.format(items=item.format(title="خبر الوكالة")), "utf-8")
         collection = collect(sample_pub)
         upstream = [a for a in collection.articles if a.id == "https://agency.example/1"]
-        assert 1 == len(upstream)
+        assert len(upstream) == 1
         assert f"{FEED}/agency-mirror.rss" == upstream[0].origin  # sorted file order: the first one read
         duplicate_problems = [p for p in collection.problems if "kept once" in p.message]
         assert [f"{FEED}/agency.xml", f"{FEED}/agency.xml"] == [p.where for p in duplicate_problems]

@@ -83,20 +83,20 @@ def statuses(store: Store) -> dict[str, int]:
 class TestSmtpSettings:
     def test_unset_or_empty_means_no_server(self) -> None:
         """No MASTHEAD_SMTP_URL, or an empty one, means there is no server to send with."""
-        assert (None, None) == (smtp_settings({}), smtp_settings({"MASTHEAD_SMTP_URL": " "}))
+        assert (smtp_settings({}), smtp_settings({"MASTHEAD_SMTP_URL": " "})) == (None, None)
 
     def test_submission_url_uses_starttls_and_decodes_the_password(self) -> None:
         """smtp://user:pass@host:587 asks for STARTTLS and keeps the credentials out of reports."""
         s = smtp_settings({"MASTHEAD_SMTP_URL": "smtp://news%40example.org:p%40ss:w@mail.example.org:587"})
-        assert ("mail.example.org", 587, "starttls", "news@example.org", "p@ss:w") == (
-            s.host, s.port, s.security, s.username, s.password)
+        assert (
+            s.host, s.port, s.security, s.username, s.password) == ("mail.example.org", 587, "starttls", "news@example.org", "p@ss:w")
         assert "p@ss" not in s.describe() + repr(s)
 
     def test_smtps_and_local_urls(self) -> None:
         """smtps:// is TLS on 465; a loopback smtp:// may be plain."""
         tls = smtp_settings({"MASTHEAD_SMTP_URL": "smtps://mail.example.org"})
         local = smtp_settings({"MASTHEAD_SMTP_URL": "smtp://127.0.0.1:8025"})
-        assert [("tls", 465), ("local", 8025)] == [(tls.security, tls.port), (local.security, local.port)]
+        assert [(tls.security, tls.port), (local.security, local.port)] == [("tls", 465), ("local", 8025)]
 
     def test_bad_url_names_the_variable(self) -> None:
         """An unusable URL is a ConfigError naming MASTHEAD_SMTP_URL and the expected forms."""
@@ -110,8 +110,8 @@ class TestExactlyOnce:
         """200 subscribers each get the digest once, each with an unsubscribe URL for them alone."""
         emails = subscribe(store, pub, 200, tmp_path)
         (report,) = send(pub, store, server)
-        assert (200, 200, 0, ()) == (report.recipients, report.sent, report.pending, report.failed)
-        assert {e: 1 for e in emails} == server.copies()
+        assert (report.recipients, report.sent, report.pending, report.failed) == (200, 200, 0, ())
+        assert dict.fromkeys(emails, 1) == server.copies()
         secret = load_secret(pub.state_dir)
         urls = set()
         for item in server.received:
@@ -122,24 +122,24 @@ class TestExactlyOnce:
             assert item.rcpt == verify_token(secret, token)
             assert url in item.message.get_body(("plain",)).get_content()
             urls.add(url)
-        assert 200 == len(urls)
+        assert len(urls) == 200
 
     def test_second_run_sends_nothing(self, pub, store, server, tmp_path) -> None:
         """Running again with the same digest sends nothing and reports nothing to do."""
         subscribe(store, pub, 5, tmp_path)
         send(pub, store, server)
-        assert () == send(pub, store, server)
-        assert 5 == len(server.received)
+        assert send(pub, store, server) == ()
+        assert len(server.received) == 5
 
     def test_without_a_server_nothing_is_sent_until_one_is_set(self, pub, store, server, tmp_path) -> None:
         """With no SMTP URL the digest is reported 'not sent'; a later run with a server sends it."""
         subscribe(store, pub, 3, tmp_path)
         (report,) = send(pub, store, None)
-        assert (0, 3) == (report.sent, report.pending)
+        assert (report.sent, report.pending) == (0, 3)
         assert "MASTHEAD_SMTP_URL" in report.not_sent
-        assert ["ar-news/daily/2022-05-07"] == pending_digest_ids(store)
+        assert pending_digest_ids(store) == ["ar-news/daily/2022-05-07"]
         (report,) = send(pub, store, server, [])       # as 'masthead send' does: the planned content
-        assert (3, None, []) == (report.sent, report.not_sent, pending_digest_ids(store))
+        assert (report.sent, report.not_sent, pending_digest_ids(store)) == (3, None, [])
 
     def test_later_subscribers_do_not_get_old_digests(self, pub, store, server, tmp_path) -> None:
         """Recipients are fixed when a digest is first planned; a newcomer gets the next one."""
@@ -149,7 +149,7 @@ class TestExactlyOnce:
         send(pub, store, server)
         assert "late@example.com" not in server.copies()
         send(pub, store, server, [make_digest(day=8)])
-        assert 1 == server.copies()["late@example.com"]
+        assert server.copies()["late@example.com"] == 1
 
     @pytest.mark.slow
     @pytest.mark.parametrize("where", ["after the server stored message 7", "at RCPT 7"])
@@ -170,18 +170,18 @@ class TestExactlyOnce:
             server.faults.on_accept = kill_at
         else:
             server.faults.on_rcpt = kill_at
-        assert -signal.SIGKILL == proc.wait(timeout=60)
+        assert proc.wait(timeout=60) == -signal.SIGKILL
         server.faults.on_accept = server.faults.on_rcpt = None
-        assert 20 > len(server.received)
+        assert len(server.received) < 20
         (report,) = send(pub, store, server)
-        assert {e: 1 for e in emails} == server.copies()
+        assert dict.fromkeys(emails, 1) == server.copies()
         # One copy is left 'sending' (uncertain): the one on the wire, or the last one
         # accepted, whose 'sent' rides with the next commit. It is not sent again...
-        assert (20, 1) == (report.already_sent + report.sent + report.uncertain, report.uncertain)
+        assert (report.already_sent + report.sent + report.uncertain, report.uncertain) == (20, 1)
         # ...unless someone asks for it on purpose.
-        assert 1 == resend_uncertain(store, report.digest_id, now=NOW)
+        assert resend_uncertain(store, report.digest_id, now=NOW) == 1
         send(pub, store, server)
-        assert 2 == max(server.copies().values())
+        assert max(server.copies().values()) == 2
 
 
 class TestFaults:
@@ -193,17 +193,17 @@ class TestFaults:
         sleeps: list[float] = []
         (report,) = send(pub, store, server, sleep=sleeps.append,
                          retry=RetryPolicy(attempts=6, first_delay=1.0, max_delay=8.0))
-        assert {e: 1 for e in emails} == server.copies()
-        assert (6, 0) == (report.sent, report.pending)
-        assert [1.0, 2.0, 4.0, 8.0, 8.0] == sleeps
+        assert dict.fromkeys(emails, 1) == server.copies()
+        assert (report.sent, report.pending) == (6, 0)
+        assert sleeps == [1.0, 2.0, 4.0, 8.0, 8.0]
 
     def test_421_closes_the_session_and_the_copy_goes_on_a_new_one(self, pub, store, server, tmp_path) -> None:
         """421 (the server closing) at RCPT: reconnect, send, one copy each."""
         emails = subscribe(store, pub, 3, tmp_path)
         server.faults.rcpt_replies = ["", "421 4.3.2 shutting down"]
         (report,) = send(pub, store, server)
-        assert {e: 1 for e in emails} == server.copies()
-        assert 3 == report.sent
+        assert dict.fromkeys(emails, 1) == server.copies()
+        assert report.sent == 3
 
     @pytest.mark.parametrize("lines", [0, 1, 20])
     def test_dropped_connection_mid_message_still_delivers_once(self, pub, store, server, tmp_path,
@@ -213,26 +213,26 @@ class TestFaults:
         server.faults.drop_mid_data = 2
         server.faults.drop_after_lines = lines
         (report,) = send(pub, store, server)
-        assert {e: 1 for e in emails} == server.copies()
-        assert (2, 5) == (server.dropped, report.sent)
+        assert dict.fromkeys(emails, 1) == server.copies()
+        assert (server.dropped, report.sent) == (2, 5)
 
     def test_550_fails_one_recipient_and_the_rest_go_out(self, pub, store, server, tmp_path) -> None:
         """550 for one address: failed with the server's reply, bounced, others delivered."""
         emails = subscribe(store, pub, 4, tmp_path)
         server.faults.refuse[emails[1]] = "550 5.1.1 <reader0001@example.com>: no such user"
         (report,) = send(pub, store, server)
-        assert 3 == report.sent
+        assert report.sent == 3
         assert [(emails[1], "550 5.1.1 <reader0001@example.com>: no such user")] == [
             (f.email, f.reply) for f in report.failed]
-        assert "bounced" == get_subscriber(store, emails[1]).status
+        assert get_subscriber(store, emails[1]).status == "bounced"
         send(pub, store, server, [make_digest(day=8)])
-        assert 0 == server.copies().get(emails[1], 0)
+        assert server.copies().get(emails[1], 0) == 0
 
     def test_refused_connection_leaves_everything_pending(self, pub, store, tmp_path) -> None:
         """Nothing listening: the run ends without an exception, reports why, and keeps the work."""
         subscribe(store, pub, 3, tmp_path)
         (report,) = send(pub, store, f"smtp://127.0.0.1:{free_port()}")
-        assert (0, 3) == (report.sent, report.pending)
+        assert (report.sent, report.pending) == (0, 3)
         assert "cannot reach smtp://127.0.0.1" in report.not_sent
 
     def test_hang_up_before_the_answer_is_retried_with_the_same_message_id(
@@ -246,9 +246,9 @@ class TestFaults:
 
         server.faults.on_accept = vanish
         (report,) = send(pub, store, server)
-        assert (3, 0, 0) == (report.sent, report.uncertain, report.pending)
+        assert (report.sent, report.uncertain, report.pending) == (3, 0, 0)
         twins = [r.message["Message-ID"] for r in server.received if r.rcpt == emails[1]]
-        assert 2 == len(twins) and twins[0] == twins[1]
+        assert len(twins) == 2 and twins[0] == twins[1]
 
     def test_header_with_line_break_is_refused_before_smtp(self, pub, store, server, tmp_path) -> None:
         """A name holding a line break (e.g. edited into the database) fails that copy only."""
@@ -256,7 +256,7 @@ class TestFaults:
         with store.transaction() as db:
             db.execute("UPDATE subscribers SET name = ? WHERE email = ?", ("Eve\r\nBcc: x@evil.test", emails[0]))
         (report,) = send(pub, store, server)
-        assert 2 == report.sent
+        assert report.sent == 2
         assert report.failed[0].reply.startswith("refused before SMTP")
         assert emails[0] not in server.copies()
 
@@ -273,10 +273,10 @@ class TestFaults:
             server.stop()
         to = {r.rcpt: r.raw.split(b"\r\nTo: ")[1].split(b"\r\n")[0].decode() for r in server.received}
         if smtputf8:
-            assert {"سارة@مثال.السعودية": "سارة@مثال.السعودية", "x@bücher.de": "x@bücher.de"} == to
+            assert to == {"سارة@مثال.السعودية": "سارة@مثال.السعودية", "x@bücher.de": "x@bücher.de"}
         else:
-            assert {"x@xn--bcher-kva.de": "x@xn--bcher-kva.de"} == to
-            assert ["سارة@مثال.السعودية"] == [f.email for f in report.failed]
+            assert to == {"x@xn--bcher-kva.de": "x@xn--bcher-kva.de"}
+            assert [f.email for f in report.failed] == ["سارة@مثال.السعودية"]
             assert "SMTPUTF8" in report.failed[0].reply
 
     def test_digest_of_a_removed_feed_waits_and_the_others_go(self, pub, store, server, tmp_path) -> None:
@@ -288,14 +288,14 @@ class TestFaults:
         shutil.rmtree(pub.root / "feeds" / "all")          # the aggregate that included it
         reports = {r.feed: r for r in send(load_publication(pub.root), store, server, [])}
         assert "no feed named 'ar-news'" in reports["ar-news"].not_sent
-        assert (0, 2, 1) == (reports["ar-news"].sent, reports["ar-news"].pending, reports["en-news"].sent)
+        assert (reports["ar-news"].sent, reports["ar-news"].pending, reports["en-news"].sent) == (0, 2, 1)
 
     def test_subject_with_a_line_break_fails_nobody(self, pub, store, server, tmp_path) -> None:
         """A digest whose subject cannot be a header is not sent; its copies wait, none 'failed'."""
         subscribe(store, pub, 2, tmp_path)
         broken = replace(make_digest(), subject="نشرة\nBcc: all@example.com")
         (report,) = send(pub, store, server, [broken])
-        assert (0, 2, ()) == (report.sent, report.pending, report.failed)
+        assert (report.sent, report.pending, report.failed) == (0, 2, ())
         assert "line break" in report.not_sent and not server.received
 
     def test_unsubscribed_before_sending_gets_nothing(self, pub, store, server, tmp_path) -> None:
@@ -304,7 +304,7 @@ class TestFaults:
         send(pub, store, None)
         set_status(store, emails[2], "unsubscribed", now=NOW)
         (report,) = send(pub, store, server)
-        assert (2, 1) == (report.sent, report.cancelled)
+        assert (report.sent, report.cancelled) == (2, 1)
         assert emails[2] not in server.copies()
 
     def test_rate_limit_spaces_messages(self, pub, store, server, tmp_path) -> None:
@@ -321,8 +321,8 @@ class TestFaults:
             clock[0] += seconds
 
         send(limited, store, server, sleep=sleep, clock=lambda: clock[0])
-        assert [0.5, 0.5] == sleeps
-        assert {"sent": 3} == statuses(store)
+        assert sleeps == [0.5, 0.5]
+        assert statuses(store) == {"sent": 3}
 
 
 class TestEndToEnd:
@@ -339,7 +339,7 @@ class TestEndToEnd:
                 add_subscriber(s, pub, email, name="قارئ", feeds=["ar-news"], now=NOW)
         first = run(pub, now=datetime(2022, 5, 7, 6, 0, tzinfo=UTC))
         (delivery,) = [d for d in first.deliveries if d.feed == "ar-news"]
-        assert (3, 3) == (delivery.recipients, delivery.sent)
+        assert (delivery.recipients, delivery.sent) == (3, 3)
         urls = {r.rcpt: r.message["List-Unsubscribe"].split(",")[0].strip("<> ") for r in server.received}
 
         app = make_app(pub.root)
@@ -356,17 +356,17 @@ class TestEndToEnd:
         camil_token = parse_qs(urlsplit(urls["camil@example.com"]).query)["token"][0]
         badr_part = base64.urlsafe_b64encode(b"badr@example.com").rstrip(b"=").decode()
         forged = urls["camil@example.com"].replace(camil_token, f"{badr_part}.{camil_token.split('.')[1]}")
-        assert 200 == request(urls["amal@example.com"], "POST", b"List-Unsubscribe=One-Click")
-        assert 200 == request(urls["badr@example.com"], "GET")
-        assert 403 == request(forged, "POST", b"List-Unsubscribe=One-Click")
+        assert request(urls["amal@example.com"], "POST", b"List-Unsubscribe=One-Click") == 200
+        assert request(urls["badr@example.com"], "GET") == 200
+        assert request(forged, "POST", b"List-Unsubscribe=One-Click") == 403
 
         (pub.root / "feeds" / "ar-news" / "next-day.md").write_text(
             '---\ntitle: "خبر اليوم التالي"\ndate: 2022-05-07T10:00:00+03:00\n---\n\nنص الخبر.\n',
             encoding="utf-8")
         server.received.clear()
         second = run(pub, now=datetime(2022, 5, 8, 6, 0, tzinfo=UTC))
-        assert ["ar-news/daily/2022-05-07"] == [d.digest_id for d in second.deliveries if d.sent]
-        assert {"badr@example.com": 1, "camil@example.com": 1} == server.copies()
+        assert [d.digest_id for d in second.deliveries if d.sent] == ["ar-news/daily/2022-05-07"]
+        assert server.copies() == {"badr@example.com": 1, "camil@example.com": 1}
 
         secret = load_secret(pub.state_dir)
         needles = [e.encode() for e in people] + [secret] + [
@@ -414,8 +414,8 @@ class TestTls:
         try:
             emails = subscribe(store, pub, 2, tmp_path)
             (report,) = send(pub, store, f"smtp://news:p%40ss%20word@127.0.0.1:{server.port}")
-            assert (2, [("news", "p@ss word")]) == (report.sent, server.logins)
-            assert {e: 1 for e in emails} == server.copies()
+            assert (report.sent, server.logins) == (2, [("news", "p@ss word")])
+            assert dict.fromkeys(emails, 1) == server.copies()
         finally:
             server.stop()
 
@@ -427,9 +427,9 @@ class TestTls:
             subscribe(store, pub, 2, tmp_path)
             (refused,) = send(pub, store, f"smtps://news:wrong@127.0.0.1:{server.port}")
             (report,) = send(pub, store, f"smtps://news:p%40ss%20word@127.0.0.1:{server.port}")
-            assert "refused the login" in refused.not_sent and 2 == refused.pending
+            assert "refused the login" in refused.not_sent and refused.pending == 2
             assert "wrong" not in refused.not_sent
-            assert (2, 0) == (report.sent, report.pending)
+            assert (report.sent, report.pending) == (2, 0)
         finally:
             server.stop()
 
@@ -439,7 +439,7 @@ class TestTls:
         try:
             subscribe(store, pub, 1, tmp_path)
             (report,) = send(pub, store, f"smtps://127.0.0.1:{server.port}")
-            assert (0, 1) == (report.sent, report.pending)
+            assert (report.sent, report.pending) == (0, 1)
             assert "TLS" in report.not_sent
         finally:
             server.stop()
@@ -456,7 +456,7 @@ class TestSendCommand:
         monkeypatch.setenv("MASTHEAD_SMTP_URL", server.url)
         sent = runner.invoke(main, ["send", "--project", str(pub.root), "--json"])
         again = runner.invoke(main, ["send", "--project", str(pub.root)])
-        assert [4, 0, 0] == [without.exit_code, sent.exit_code, again.exit_code]
+        assert [without.exit_code, sent.exit_code, again.exit_code] == [4, 0, 0]
         assert "no SMTP server" in without.output
-        assert 2 == json.loads(sent.stdout)[0]["sent"]
+        assert json.loads(sent.stdout)[0]["sent"] == 2
         assert "nothing to send" in again.output

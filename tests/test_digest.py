@@ -82,13 +82,13 @@ class TestSelection:
         items = [article(1, at(6, 1)), article(2, at(6, 23)), article(3, at(5, 23)), article(4, at(7, 1)),
                  article(5, at(6), feed="en-news", language="en")]
         (digest,) = make_digests(pub, store, items, NOW)
-        assert ("urn:test:ar-news:2", "urn:test:ar-news:1") == digest.article_ids
-        assert "ar-news/daily/2022-05-06" == digest.id
+        assert digest.article_ids == ("urn:test:ar-news:2", "urn:test:ar-news:1")
+        assert digest.id == "ar-news/daily/2022-05-06"
 
     def test_empty_period_makes_no_digest(self, pub: Publication, store: Store) -> None:
         """A period without articles makes no digest and records nothing."""
-        assert [] == make_digests(pub, store, [article(1, at(3))], NOW)
-        assert 0 == store.db.execute("SELECT count(*) FROM digests").fetchone()[0]
+        assert make_digests(pub, store, [article(1, at(3))], NOW) == []
+        assert store.db.execute("SELECT count(*) FROM digests").fetchone()[0] == 0
 
     def test_second_run_same_period_changes_nothing(self, pub: Publication, store: Store) -> None:
         """Running again for the same period gives the same digest, byte for byte, and one record."""
@@ -96,28 +96,28 @@ class TestSelection:
         first = make_digests(pub, store, items, NOW)
         again = make_digests(pub, store, items, NOW + timedelta(hours=3))
         assert first == again
-        assert 1 == store.db.execute("SELECT count(*) FROM digests").fetchone()[0]
+        assert store.db.execute("SELECT count(*) FROM digests").fetchone()[0] == 1
 
     def test_recorded_digest_keeps_its_articles(self, pub: Publication, store: Store) -> None:
         """An article that turns up late for an already-made digest does not change that digest."""
         make_digests(pub, store, [article(1, at(6))], NOW)
         (digest,) = make_digests(pub, store, [article(1, at(6)), article(2, at(6, 8))], NOW)
-        assert ("urn:test:ar-news:1",) == digest.article_ids
+        assert digest.article_ids == ("urn:test:ar-news:1",)
 
     def test_article_held_before_is_not_repeated(self, pub: Publication, store: Store) -> None:
         """An article an earlier digest held is left out even if its date moves into a later period."""
         make_digests(pub, store, [article(1, at(5))], datetime(2022, 5, 6, 6, tzinfo=UTC))
         moved = [article(1, at(6)), article(2, at(6))]
         (digest,) = make_digests(pub, store, moved, NOW)
-        assert ("urn:test:ar-news:2",) == digest.article_ids
+        assert digest.article_ids == ("urn:test:ar-news:2",)
 
     def test_recorded_in_state(self, pub: Publication, store: Store) -> None:
         """The digests table records the id, feed, period, subject and article ids."""
         make_digests(pub, store, [article(1, at(6))], NOW)
         row = store.db.execute("SELECT * FROM digests").fetchone()
-        assert ("ar-news/daily/2022-05-06", "ar-news") == (row["id"], row["feed"])
-        assert ["urn:test:ar-news:1"] == json.loads(row["article_ids"])
-        assert "نشرة أخبار العالم: الجمعة 6 مايو 2022" == row["subject"]
+        assert (row["id"], row["feed"]) == ("ar-news/daily/2022-05-06", "ar-news")
+        assert json.loads(row["article_ids"]) == ["urn:test:ar-news:1"]
+        assert row["subject"] == "نشرة أخبار العالم: الجمعة 6 مايو 2022"
         assert NOW.isoformat() == row["created"]
 
 
@@ -144,7 +144,7 @@ class TestBadArticles:
         assert "http://cdn.example.org/a.jpg" not in html
         assert 'src="https://cdn.example.org/b.jpg" alt="صورة آمنة" width="552" height="368"' in html
         (problem,) = result.problems
-        assert "feeds/ar-news/item-1.txt" == problem.where
+        assert problem.where == "feeds/ar-news/item-1.txt"
         assert "not an https URL" in problem.message
 
 
@@ -161,11 +161,11 @@ class TestSizeBudget:
         """500 articles in a day: the email shows max_items (30) and links to the web copy with the rest."""
         items = [article(n, at(6, 0) + timedelta(minutes=2 * n)) for n in range(500)]
         (digest,) = make_digests(pub, store, items, NOW)
-        assert 500 == len(digest.article_ids)
-        assert 30 == digest.shown
+        assert len(digest.article_ids) == 500
+        assert digest.shown == 30
         assert "(470 أخبار أخرى)" in digest.html
         assert 'href="https://news.example.org/digests/ar-news/daily/2022-05-06.html"' in digest.html
-        assert 500 == digest.web_html.count('class="headline"')
+        assert digest.web_html.count('class="headline"') == 500
 
     def test_long_summaries_cut_to_fit_gmail(self, sample_pub: Path) -> None:
         """With no item limit and long items, the email still stays under Gmail's clipping size."""
@@ -204,5 +204,5 @@ class TestSettings:
         pub = load_publication(sample_pub)
         with open_store(pub.state_dir) as store, pytest.raises(ConfigError) as info:
             make_digests(pub, store, [article(1, at(6))], NOW)
-        assert "feeds/site.toml" == info.value.where
+        assert info.value.where == "feeds/site.toml"
         assert "email.unsubscribe_url" in info.value.message

@@ -51,7 +51,7 @@ class TestRightToLeft:
         (digest,) = render(sample_pub, seedlike())
         assert '<html lang="ar" dir="rtl">' in digest.html
         assert all('dir="rtl"' in td and 'lang="ar"' in td for td in cells(digest.html))
-        assert 2 == len(re.findall(r'<table[^>]*dir="rtl" lang="ar"', digest.html))
+        assert len(re.findall(r'<table[^>]*dir="rtl" lang="ar"', digest.html)) == 2
 
     def test_css_direction_alignment_and_fonts(self, sample_pub: Path) -> None:
         """Cells carry inline direction:rtl, text-align:right and a system Arabic font stack."""
@@ -147,7 +147,7 @@ class TestTemplates:
         (sample_pub / "templates" / "digest.html").write_text("<p>\n{% if x %}\n<p>oops\n", encoding="utf-8")
         with pytest.raises(ConfigError) as info:
             render(sample_pub, seedlike())
-        assert "templates/digest.html:3" == info.value.where
+        assert info.value.where == "templates/digest.html:3"
         assert "syntax error" in info.value.message
 
     def test_unknown_variable_names_file_and_line(self, sample_pub: Path) -> None:
@@ -156,7 +156,7 @@ class TestTemplates:
                                                               encoding="utf-8")
         with pytest.raises(ConfigError) as info:
             render(sample_pub, seedlike())
-        assert "templates/digest.txt:2" == info.value.where
+        assert info.value.where == "templates/digest.txt:2"
         assert "titel" in info.value.message
 
     def test_subject_with_newline_refused(self, sample_pub: Path) -> None:
@@ -168,7 +168,7 @@ class TestTemplates:
         toml.write_text(text, encoding="utf-8")
         with pytest.raises(ConfigError) as info:
             render(sample_pub, seedlike())
-        assert "feeds/ar-news/feed.toml: digest.subject" == info.value.where
+        assert info.value.where == "feeds/ar-news/feed.toml: digest.subject"
         assert "line break" in info.value.message
 
     def test_subject_unknown_variable(self, sample_pub: Path) -> None:
@@ -184,5 +184,5 @@ class TestTemplates:
     def test_publication_loads(self, sample_pub: Path) -> None:
         """The sample publication's feeds with a cadence are the Arabic daily and English weekly."""
         pub: Publication = load_publication(sample_pub)
-        assert {"ar-news": "daily", "en-news": "weekly", "all": "off"} == {
-            f.name: f.digest.cadence for f in pub.feeds}
+        assert {
+            f.name: f.digest.cadence for f in pub.feeds} == {"ar-news": "daily", "en-news": "weekly", "all": "off"}

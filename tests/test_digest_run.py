@@ -44,7 +44,7 @@ class TestSampleRun:
         """The run at 2022-05-07T06:00Z makes ar-news's daily digest of 6 May holding the seed article."""
         report = run_sample(sample_pub)
         digest = next(d for d in report.digests if d.feed == "ar-news")
-        assert AR_ID == digest.id
+        assert digest.id == AR_ID
         assert SEED_URL in digest.html and SEED_URL in digest.text
         seed = next(a for a in report.collection.articles if a.url == SEED_URL)
         assert (seed.id,) == digest.article_ids
@@ -64,12 +64,12 @@ class TestSampleRun:
         """The sample .eml parses with the default policy into multipart/alternative, text then HTML."""
         run_sample(sample_pub)
         message = read_eml(sample_pub / ".masthead" / "digests" / f"{AR_ID}.eml")
-        assert "multipart/alternative" == message.get_content_type()
-        assert ["text/plain", "text/html"] == [p.get_content_type() for p in message.iter_parts()]
+        assert message.get_content_type() == "multipart/alternative"
+        assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
         for header in ("From", "To", "Date", "Message-ID", "List-Id", "List-Unsubscribe",
                        "List-Unsubscribe-Post", "Auto-Submitted"):
             assert message[header], header
-        assert "reader@example.com" == message["To"].addresses[0].addr_spec
+        assert message["To"].addresses[0].addr_spec == "reader@example.com"
         assert SEED_URL in message.get_body(("html",)).get_content()
         assert max(len(line) for line in (sample_pub / ".masthead" / "digests" / f"{AR_ID}.eml")
                    .read_bytes().splitlines()) <= 998
@@ -98,14 +98,14 @@ class TestSampleRun:
         run_sample(sample_pub)
         files = {p: p.read_bytes() for p in (sample_pub / ".masthead" / "digests").rglob("*.eml")}
         report = run_sample(sample_pub, NOW.replace(hour=9))
-        assert [] == [f for f in report.changed_files if "digests" in f]
+        assert [f for f in report.changed_files if "digests" in f] == []
         assert files == {p: p.read_bytes() for p in (sample_pub / ".masthead" / "digests").rglob("*.eml")}
 
     def test_next_day_makes_next_digest_only_when_articles(self, sample_pub: Path) -> None:
         """The next day has no ar-news article, so no new ar-news digest is made."""
         run_sample(sample_pub)
         report = run_sample(sample_pub, datetime(2022, 5, 8, 6, tzinfo=UTC))
-        assert [] == [d.id for d in report.digests if d.feed == "ar-news"]
+        assert [d.id for d in report.digests if d.feed == "ar-news"] == []
 
 
 class TestGolden:
@@ -138,7 +138,7 @@ class TestPreview:
         """`masthead preview ar-news` writes the email HTML (sample reader filled in) and prints its path."""
         run_sample(sample_pub)
         result = CliRunner().invoke(main, ["preview", "ar-news", "--project", str(sample_pub)])
-        assert 0 == result.exit_code, result.output
+        assert result.exit_code == 0, result.output
         path = Path(result.output.strip())
         assert sample_pub / ".masthead" in path.parents
         html = path.read_text(encoding="utf-8")
@@ -147,7 +147,7 @@ class TestPreview:
     def test_no_digest_yet(self, sample_pub: Path) -> None:
         """Before any digest exists, preview says so and says to run the job first."""
         result = CliRunner().invoke(main, ["preview", "--project", str(sample_pub)])
-        assert 1 == result.exit_code
+        assert result.exit_code == 1
         assert "no digest has been made yet" in result.output and "masthead run" in result.output
 
     def test_serve_on_localhost(self, sample_pub: Path) -> None:
@@ -162,7 +162,7 @@ class TestPreview:
             url = re.search(r"http://127\.0\.0\.1:\d+/", line)
             assert url, line
             with urllib.request.urlopen(url.group(), timeout=10) as response:
-                assert "text/html; charset=utf-8" == response.headers["Content-Type"]
+                assert response.headers["Content-Type"] == "text/html; charset=utf-8"
                 assert SEED_URL in response.read().decode("utf-8")
         finally:
             process.terminate()

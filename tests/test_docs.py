@@ -36,7 +36,7 @@ def _section(title: str) -> str:
 def test_every_command_is_documented() -> None:
     """Each command (and subcommand) has a section in the README's command reference."""
     missing = [name for name, _ in _commands() if not _section(name)]
-    assert [] == missing
+    assert missing == []
 
 
 def test_every_option_is_documented() -> None:
@@ -48,7 +48,7 @@ def test_every_option_is_documented() -> None:
             for opt in getattr(param, "opts", []):
                 if opt.startswith("--") and opt != "--help" and opt not in section:
                     missing.append(f"masthead {name} {opt}")
-    assert [] == missing
+    assert missing == []
 
 
 def test_setup_commands_come_first() -> None:

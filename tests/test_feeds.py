@@ -91,8 +91,8 @@ class TestReadBack:
         for feed in manifest["feeds"]:
             for kind in KINDS:
                 assert feed["language"] == _parsed(root, feed, kind).feed.language
-        assert {"all": "ar", "ar-news": "ar", "en-news": "en", "all/language/en": "en"} == {
-            f["name"]: f["language"] for f in manifest["feeds"] if f["name"] != "all/language/ar"}
+        assert {
+            f["name"]: f["language"] for f in manifest["feeds"] if f["name"] != "all/language/ar"} == {"all": "ar", "ar-news": "ar", "en-news": "en", "all/language/en": "en"}
 
     def test_seed_keeps_its_exact_title_and_date(self, built) -> None:
         """The seed article's title is its first line without the full stop, dated 2022-05-06."""
@@ -101,10 +101,10 @@ class TestReadBack:
         feed = next(f for f in manifest["feeds"] if f["name"] == "ar-news")
         for kind in KINDS:
             entry = next(e for e in _parsed(root, feed, kind).entries if e.title == title)
-            assert (2022, 5, 6) == tuple(entry.published_parsed[:3])
+            assert tuple(entry.published_parsed[:3]) == (2022, 5, 6)
         atom = _parsed(root, feed, "atom")
         entry = next(e for e in atom.entries if e.title == title)
-        assert "2022-05-06T12:00:00+03:00" == entry.published
+        assert entry.published == "2022-05-06T12:00:00+03:00"
 
     def test_entry_content_states_its_direction(self, built) -> None:
         """Arabic entries' content is wrapped in dir="rtl" lang="ar"; English ones in dir="ltr"."""
@@ -130,8 +130,8 @@ class TestFiles:
     def test_manifest_lists_every_feed_with_paths_and_urls(self, built) -> None:
         """Each manifest entry's files exist, and its URLs are the base URL plus the path under output/."""
         root, _, manifest = built
-        assert ["all", "all/language/ar", "all/language/en", "ar-news", "en-news"] == [
-            f["name"] for f in manifest["feeds"]]
+        assert [
+            f["name"] for f in manifest["feeds"]] == ["all", "all/language/ar", "all/language/en", "ar-news", "en-news"]
         for feed in manifest["feeds"]:
             for kind in ("rss", "atom", "json"):
                 path = feed["files"][kind]
@@ -143,7 +143,7 @@ class TestFiles:
         root, _, manifest = built
         for feed in manifest["feeds"]:
             doc = json.loads((root / feed["files"]["json"]).read_text("utf-8"))
-            assert "https://jsonfeed.org/version/1.1" == doc["version"]
+            assert doc["version"] == "https://jsonfeed.org/version/1.1"
             assert feed["urls"]["json"] == doc["feed_url"]
             assert feed["items"] == len(doc["items"])
             for item in doc["items"]:
@@ -194,7 +194,7 @@ class TestStability:
         before = {p: p.stat().st_mtime_ns for p in (root / "output").rglob("*") if p.is_file()}
         report = run(load_publication(root), now=NOW.replace(hour=7))
         after = {p: p.stat().st_mtime_ns for p in (root / "output").rglob("*") if p.is_file()}
-        assert () == report.changed_files
+        assert report.changed_files == ()
         assert before == after
 
     def test_fresh_copy_gives_byte_identical_output(self, built, tmp_path: Path) -> None:

@@ -78,21 +78,21 @@ class TestBadInput:
         """Control characters in a title and body are dropped, the file named, and the feeds stay well-formed."""
         bad = article(1, title="خبر\x0b عاجل\x00", body_html="<p>نص\x0c\ufffe</p>", authors=("كاتب\x1f",))
         articles, problems = sanitise_articles([bad])
-        assert ["feeds/ar-news/item-1.txt"] == [p.where for p in problems]
-        assert "خبر عاجل" == articles[0].title
+        assert [p.where for p in problems] == ["feeds/ar-news/item-1.txt"]
+        assert articles[0].title == "خبر عاجل"
         out = output(build_feeds(pub, [bad], NOW), "ar-news")
         for kind in ("rss", "atom"):
             etree.fromstring(file(out, kind))
-            assert "خبر عاجل" == parse(out, kind).entries[0].title
+            assert parse(out, kind).entries[0].title == "خبر عاجل"
         json.loads(file(out, "json"))
 
     def test_empty_title_gets_words_from_the_summary(self, pub: Publication) -> None:
         """An empty title becomes the start of the summary, with a problem saying to add a title."""
         articles, problems = sanitise_articles([article(1, title="  ", summary="بداية الملخص هنا")])
-        assert "بداية الملخص هنا" == articles[0].title
+        assert articles[0].title == "بداية الملخص هنا"
         assert "title is empty" in problems[0].message
         out = output(build_feeds(pub, [article(1, title="")], NOW), "ar-news")
-        assert "ملخص الخبر 1" == parse(out, "atom").entries[0].title
+        assert parse(out, "atom").entries[0].title == "ملخص الخبر 1"
 
     def test_missing_publication_date_uses_the_update_time(self) -> None:
         """An article with no published date but an updated one is dated by its update."""
@@ -106,7 +106,7 @@ class TestBadInput:
         undated = article(2, published=None, updated=None)
         articles, problems = sanitise_articles([article(1), undated])
         assert [article(1).id] == [a.id for a in articles]
-        assert ("feeds/ar-news/item-2.txt", True) == (problems[0].where, problems[0].fatal)
+        assert (problems[0].where, problems[0].fatal) == ("feeds/ar-news/item-2.txt", True)
         out = output(build_feeds(pub, [article(1), undated], NOW), "ar-news")
         assert 1 == out.items == len(parse(out, "rss").entries)
 
@@ -126,10 +126,10 @@ class TestBadInput:
         second = article(1, title="نسخة معدلة", updated=first.published + timedelta(hours=2),
                          origin="feeds/ar-news/b.md")
         articles, problems = sanitise_articles([first, second])
-        assert [("نسخة معدلة", "feeds/ar-news/b.md")] == [(a.title, a.origin) for a in articles]
-        assert "feeds/ar-news/a.txt" == problems[0].where and "duplicate id" in problems[0].message
+        assert [(a.title, a.origin) for a in articles] == [("نسخة معدلة", "feeds/ar-news/b.md")]
+        assert problems[0].where == "feeds/ar-news/a.txt" and "duplicate id" in problems[0].message
         out = output(build_feeds(pub, [first, second], NOW), "ar-news")
-        assert ["نسخة معدلة"] == [e.title for e in parse(out, "atom").entries]
+        assert [e.title for e in parse(out, "atom").entries] == ["نسخة معدلة"]
 
     def test_sanitising_twice_changes_nothing(self) -> None:
         """Sanitised records pass through again unchanged and without problems."""
@@ -150,7 +150,7 @@ class TestBadInput:
         plain = article(1, id="story 42")
         assert entry_id(plain, pub.site) == entry_id(plain, pub.site)
         assert entry_id(plain, pub.site).startswith("urn:uuid:")
-        assert "tag:news.example.org,2022:x" == entry_id(article(1, id="tag:news.example.org,2022:x"), pub.site)
+        assert entry_id(article(1, id="tag:news.example.org,2022:x"), pub.site) == "tag:news.example.org,2022:x"
 
 
 class TestFeedgenTraps:
@@ -158,9 +158,9 @@ class TestFeedgenTraps:
         """Given oldest first, the feeds still list the newest first (feedgen prepends by default)."""
         out = output(build_feeds(pub, [article(n) for n in (1, 3, 2)], NOW), "ar-news")
         for kind in ("rss", "atom"):
-            assert ["خبر رقم 3", "خبر رقم 2", "خبر رقم 1"] == [e.title for e in parse(out, kind).entries]
-        assert ["خبر رقم 3", "خبر رقم 2", "خبر رقم 1"] == [
-            i["title"] for i in json.loads(file(out, "json"))["items"]]
+            assert [e.title for e in parse(out, kind).entries] == ["خبر رقم 3", "خبر رقم 2", "خبر رقم 1"]
+        assert [
+            i["title"] for i in json.loads(file(out, "json"))["items"]] == ["خبر رقم 3", "خبر رقم 2", "خبر رقم 1"]
 
     def test_rss_channel_link_is_the_feed_page_not_the_self_link(self, pub: Publication) -> None:
         """The RSS <link> is the feed's page even though the self link is given first."""
@@ -175,8 +175,8 @@ class TestFeedgenTraps:
         assert [o.contents for o in first] == [o.contents for o in later]
         atom = etree.fromstring(file(output(first, "ar-news"), "atom"))
         ns = {"a": "http://www.w3.org/2005/Atom"}
-        assert "2022-05-02T12:00:00+03:00" == atom.findtext("a:updated", namespaces=ns)
-        assert "masthead" == atom.findtext("a:generator", namespaces=ns)
+        assert atom.findtext("a:updated", namespaces=ns) == "2022-05-02T12:00:00+03:00"
+        assert atom.findtext("a:generator", namespaces=ns) == "masthead"
         assert atom.find("a:generator", ns).get("version") is None
 
     def test_atom_entry_links_keep_rel_and_type_and_one_alternate(self, pub: Publication) -> None:
@@ -197,7 +197,7 @@ class TestFeedgenTraps:
                 data = file(out, kind)
                 assert b'type="CDATA"' not in data and b"sy:" not in data and b"media:group" not in data
         atom = parse(output(build_feeds(pub, [article(1)], NOW), "ar-news"), "atom")
-        assert "text/html" == atom.entries[0].content[0].type
+        assert atom.entries[0].content[0].type == "text/html"
 
     def test_english_entry_in_an_arabic_feed_says_its_language(self, pub: Publication) -> None:
         """In the Arabic aggregate, an English entry carries xml:lang="en" (Atom) and dc:language (RSS)."""
@@ -205,9 +205,9 @@ class TestFeedgenTraps:
         atom = etree.fromstring(file(out, "atom"))
         langs = [e.get("{http://www.w3.org/XML/1998/namespace}lang")
                  for e in atom.findall("{http://www.w3.org/2005/Atom}entry")]
-        assert ["en", None] == langs
+        assert langs == ["en", None]
         rss = etree.fromstring(file(out, "rss"))
-        assert ["en"] == [e.text for e in rss.iter("{http://purl.org/dc/elements/1.1/}language")]
+        assert [e.text for e in rss.iter("{http://purl.org/dc/elements/1.1/}language")] == ["en"]
 
 
 class TestSettings:
@@ -217,31 +217,31 @@ class TestSettings:
         out = output(build_feeds(load_publication(sample_pub), [article(1)], NOW), "ar-news")
         for kind in ("rss", "atom"):
             hubs = [link.href for link in parse(out, kind).feed.links if link.rel == "hub"]
-            assert ["https://hub.example.net/"] == hubs
-        assert [{"type": "WebSub", "url": "https://hub.example.net/"}] == json.loads(file(out, "json"))["hubs"]
+            assert hubs == ["https://hub.example.net/"]
+        assert json.loads(file(out, "json"))["hubs"] == [{"type": "WebSub", "url": "https://hub.example.net/"}]
 
     def test_ttl_comes_from_the_site(self, sample_pub: Path) -> None:
         """RSS <ttl> is the site's ttl in minutes."""
         edit(sample_pub, "feeds/site.toml", "ttl = 60\n", "ttl = 15\n")
         out = output(build_feeds(load_publication(sample_pub), [article(1)], NOW), "ar-news")
-        assert "15" == etree.fromstring(file(out, "rss")).findtext("channel/ttl")
+        assert etree.fromstring(file(out, "rss")).findtext("channel/ttl") == "15"
 
     def test_limit_keeps_the_newest(self, sample_pub: Path) -> None:
         """With limit = 2 the feed holds the two newest articles."""
         edit(sample_pub, "feeds/ar-news/feed.toml", "limit = 50", "limit = 2")
         out = output(build_feeds(load_publication(sample_pub), [article(n) for n in range(1, 6)], NOW),
                      "ar-news")
-        assert (2, ["خبر رقم 5", "خبر رقم 4"]) == (out.items, [e.title for e in parse(out, "rss").entries])
+        assert (out.items, [e.title for e in parse(out, "rss").entries]) == (2, ["خبر رقم 5", "خبر رقم 4"])
 
     def test_split_per_tag_gives_one_feed_per_tag(self, sample_pub: Path) -> None:
         """split = ["tag"] adds a feed per tag holding only that tag's articles, its URL percent-encoded."""
         edit(sample_pub, "feeds/ar-news/feed.toml", "limit = 50", 'limit = 50\nsplit = ["tag"]')
         articles = [article(1, tags=("اقتصاد",)), article(2, tags=("اقتصاد", "رياضة")), article(3)]
         outputs = build_feeds(load_publication(sample_pub), articles, NOW)
-        assert ["ar-news/tag/اقتصاد", "ar-news/tag/رياضة"] == [
-            o.name for o in outputs if o.name.startswith("ar-news/")]
+        assert [
+            o.name for o in outputs if o.name.startswith("ar-news/")] == ["ar-news/tag/اقتصاد", "ar-news/tag/رياضة"]
         economy = output(outputs, "ar-news/tag/اقتصاد")
-        assert ["خبر رقم 2", "خبر رقم 1"] == [e.title for e in parse(economy, "atom").entries]
+        assert [e.title for e in parse(economy, "atom").entries] == ["خبر رقم 2", "خبر رقم 1"]
         assert (f"{BASE}ar-news/tag/%D8%A7%D9%82%D8%AA%D8%B5%D8%A7%D8%AF/atom.xml"
                 == economy.urls["atom"] == parse(economy, "atom").feed.id)
 
@@ -266,14 +266,14 @@ class TestSettings:
         first = output(build_feeds(pub, [], NOW), "en-news")
         later = output(build_feeds(pub, [], NOW + timedelta(days=1)), "en-news")
         assert first.contents == later.contents
-        assert 0 == len(parse(first, "atom").entries)
+        assert len(parse(first, "atom").entries) == 0
 
 
 def test_replace_keeps_records_frozen() -> None:
     """Sanitising returns new records and leaves the caller's untouched."""
     original = article(1, title="\x0bخبر")
     sanitise_articles([original])
-    assert "\x0bخبر" == original.title and replace(original) == original
+    assert original.title == "\x0bخبر" and replace(original) == original
 
 
 def test_relative_links_in_the_body_become_absolute(pub: Publication) -> None:

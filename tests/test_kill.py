@@ -57,8 +57,8 @@ def prepare(source: Path, target: Path, env: dict[str, str]) -> None:
     shutil.copytree(source, target)
     readers = target.parent / f"{target.name}-readers.csv"
     readers.write_text("email,name,feeds\n" + "".join(f"{a},,ar-news\n" for a in SUBSCRIBERS), "utf-8")
-    assert 0 == finish(job(target, "subscribers", "import", str(readers), env=env))
-    assert 0 == finish(job(target, "run", "--now", BEFORE, env=env))
+    assert finish(job(target, "subscribers", "import", str(readers), env=env)) == 0
+    assert finish(job(target, "run", "--now", BEFORE, env=env)) == 0
     (target / "feeds" / "ar-news" / "heatwave.txt").write_text(NEW_ARTICLE, encoding="utf-8")
 
 
@@ -75,7 +75,7 @@ def test_sigkill_anywhere_then_rerun(sample_pub: Path, tmp_path: Path, server: M
     reference = tmp_path / "reference"
     prepare(sample_pub, reference, env)
     old = outputs(reference)
-    assert 0 == finish(job(reference, "run", "--now", NOW, env=env))
+    assert finish(job(reference, "run", "--now", NOW, env=env)) == 0
     new = outputs(reference)
     assert sorted(SUBSCRIBERS) == sorted(server.copies())
     assert {new[k] for k in new if k.endswith("atom.xml")} != {old.get(k) for k in new if k.endswith("atom.xml")}
@@ -102,10 +102,10 @@ def test_sigkill_anywhere_then_rerun(sample_pub: Path, tmp_path: Path, server: M
                     json.loads(content)
                 else:
                     assert not feedparser.parse(content).bozo, path
-        assert 0 == finish(job(pub, "run", "--now", NOW, env=env)), f"{kind} {point}: rerun failed"
+        assert finish(job(pub, "run", "--now", NOW, env=env)) == 0, f"{kind} {point}: rerun failed"
         assert new == outputs(pub), f"{kind} {point}: rerun output differs from an unkilled run"
         copies = server.copies()
-        assert {a: 1 for a in SUBSCRIBERS} == copies, f"{kind} {point}: copies {copies}"
+        assert dict.fromkeys(SUBSCRIBERS, 1) == copies, f"{kind} {point}: copies {copies}"
 
 
 def test_two_runs_started_at_once(sample_pub: Path, tmp_path: Path, server: MailServer) -> None:
@@ -129,10 +129,10 @@ def test_two_runs_started_at_once(sample_pub: Path, tmp_path: Path, server: Mail
     waiting = job(pub, "run", "--now", NOW, "--wait", "120", env=env)
     time.sleep(1)
     release.set()
-    assert 0 == finish(first)
-    assert 3 == second.returncode
+    assert finish(first) == 0
+    assert second.returncode == 3
     assert b"another masthead run holds the lock" in err
-    assert 0 == finish(waiting)
-    assert {a: 1 for a in SUBSCRIBERS} == server.copies()
+    assert finish(waiting) == 0
+    assert dict.fromkeys(SUBSCRIBERS, 1) == server.copies()
     for path in (pub / "output").rglob("*.xml"):
         assert not feedparser.parse(path.read_bytes()).bozo, path

@@ -59,22 +59,22 @@ class TestStructure:
     def test_text_first_then_html(self, pub: Publication) -> None:
         """The message is multipart/alternative with text/plain first and text/html last."""
         msg = parsed(build_message(pub, make_digest(), reader(), date=SENT))
-        assert "multipart/alternative" == msg.get_content_type()
-        assert ["text/plain", "text/html"] == [p.get_content_type() for p in msg.iter_parts()]
+        assert msg.get_content_type() == "multipart/alternative"
+        assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
 
     def test_required_headers(self, pub: Publication) -> None:
         """From, To, Date, Message-ID, List-Id, List-Unsubscribe(-Post) and Auto-Submitted are set."""
         msg = parsed(build_message(pub, make_digest(), reader(), date=SENT))
-        assert "newsletter@news.example.org" == msg["From"].addresses[0].addr_spec
-        assert "مرصد الأخبار" == msg["From"].addresses[0].display_name
-        assert "ali@example.com" == msg["To"].addresses[0].addr_spec
-        assert SENT == parsedate_to_datetime(msg["Date"])
+        assert msg["From"].addresses[0].addr_spec == "newsletter@news.example.org"
+        assert msg["From"].addresses[0].display_name == "مرصد الأخبار"
+        assert msg["To"].addresses[0].addr_spec == "ali@example.com"
+        assert parsedate_to_datetime(msg["Date"]) == SENT
         assert msg["Message-ID"].endswith("@news.example.org>")
         assert msg["List-Id"].endswith("<ar-news.news.example.org>")
-        assert ("<https://news.example.org/unsubscribe?t=abc&e=1>, "
-                "<mailto:unsubscribe@news.example.org?subject=unsubscribe>") == msg["List-Unsubscribe"]
-        assert "List-Unsubscribe=One-Click" == msg["List-Unsubscribe-Post"]
-        assert "auto-generated" == msg["Auto-Submitted"]
+        assert msg["List-Unsubscribe"] == ("<https://news.example.org/unsubscribe?t=abc&e=1>, "
+                "<mailto:unsubscribe@news.example.org?subject=unsubscribe>")
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert msg["Auto-Submitted"] == "auto-generated"
 
     def test_arabic_subject_and_name_are_encoded_words(self, pub: Publication) -> None:
         """Non-ASCII subject and display name travel as RFC 2047 encoded-words and decode back."""
@@ -83,8 +83,8 @@ class TestStructure:
         assert head.isascii()
         assert b"=?utf-8?" in head
         msg = parsed(build_message(pub, make_digest(), reader(), date=SENT))
-        assert SUBJECT == msg["Subject"]
-        assert "علي" == msg["To"].addresses[0].display_name
+        assert msg["Subject"] == SUBJECT
+        assert msg["To"].addresses[0].display_name == "علي"
 
     def test_no_line_over_998_octets(self, pub: Publication) -> None:
         """Long HTML lines are transfer-encoded, so no line of the message exceeds 998 octets."""
@@ -138,7 +138,7 @@ class TestPersonalisation:
         text = msg.get_body(("plain",)).get_content()
         assert text.startswith("مرحباً،")
         assert "%%MH_" not in text + msg.get_body(("html",)).get_content()
-        assert "" == msg["To"].addresses[0].display_name
+        assert msg["To"].addresses[0].display_name == ""
 
 
 class TestRefusals:

@@ -84,7 +84,7 @@ class TestFiles:
         by_etag = call(app, "/ar-news/rss.xml", if_none_match=headers["ETag"])
         by_date = call(app, "/ar-news/rss.xml", if_modified_since=headers["Last-Modified"])
         stale = call(app, "/ar-news/rss.xml", if_none_match='"something-else"')
-        assert [304, 304, 200] == [by_etag[0], by_date[0], stale[0]]
+        assert [by_etag[0], by_date[0], stale[0]] == [304, 304, 200]
         assert (b"", headers["ETag"]) == (by_etag[2], by_etag[1]["ETag"])
 
     def test_changed_file_gets_a_new_etag(self, app) -> None:
@@ -97,11 +97,11 @@ class TestFiles:
                                       "/ar-news/.rss.xml.1234.tmp", "/nothing.xml"])
     def test_nothing_outside_output_or_hidden_is_served(self, app, path) -> None:
         """Paths leaving output/, hidden files and missing files are all 404."""
-        assert 404 == call(app, path)[0]
+        assert call(app, path)[0] == 404
 
     def test_folder_serves_its_index(self, app) -> None:
         """/ar-news redirects to /ar-news/, which serves index.html."""
-        assert (301, "/ar-news/") == (call(app, "/ar-news")[0], call(app, "/ar-news")[1]["Location"])
+        assert (call(app, "/ar-news")[0], call(app, "/ar-news")[1]["Location"]) == (301, "/ar-news/")
         assert "أخبار" in call(app, "/ar-news/")[2].decode("utf-8")
 
 
@@ -111,24 +111,24 @@ class TestUnsubscribe:
         token = token_for(app, "reader@example.com")
         status, headers, body = call(app, f"/unsubscribe?token={token}")
         page = body.decode("utf-8")
-        assert (200, "active") == (status, status_of(app, "reader@example.com"))
+        assert (status, status_of(app, "reader@example.com")) == (200, "active")
         assert 'method="post"' in page and f'value="{token}"' in page and 'dir="rtl"' in page
         assert "reader@example.com" not in page and '<bdi dir="ltr">r•••@example.com</bdi>' in page
-        assert "no-store" == headers["Cache-Control"]
+        assert headers["Cache-Control"] == "no-store"
 
     def test_one_click_post_unsubscribes(self, app) -> None:
         """An RFC 8058 POST (List-Unsubscribe=One-Click) unsubscribes that address only."""
         token = token_for(app, "reader@example.com")
         status, _, _ = call(app, f"/unsubscribe?token={token}", "POST", b"List-Unsubscribe=One-Click")
-        assert 200 == status
-        assert ("unsubscribed", "active") == (status_of(app, "reader@example.com"),
-                                              status_of(app, "other@example.com"))
+        assert status == 200
+        assert (status_of(app, "reader@example.com"),
+                                              status_of(app, "other@example.com")) == ("unsubscribed", "active")
 
     def test_the_confirm_form_unsubscribes(self, app) -> None:
         """Submitting the page's form (token and confirm in the body) unsubscribes."""
         token = token_for(app, "reader@example.com")
         status, _, _ = call(app, "/unsubscribe", "POST", f"token={token}&confirm=yes".encode())
-        assert (200, "unsubscribed") == (status, status_of(app, "reader@example.com"))
+        assert (status, status_of(app, "reader@example.com")) == (200, "unsubscribed")
 
     @pytest.mark.parametrize("token", [
         "", "garbage", "cmVhZGVyQGV4YW1wbGUuY29t.AAAA",
@@ -141,14 +141,14 @@ class TestUnsubscribe:
         status, _, _ = call(app, f"/unsubscribe?token={token.format(sig=sig)}", "POST",
                             b"List-Unsubscribe=One-Click")
         assert 400 <= status < 500
-        assert ("active", "active") == (status_of(app, "reader@example.com"),
-                                        status_of(app, "other@example.com"))
+        assert (status_of(app, "reader@example.com"),
+                                        status_of(app, "other@example.com")) == ("active", "active")
 
     def test_post_without_one_click_or_confirm_is_refused(self, app) -> None:
         """A bare POST carrying only the token is not an unsubscribe request."""
         token = token_for(app, "reader@example.com")
-        assert 400 == call(app, f"/unsubscribe?token={token}", "POST", b"x=1")[0]
-        assert "active" == status_of(app, "reader@example.com")
+        assert call(app, f"/unsubscribe?token={token}", "POST", b"x=1")[0] == 400
+        assert status_of(app, "reader@example.com") == "active"
 
     def test_over_a_real_http_server(self, app) -> None:
         """Through wsgiref on 127.0.0.1: GET changes nothing, the one-click POST unsubscribes."""
@@ -163,12 +163,12 @@ class TestUnsubscribe:
         try:
             url = f"http://127.0.0.1:{server.server_port}/unsubscribe?token={token_for(app, 'other@example.com')}"
             with urllib.request.urlopen(url) as answer:
-                assert 200 == answer.status
-            assert "active" == status_of(app, "other@example.com")
+                assert answer.status == 200
+            assert status_of(app, "other@example.com") == "active"
             with urllib.request.urlopen(urllib.request.Request(
                     url, data=b"List-Unsubscribe=One-Click", method="POST")) as answer:
-                assert 200 == answer.status
-            assert "unsubscribed" == status_of(app, "other@example.com")
+                assert answer.status == 200
+            assert status_of(app, "other@example.com") == "unsubscribed"
         finally:
             server.shutdown()
             server.server_close()

@@ -50,7 +50,7 @@ def write_csv(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
 class TestAddresses:
     def test_addresses_are_stored_normalised(self) -> None:
         """Spaces trimmed and case folded, so one person is one row."""
-        assert "reader@example.com" == normalise_address("  Reader@Example.COM ")
+        assert normalise_address("  Reader@Example.COM ") == "reader@example.com"
 
     @pytest.mark.parametrize("raw", ["reader", "reader@", "@example.com", "a b@example.com", "x@localhost"])
     def test_malformed_addresses_are_refused(self, raw) -> None:
@@ -63,14 +63,14 @@ class TestSubscribers:
     def test_add_follows_every_digest_feed_by_default(self, pub, store) -> None:
         """Without --feed a subscriber follows each feed that has a digest (not the aggregate)."""
         s = add_subscriber(store, pub, "Reader@Example.com", name=" سارة ", now=NOW)
-        assert ("reader@example.com", "سارة", ("ar-news", "en-news"), "active") == (
-            s.email, s.name, s.feeds, s.status)
+        assert (
+            s.email, s.name, s.feeds, s.status) == ("reader@example.com", "سارة", ("ar-news", "en-news"), "active")
 
     def test_adding_again_adds_feeds(self, pub, store) -> None:
         """A second add keeps the feeds already followed and adds the new one."""
         add_subscriber(store, pub, "r@example.com", feeds=["ar-news"], now=NOW)
         s = add_subscriber(store, pub, "r@example.com", feeds=["en-news"], now=NOW)
-        assert ("ar-news", "en-news") == s.feeds
+        assert s.feeds == ("ar-news", "en-news")
 
     def test_unknown_or_digestless_feeds_are_refused(self, pub, store) -> None:
         """An unknown feed is a ConfigError listing the feeds; a feed without digest an InputError."""
@@ -78,7 +78,7 @@ class TestSubscribers:
             add_subscriber(store, pub, "r@example.com", feeds=["sport"], now=NOW)
         with pytest.raises(InputError, match="sends no digest"):
             add_subscriber(store, pub, "r@example.com", feeds=["all"], now=NOW)
-        assert [] == list(list_subscribers(store))
+        assert list(list_subscribers(store)) == []
 
     def test_name_with_a_line_break_is_refused(self, pub, store) -> None:
         """A name goes into the To header, so a line break in it is refused."""
@@ -91,13 +91,13 @@ class TestSubscribers:
         assert remove_subscriber(store, "R@example.com", now=NOW)
         with pytest.raises(InputError, match="suppressed"):
             add_subscriber(store, pub, "r@example.com", now=NOW)
-        assert "active" == add_subscriber(store, pub, "r@example.com", now=NOW, resubscribe=True).status
+        assert add_subscriber(store, pub, "r@example.com", now=NOW, resubscribe=True).status == "active"
 
     def test_forget_erases_the_address(self, pub, store) -> None:
         """remove --forget deletes the subscriber and their feeds."""
         add_subscriber(store, pub, "r@example.com", now=NOW)
         remove_subscriber(store, "r@example.com", now=NOW, forget=True)
-        assert (None, []) == (get_subscriber(store, "r@example.com"), active_addresses(store, "ar-news"))
+        assert (get_subscriber(store, "r@example.com"), active_addresses(store, "ar-news")) == (None, [])
 
     def test_only_active_subscribers_of_a_feed_are_addressed(self, pub, store) -> None:
         """Bounced and unsubscribed addresses, and followers of other feeds, get nothing."""
@@ -106,7 +106,7 @@ class TestSubscribers:
             add_subscriber(store, pub, email, feeds=[feed], now=NOW)
         set_status(store, "b@example.com", "bounced", now=NOW)
         set_status(store, "d@example.com", "unsubscribed", now=NOW)
-        assert [("a@example.com", None)] == active_addresses(store, "ar-news")
+        assert active_addresses(store, "ar-news") == [("a@example.com", None)]
 
 
 class TestImport:
@@ -124,18 +124,18 @@ class TestImport:
                                        "three@example.com,,\n")
         report = import_csv(store, pub, csv_file, now=NOW)
         reasons = {row.line: row.reason.split(":")[0] for row in report.skipped}
-        assert (2, 0) == (report.added, report.updated)
-        assert {3: "'not-an-address' is not a usable email address", 4: "duplicate",
-                5: "no feed named 'sport'; the feeds are", 6: "suppressed"} == reasons
-        assert "unsubscribed" == get_subscriber(store, "gone@example.com").status
-        assert ("ar-news", "en-news") == get_subscriber(store, "one@example.com").feeds
+        assert (report.added, report.updated) == (2, 0)
+        assert reasons == {3: "'not-an-address' is not a usable email address", 4: "duplicate",
+                5: "no feed named 'sport'; the feeds are", 6: "suppressed"}
+        assert get_subscriber(store, "gone@example.com").status == "unsubscribed"
+        assert get_subscriber(store, "one@example.com").feeds == ("ar-news", "en-news")
 
     def test_headerless_csv_is_email_name_feeds(self, pub, store, tmp_path) -> None:
         """Without a header row the columns are email, name, feeds."""
         report = import_csv(store, pub, write_csv(tmp_path, "a@example.com,Ali,en-news\n"), now=NOW)
-        assert 1 == report.added
-        assert ("Ali", ("en-news",)) == (get_subscriber(store, "a@example.com").name,
-                                         get_subscriber(store, "a@example.com").feeds)
+        assert report.added == 1
+        assert (get_subscriber(store, "a@example.com").name,
+                                         get_subscriber(store, "a@example.com").feeds) == ("Ali", ("en-news",))
 
     def test_wrong_encoding_names_the_line(self, pub, store, tmp_path) -> None:
         """A Windows-1256 CSV is refused with its first bad line and how to re-save it."""
@@ -143,13 +143,13 @@ class TestImport:
         with pytest.raises(InputError, match="not UTF-8") as info:
             import_csv(store, pub, csv_file, now=NOW)
         assert info.value.where.endswith("readers.csv:3") and "UTF-8" in info.value.hint
-        assert [] == list(list_subscribers(store))
+        assert list(list_subscribers(store)) == []
 
 
 class TestTokens:
     def test_token_names_its_address_only(self) -> None:
         """A token verifies to the address it was made for."""
-        assert "r@example.com" == verify_token(b"k" * 32, make_token(b"k" * 32, "r@example.com"))
+        assert verify_token(b"k" * 32, make_token(b"k" * 32, "r@example.com")) == "r@example.com"
 
     def test_token_cannot_be_moved_to_another_address(self) -> None:
         """Swapping the address part keeps the signature but breaks verification."""
@@ -170,17 +170,17 @@ class TestTokens:
         """Without MASTHEAD_SECRET the key is generated once into a 0600 file and reused."""
         first = load_secret(tmp_path, {})
         assert first == load_secret(tmp_path, {})
-        assert 0o600 == stat.S_IMODE(os.stat(tmp_path / "secret").st_mode)
+        assert stat.S_IMODE(os.stat(tmp_path / "secret").st_mode) == 0o600
 
     def test_environment_secret_wins(self, tmp_path) -> None:
         """MASTHEAD_SECRET is used as the key, and no file is written."""
-        assert b"s" * 40 == load_secret(tmp_path, {"MASTHEAD_SECRET": "s" * 40})
+        assert load_secret(tmp_path, {"MASTHEAD_SECRET": "s" * 40}) == b"s" * 40
         assert not (tmp_path / "secret").exists()
 
     def test_url_carries_the_token(self) -> None:
         """The unsubscribe URL is the site's endpoint with ?token=."""
-        assert "https://news.example.org/unsubscribe?token=abc.def" == unsubscribe_url(
-            "https://news.example.org/unsubscribe", "abc.def")
+        assert unsubscribe_url(
+            "https://news.example.org/unsubscribe", "abc.def") == "https://news.example.org/unsubscribe?token=abc.def"
 
 
 class TestCommands:
@@ -195,7 +195,7 @@ class TestCommands:
         listed = runner.invoke(main, ["subscribers", "list", "--project", root, "--json"])
         removed = runner.invoke(main, ["subscribers", "remove", "--project", root, "r@example.com"])
         bad = runner.invoke(main, ["subscribers", "add", "--project", root, "nope"])
-        assert [0, 0, 0, 0, 1] == [r.exit_code for r in (added, imported, listed, removed, bad)]
+        assert [r.exit_code for r in (added, imported, listed, removed, bad)] == [0, 0, 0, 0, 1]
         assert "line 2: bad:" in imported.output
-        assert ["b@example.com", "r@example.com"] == [s["email"] for s in __import__("json").loads(listed.stdout)]
+        assert [s["email"] for s in __import__("json").loads(listed.stdout)] == ["b@example.com", "r@example.com"]
         assert "Error:" in bad.output and "Traceback" not in bad.output

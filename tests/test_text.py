@@ -42,7 +42,7 @@ def clusters(text: str) -> list[str]:
 class TestSummarise:
     def test_short_text_is_kept_whole(self) -> None:
         """A text within the limit comes back whole, spaces tidied, with no ellipsis."""
-        assert "قال الوزير إن المحادثات مستمرة" == summarise("  قال الوزير\nإن   المحادثات مستمرة ", 300)
+        assert summarise("  قال الوزير\nإن   المحادثات مستمرة ", 300) == "قال الوزير إن المحادثات مستمرة"
 
     def test_long_text_is_cut_at_a_word_boundary(self) -> None:
         """A long text is cut after a whole word, and "…" marks the cut."""
@@ -55,8 +55,8 @@ class TestSummarise:
 
     def test_punctuation_before_the_cut_is_dropped(self) -> None:
         """No comma or full stop is left dangling before the ellipsis."""
-        assert "قال الوزير، قال الوزير، قال الوزير، قال الوزير" + ELLIPSIS == \
-            summarise("قال الوزير، " * 20, 50)
+        assert summarise("قال الوزير، " * 20, 50) == \
+            "قال الوزير، قال الوزير، قال الوزير، قال الوزير" + ELLIPSIS
 
     def test_marks_do_not_count_as_characters(self) -> None:
         """A text of 40 letters each with two marks (120 code points) is within a limit of 40: not cut."""
@@ -66,12 +66,12 @@ class TestSummarise:
     def test_emoji_sequence_is_never_split(self) -> None:
         """A long run without spaces is cut between clusters, never inside a ZWJ emoji sequence."""
         summary = summarise(FAMILY * 80, 50)
-        assert FAMILY * 50 + ELLIPSIS == summary
+        assert summary == FAMILY * 50 + ELLIPSIS
 
     def test_cut_inside_a_long_word_keeps_letters_with_their_marks(self) -> None:
         """A word longer than the limit is cut between letters, each keeping its shadda and fatha."""
         summary = summarise(("س" + SHADDA_FATHA) * 100, 30)
-        assert ("س" + SHADDA_FATHA) * 30 + ELLIPSIS == summary
+        assert summary == ("س" + SHADDA_FATHA) * 30 + ELLIPSIS
 
     @settings(max_examples=400, deadline=None)
     @given(words=st.lists(
@@ -123,7 +123,7 @@ class TestLanguage:
     def test_one_persian_letter_in_arabic_text_stays_arabic(self) -> None:
         """A Persian name (گ) inside a long Arabic article does not make it Persian."""
         text = "التقى وزير الخارجية نظيره في العاصمة وبحث معه العلاقات الثنائية والتعاون الاقتصادي " * 3
-        assert "ar" == detect_language(text + " وقال المتحدث باسم شركة گلستان", "ar")
+        assert detect_language(text + " وقال المتحدث باسم شركة گلستان", "ar") == "ar"
 
     @pytest.mark.parametrize("language, direction", [
         ("ar", "rtl"), ("ar-EG", "rtl"), ("fa", "rtl"), ("ur", "rtl"), ("he", "rtl"), ("ckb", "rtl"),
@@ -141,7 +141,7 @@ class TestCleanMeta:
     ], ids=lambda c: f"U+{ord(c):04X}")
     def test_tatweel_bidi_controls_and_zero_width_space_go(self, invisible: str) -> None:
         """Tatweel, every bidi control and zero-width spaces are removed from a title."""
-        assert "الخبر العاجل" == clean_meta(f"{invisible}الخ{invisible}بر{invisible} العاجل{invisible}")
+        assert clean_meta(f"{invisible}الخ{invisible}بر{invisible} العاجل{invisible}") == "الخبر العاجل"
 
     def test_zwnj_is_kept(self) -> None:
         """The zero-width non-joiner stays: Persian words need it (می\u200cخواهم)."""
@@ -150,18 +150,18 @@ class TestCleanMeta:
     def test_controls_feedgen_refuses_go(self) -> None:
         """\\x0b, \\x0c, \\ufffe and other XML-illegal characters are removed."""
         cleaned = clean_meta("عنوان\x0b\x0c\ufffe\uffff\x01\x1f الخبر")
-        assert "عنوان الخبر" == cleaned
+        assert cleaned == "عنوان الخبر"
         assert cleaned == clean_text(cleaned)
 
     def test_one_line_nfc_and_marks_kept(self) -> None:
         """Whitespace becomes single spaces on one line, text is NFC, and diacritics stay for display."""
-        assert "وصرّح الوزير café" == clean_meta("  وصر\u0651ح\n\tالوزير   cafe\u0301 ")
+        assert clean_meta("  وصر\u0651ح\n\tالوزير   cafe\u0301 ") == "وصرّح الوزير café"
         assert unicodedata.is_normalized("NFC", clean_meta("cafe\u0301"))
 
     @pytest.mark.parametrize("empty", [None, "", "   ", "\u0640\u200f"])
     def test_nothing_gives_empty(self, empty: str | None) -> None:
         """No value, or only invisible characters, gives the empty string."""
-        assert "" == clean_meta(empty)
+        assert clean_meta(empty) == ""
 
 
 class TestFoldForKey:
@@ -177,21 +177,21 @@ class TestFoldForKey:
 class TestDecode:
     def test_utf8_bom_and_crlf(self) -> None:
         """A UTF-8 BOM is dropped and CRLF / CR line ends become LF."""
-        assert ("سطر\nسطر\nسطر", "utf-8") == decode("\ufeffسطر\r\nسطر\rسطر".encode(), "a.txt")
+        assert decode("\ufeffسطر\r\nسطر\rسطر".encode(), "a.txt") == ("سطر\nسطر\nسطر", "utf-8")
 
     def test_windows_1256_fallback(self) -> None:
         """Arabic in Windows-1256 is read when it is not UTF-8, and says so."""
-        assert ("خبر عاجل\n", "cp1256") == decode("خبر عاجل\r\n".encode("cp1256"), "a.txt")
+        assert decode("خبر عاجل\r\n".encode("cp1256"), "a.txt") == ("خبر عاجل\n", "cp1256")
 
     def test_utf8_wins_when_both_would_do(self) -> None:
         """Valid UTF-8 is never re-read as Windows-1256 (which maps every byte)."""
-        assert "ملخّص" == decode("ملخّص".encode(), "a.txt")[0]
+        assert decode("ملخّص".encode(), "a.txt")[0] == "ملخّص"
 
     def test_neither_encoding_names_the_byte_and_line(self) -> None:
         """Latin-1 text is refused with the file, the first bad byte and its line, and what to do."""
         with pytest.raises(InputError) as caught:
             decode("first line\nLe café crème\n".encode("latin-1"), "feeds/ar-news/x.txt")
-        assert "feeds/ar-news/x.txt" == caught.value.where
+        assert caught.value.where == "feeds/ar-news/x.txt"
         assert "byte 0xe9 at line 2" in caught.value.message
         assert "UTF-8" in caught.value.hint
 
@@ -204,4 +204,4 @@ class TestDecode:
 
     def test_word_line_breaks_become_spaces(self) -> None:
         """Vertical tab and form feed (Word's line and page breaks) become spaces, so words stay apart."""
-        assert ("كلمة كلمة كلمة", "utf-8") == decode("كلمة\x0bكلمة\x0cكلمة".encode(), "a.txt")
+        assert decode("كلمة\x0bكلمة\x0cكلمة".encode(), "a.txt") == ("كلمة كلمة كلمة", "utf-8")

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from masthead import load_publication
-from masthead.collect import collect_publication
-from masthead.collect import upstream
+from masthead.collect import collect_publication, upstream
 from masthead.store import open_store
 
 NOW = datetime(2022, 5, 7, 6, tzinfo=timezone.utc)
@@ -24,10 +24,10 @@ RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 
 
 class Upstream(BaseHTTPRequestHandler):
-    requests: list[dict[str, str | None]] = []
+    requests: ClassVar[list[dict[str, str | None]]] = []
     fail_next = 0
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+    def do_GET(self) -> None:
         type(self).requests.append({"path": self.path, "etag": self.headers.get("If-None-Match")})
         if type(self).fail_next:
             type(self).fail_next -= 1
@@ -80,7 +80,7 @@ def test_fetched_then_conditional_get(sample_pub: Path, server: str) -> None:
     titles = [a.title for a in second.articles]
     assert "Upstream item" in [a.title for a in first.articles]
     assert "Upstream item" in titles
-    assert [None, '"v1"'] == [r["etag"] for r in Upstream.requests]
+    assert [r["etag"] for r in Upstream.requests] == [None, '"v1"']
 
 
 def test_unreachable_upstream_does_not_stop_the_rest(sample_pub: Path, server: str,
@@ -103,4 +103,4 @@ def test_retried_after_server_error(sample_pub: Path, server: str, monkeypatch: 
     with_sources(sample_pub, f"{server}/feed.xml")
     collection = collect(sample_pub)
     assert "Upstream item" in [a.title for a in collection.articles]
-    assert 3 == len(Upstream.requests)
+    assert len(Upstream.requests) == 3

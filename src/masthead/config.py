@@ -143,7 +143,7 @@ class _Table:
                 )
             return default
         value = self.data[key]
-        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
             raise self.fail(key, f"must be {name or _kind_name(kind)}, not {_kind_name(type(value))} {value!r}")
         return value
 

@@ -20,8 +20,16 @@ from .config import FeedSettings, SiteSettings
 from .dates import at_noon, find_date, parse_machine
 from .errors import InputError
 from .records import Article, Image
-from .text import (clean_meta, clean_text, detect_language, direction_of, html_to_text,
-                   paragraphs_to_html, sanitise_html, summarise)
+from .text import (
+    clean_meta,
+    clean_text,
+    detect_language,
+    direction_of,
+    html_to_text,
+    paragraphs_to_html,
+    sanitise_html,
+    summarise,
+)
 
 MAX_BODY = 2_000_000        # characters of body kept; larger bodies are cut, with a note
 SUMMARY_LIMIT = 300

@@ -12,7 +12,6 @@ from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from importlib import resources
 from urllib.parse import quote, unquote
 

@@ -78,8 +78,8 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0,
             changed.append(MANIFEST)
         # -- sending (issue 5): last, once everything is published --
         deliveries = deliver(pub, store, made.digests, now=now, smtp=smtp_settings())
-    return RunReport(now=now, collection=collection, feeds=feeds, changed_files=tuple(changed), removed_files=tuple(removed),
-                     feed_problems=feed_problems, digests=made.digests,
+    return RunReport(now=now, collection=collection, feeds=feeds, changed_files=tuple(changed),
+                     removed_files=tuple(removed), feed_problems=feed_problems, digests=made.digests,
                      digest_problems=made.problems, deliveries=deliveries)
 
 

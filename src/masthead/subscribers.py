@@ -239,7 +239,7 @@ def import_csv(store: Store, pub: Publication, path: Path, *, now: datetime) -> 
         for line, cells in enumerate(body, start=first_line):
             if not any(c.strip() for c in cells):
                 continue
-            record = dict(zip(columns, cells))
+            record = dict(zip(columns, cells, strict=False))  # short rows leave keys out
             raw = record.get("email", "").strip()
             try:
                 address = normalise_address(raw)

@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from ..delivery import DigestDelivery
+from ..pipeline import RunReport
+from ..pipeline import run as run_job
 from ..smtpclient import smtp_settings
-from ..pipeline import RunReport, run as run_job
 from .common import now_option, open_publication, parse_now, project_option
 
 SHOW_FILES = 12  # files named in the summary; --json lists them all
