@@ -77,6 +77,17 @@ class TestFiles:
         status, headers, _ = call(app, f"/ar-news/{name}")
         assert (200, kind) == (status, headers["Content-Type"])
 
+    @pytest.mark.parametrize("name", ["rss.xml", "atom.xml"])
+    def test_browsers_get_xml_their_stylesheet_applies_to(self, app, name) -> None:
+        """A browser asking for HTML gets the feed as application/xml, so it renders the XSL page."""
+        browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        reader = "application/atom+xml, application/rss+xml, application/xml;q=0.9"
+        _, as_page, _ = call(app, f"/ar-news/{name}", accept=browser)
+        _, as_feed, _ = call(app, f"/ar-news/{name}", accept=reader)
+        assert "application/xml; charset=utf-8" == as_page["Content-Type"]
+        assert as_feed["Content-Type"].startswith(("application/rss+xml", "application/atom+xml"))
+        assert "Accept" == as_page["Vary"]
+
     def test_etag_and_last_modified_give_304(self, app) -> None:
         """A repeat request with the ETag or a later If-Modified-Since gets 304 and no body."""
         _, headers, body = call(app, "/ar-news/rss.xml")

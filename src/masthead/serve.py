@@ -40,6 +40,7 @@ BY_NAME = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
 BY_SUFFIX = {".html": "text/html", ".xml": "application/xml", ".json": "application/json",
              ".xsl": "text/xsl", ".opml": "text/x-opml", ".css": "text/css", ".txt": "text/plain",
              ".js": "text/javascript", ".svg": "image/svg+xml"}
+FEED_XML = ("application/rss+xml", "application/atom+xml")
 SECURITY = [("X-Content-Type-Options", "nosniff")]
 PAGE_HEADERS = SECURITY + [
     ("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer"),
@@ -58,12 +59,26 @@ WORDS = {
 }
 
 
-def content_type(path: Path) -> str:
-    """The Content-Type a published file is served with."""
+def content_type(path: Path, accept: str = "") -> str:
+    """The Content-Type a published file is served with.
+
+    Feeds go to feed readers as application/rss+xml or application/atom+xml. A
+    browser (it asks for text/html first) gets the RSS and Atom files as
+    application/xml instead: browsers show the feed media types as raw text or
+    a download, and apply the feed's XSLT stylesheet only to XML they render.
+    """
     kind = BY_NAME.get(path.name) or BY_SUFFIX.get(path.suffix.lower())
+    if kind in FEED_XML and _is_browser(accept):
+        kind = "application/xml"
     if kind is None:
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return kind + TEXT if kind.startswith("text/") or kind.endswith(("xml", "json")) else kind
+
+
+def _is_browser(accept: str) -> bool:
+    """True when the first media type the client asks for is text/html, as browsers do."""
+    first = accept.split(",", 1)[0].split(";", 1)[0].strip().lower()
+    return first == "text/html"
 
 
 def masked(email: str) -> str:
@@ -180,10 +195,13 @@ class App:
         etag = self.etag(target, stat.st_mtime_ns, stat.st_size)
         headers = [("ETag", etag), ("Last-Modified", formatdate(stat.st_mtime, usegmt=True)),
                    ("Cache-Control", "public, no-cache")] + SECURITY
+        if target.name in BY_NAME:
+            headers.append(("Vary", "Accept"))  # browsers and feed readers get different types
         if self.not_modified(environ, etag, stat.st_mtime):
             return "304 Not Modified", headers, b""
         body = target.read_bytes()
-        return "200 OK", [("Content-Type", content_type(target))] + headers, body
+        kind = content_type(target, environ.get("HTTP_ACCEPT", ""))
+        return "200 OK", [("Content-Type", kind), *headers], body
 
     def resolve(self, path: str) -> Path | None:
         """The file or folder under output/ that ``path`` names, or None if it may not be served."""
