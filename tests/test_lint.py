@@ -18,3 +18,12 @@ def test_ruff_finds_nothing() -> None:
     result = subprocess.run([ruff, "check", "src", "tests", "bench"], cwd=ROOT,
                             capture_output=True, text=True, check=False)
     assert 0 == result.returncode, result.stdout
+
+
+@pytest.mark.skipif(not (ROOT / ".venv/bin/mypy").exists() and shutil.which("mypy") is None,
+                    reason="mypy is not installed (it comes with the test extra)")
+def test_mypy_finds_nothing() -> None:
+    """`mypy` (settings in pyproject.toml) finds no type error in src/."""
+    mypy = str(ROOT / ".venv/bin/mypy") if (ROOT / ".venv/bin/mypy").exists() else "mypy"
+    result = subprocess.run([mypy], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert 0 == result.returncode, result.stdout

@@ -68,24 +68,21 @@ def normalise(raw: RawEntry, feed: FeedSettings, site: SiteSettings) -> Article:
     url = _url(raw, feed, site, slug, problems)
     article_id = clean_meta(raw.id) or _uuid_id(site, feed, raw)
     image = _image(raw.image, problems)
-    fields = dict(
-        title=title, url=url, published=published.isoformat() if published else None,
-        updated=updated.isoformat() if updated else None, language=language, summary=summary,
-        body=body_html, authors=[clean_meta(a) for a in raw.authors],
-        tags=[clean_meta(t) for t in raw.tags], source=clean_meta(raw.source),
-        photo=clean_meta(raw.photo_credit), publisher=clean_meta(raw.publisher),
-        image=image.url if image else None,
-    )
+    authors = tuple(a for a in (clean_meta(a) for a in raw.authors) if a)
+    tags = tuple(dict.fromkeys(t for t in (clean_meta(t) for t in raw.tags) if t))
+    source = clean_meta(raw.source) or None
+    photo_credit = clean_meta(raw.photo_credit) or None
+    publisher = clean_meta(raw.publisher) or None
+    # What readers see: an edit to any of it is a change (the id stays).
+    shown = [title, url, str(published), str(updated), language, summary, body_html, authors, tags,
+             source, photo_credit, publisher, image.url if image else None]
     return Article(
         id=article_id, feed=feed.name, title=title, url=url, published=published,
         updated=updated, precision=precision, language=language,
-        direction=direction_of(language), summary=summary, body_html=body_html,
-        body_text=body_text, authors=tuple(a for a in fields["authors"] if a),
-        tags=tuple(dict.fromkeys(t for t in fields["tags"] if t)),
-        source=fields["source"] or None, photo_credit=fields["photo"] or None,
-        publisher=fields["publisher"] or None, image=image, origin=raw.origin, slug=slug,
-        content_hash=hashlib.sha256(json.dumps(fields, ensure_ascii=False, sort_keys=True)
-                                    .encode()).hexdigest()[:16],
+        direction=direction_of(language), summary=summary,
+        body_html=body_html, body_text=body_text, authors=authors, tags=tags, source=source,
+        photo_credit=photo_credit, publisher=publisher, image=image, origin=raw.origin, slug=slug,
+        content_hash=hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode()).hexdigest()[:16],
         problems=tuple(problems),
     )
 

@@ -98,7 +98,7 @@ def _feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: d
         for path, content in feed.contents.items():
             if atomic_write(pub.root / path, content):
                 changed.append(path)
-    pages = {path: a for a in articles if (path := article_path(pub.site, a)) is not None}
+    pages = {page: a for a in articles if (page := article_path(pub.site, a)) is not None}
     produced = {path for feed in feeds for path in feed.contents} | set(pages)
     stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
     for path in stale:  # an article deleted, a tag gone: its files leave the site too

@@ -16,6 +16,7 @@ import nh3
 import regex
 
 from .errors import InputError
+from .records import Direction
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "yi", "dv", "sd", "ug"})
 
@@ -84,10 +85,13 @@ def clean_meta(value: str | None) -> str:
     return _SPACES.sub(" ", _META_STRIP.sub("", clean_text(value))).strip()
 
 
+_LETTER_FORMS = str.maketrans("أإآىة", "ااايه")
+
+
 def fold_for_key(text: str) -> str:
     """A comparison key: no diacritics, one alef, case folded, single spaces."""
     text = _TASHKEEL.sub("", clean_meta(text))
-    text = text.translate(str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"}))
+    text = text.translate(_LETTER_FORMS)
     return _SPACES.sub(" ", re.sub(r"[^\w\s]", " ", text)).strip().casefold()
 
 
@@ -115,7 +119,7 @@ def detect_language(text: str, fallback: str) -> str:
     return fallback
 
 
-def direction_of(language: str) -> str:
+def direction_of(language: str) -> Direction:
     return "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 

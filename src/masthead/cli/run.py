@@ -96,10 +96,10 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
         lines += [f"feed {feed.name}: {feed.items} items" for feed in report.feeds]
         lines += [f"digest {d.id}: {len(d.article_ids)} articles, \"{d.subject}\"" for d in report.digests]
         lines += [_delivery_line(d) for d in report.deliveries]
-        shown = report.changed_files[:SHOW_FILES]
-        lines += [f"wrote {path}" for path in shown]
-        if len(report.changed_files) > len(shown):
-            lines.append(f"... and {len(report.changed_files) - len(shown)} more files")
+        named = report.changed_files[:SHOW_FILES]
+        lines += [f"wrote {path}" for path in named]
+        if len(report.changed_files) > len(named):
+            lines.append(f"... and {len(report.changed_files) - len(named)} more files")
         lines += [f"removed {path}" for path in report.removed_files]
         if not report.changed_files and not report.removed_files:
             lines.append("nothing changed on disk")

@@ -32,7 +32,7 @@ from .upstream import fetch, read_upstream
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 CACHE_BATCH = 500
-CACHE_VERSION = "2"  # bump when reading or normalising changes what a file gives
+CACHE_VERSION = "3"  # bump when reading or normalising changes what a file gives
 READERS: dict[str, str] = {
     ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
     ".json": "json", ".xml": "feed", ".rss": "feed", ".atom": "feed",

@@ -50,7 +50,7 @@ def read_plaintext(data: bytes, origin: str) -> list[RawEntry]:
         end -= 1
     body = [line for _, line in numbered[:end]]
     title = body[0][:-1] if body[0].endswith(".") and not body[0].endswith("..") else body[0]
-    problems = ()
+    problems: tuple[str, ...] = ()
     if encoding != "utf-8":
         problems = ("read as Windows-1256 (Arabic), not UTF-8; re-save it as UTF-8 to be sure",)
     return [RawEntry(
