@@ -333,3 +333,16 @@ class TestNeverRaises:
         body = "".join(f"<item><title>{_escape(t)}</title><link>{_escape(link)}</link>"
                        f"<pubDate>{_escape(d)}</pubDate></item>" for t, link, d in items)
         self.read(f"<rss version='2.0'><channel><title>x</title>{body}</channel></rss>".encode(), "feed")
+
+
+def test_deeply_nested_html_is_kept_as_text(sample_pub: Path) -> None:
+    """100,000 nested elements (a hostile upstream) become plain paragraphs, quickly, with a note."""
+    deep = "<div>" * 100_000 + "Still readable." + "</div>" * 100_000
+    (sample_pub / "feeds" / "ar-news" / "deep.json").write_text(
+        json.dumps({"title": "Deep", "date": "2022-05-06", "content_html": deep}), encoding="utf-8")
+    pub = load_publication(sample_pub)
+    with open_store(pub.state_dir) as store:
+        collection = collect_publication(pub, store, NOW)
+    [article] = [a for a in collection.articles if a.title == "Deep"]
+    assert "<p>Still readable.</p>" == article.body_html
+    assert any("nested more than" in p.message for p in collection.problems if p.where.endswith("deep.json"))

@@ -32,6 +32,7 @@ from .text import (
 )
 
 MAX_BODY = 2_000_000        # characters of body kept; larger bodies are cut, with a note
+MAX_DEPTH = 100             # element nesting kept as HTML; deeper bodies become plain paragraphs
 SUMMARY_LIMIT = 300
 TITLE_LIMIT = 200
 _LANG = re.compile(r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$")
@@ -93,6 +94,9 @@ def _body(raw: RawEntry, problems: list[str]) -> tuple[str, str]:
         if len(source) > MAX_BODY:
             source = source[:MAX_BODY]
             problems.append(f"body longer than {MAX_BODY:,} characters: cut")
+        if _depth(source) > MAX_DEPTH:  # the sanitiser slows down sharply on such trees
+            problems.append(f"HTML nested more than {MAX_DEPTH} levels deep: kept as plain text")
+            source = paragraphs_to_html([p for p in html_to_text(source).split("\n\n") if p])
         safe = sanitise_html(source)
         if _has_active_content(source):
             problems.append("scripts, event handlers or javascript: links were removed from the body")
@@ -106,6 +110,21 @@ def _body(raw: RawEntry, problems: list[str]) -> tuple[str, str]:
 
 
 _TAG = re.compile(r"<[^>]*>?")
+_OPEN_CLOSE = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+_VOID = frozenset({"br", "img", "hr", "meta", "link", "input", "wbr", "source", "area", "col",
+                   "embed", "param", "track", "base"})
+
+
+def _depth(markup: str) -> int:
+    """How deeply the elements of ``markup`` nest (void and self-closed tags do not count)."""
+    depth = deepest = 0
+    for closing, name, self_closed in _OPEN_CLOSE.findall(markup):
+        if closing:
+            depth = max(0, depth - 1)
+        elif not self_closed and name.lower() not in _VOID:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
 _ACTIVE_ELEMENT = re.compile(r"<\s*(script|iframe|object|embed|applet)\b")
 _HANDLER = re.compile(r"[\s/\"']on[a-z]+\s*=")
 _SCRIPT_URL = re.compile(r"(javascript|vbscript):")
