@@ -95,7 +95,7 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
         lines.append(f"{len(c.articles)} articles ({len(c.new_ids)} new, {len(c.changed_ids)} changed)")
         lines += [f"feed {feed.name}: {feed.items} items" for feed in report.feeds]
         lines += [f"digest {d.id}: {len(d.article_ids)} articles, \"{d.subject}\"" for d in report.digests]
-        lines += [_delivery_line(d) for d in report.deliveries]
+        lines += [_delivery_line(d) for d in report.deliveries if d.recipients]
         named = report.changed_files[:SHOW_FILES]
         lines += [f"wrote {path}" for path in named]
         if len(report.changed_files) > len(named):
