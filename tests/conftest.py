@@ -6,6 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Shared 2-core machines are noisy: no per-example deadline, no "too slow" health check.
+settings.register_profile("masthead", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("masthead")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = Path(__file__).resolve().parent / "samples"
