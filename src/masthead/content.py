@@ -13,26 +13,14 @@ from html import escape
 from urllib.parse import urljoin, urlsplit
 
 from .records import Article
+from .words import words_for
 
 # href / src attributes of sanitised HTML (nh3 writes them double-quoted).
 _LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 
-# Labels for the credits line, by primary language; English for the rest.
-LABELS: dict[str, dict[str, str]] = {
-    "ar": {"source": "المصدر", "photo": "الصورة", "more": "اقرأ المقال كاملًا", "sep": "، "},
-    "fa": {"source": "منبع", "photo": "عکس", "more": "خواندن کامل مقاله", "sep": "، "},
-    "en": {"source": "Source", "photo": "Photo", "more": "Read the full article", "sep": " · "},
-}
-
-
-def labels(language: str) -> dict[str, str]:
-    """The credit labels for a language tag such as ``ar`` or ``en-GB``."""
-    return LABELS.get(language.split("-")[0].lower(), LABELS["en"])
-
-
 def credits_line(article: Article) -> str:
     """Source, photo credit and publisher as one plain-text line ('' when none)."""
-    words = labels(article.language)
+    words = words_for(article.language)
     parts = []
     if article.source:
         parts.append(f"{words['source']}: {article.source}")
@@ -76,6 +64,6 @@ def entry_html(article: Article) -> str:
 
 def short_html(article: Article) -> str:
     """What stands in for a body too big to ship in a feed: summary and a link."""
-    words = labels(article.language)
+    words = words_for(article.language)
     return (f"<p>{escape(article.summary, quote=False)}</p>\n"
             f'<p><a href="{escape(article.url)}">{escape(words["more"], quote=False)}</a></p>')

@@ -28,7 +28,6 @@ from .digest_render import (
     ArticleView,
     article_view,
     inline_css,
-    labels_for,
     make_environment,
     period_label,
     render_subject,
@@ -38,6 +37,7 @@ from .errors import ConfigError
 from .records import Article, Digest, Problem, Recipient
 from .store import Store
 from .text import direction_of, summarise
+from .words import words_for
 
 # Gmail clips a message over about 102 KB; the sample message (placeholder
 # recipient) must fit in this, which leaves room for longer real values.
@@ -200,7 +200,7 @@ def prepare_edition(pub: Publication, env: Any, feed: FeedSettings, period: Peri
                  "language": pub.site.language, "postal_address": pub.site.email.postal_address},
         "feed": {"name": feed.name, "title": feed.title, "description": feed.description,
                  "url": f"{pub.site.base_url}{feed.name}/"},
-        "lang": language, "dir": direction, "labels": labels_for(language), "font": FONTS[direction],
+        "lang": language, "dir": direction, "labels": words_for(language), "font": FONTS[direction],
         "start": "right" if direction == "rtl" else "left", "end": "left" if direction == "rtl" else "right",
         "period_label": period_label(period.first_day, period.last_day, period.cadence, language),
         "cadence": period.cadence, "count": len(chosen), "first_title": chosen[0].title,

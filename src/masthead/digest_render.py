@@ -54,33 +54,6 @@ FONTS = {
     "ltr": "-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif",
 }
 
-LABELS: dict[str, dict[str, str]] = {
-    "ar": {
-        "view_in_browser": "عرض الرسالة في المتصفح", "greeting": "مرحباً", "comma": "،",
-        "intro": "هذه أبرز الأخبار المنشورة في", "read_more": "اقرأ الخبر كاملاً",
-        "source": "المصدر", "photo": "الصورة", "by": "بقلم",
-        "more_on_site": "المزيد من أخبار هذه الفترة على الموقع", "more_count": "أخبار أخرى",
-        "sent_to": "وصلتك هذه الرسالة على العنوان", "why": "لأنك مشترك في نشرة",
-        "unsubscribe": "إلغاء الاشتراك", "unsubscribe_text": "لإلغاء الاشتراك بنقرة واحدة",
-        "web_note": "نسخة الويب من النشرة", "items": "عدد الأخبار",
-    },
-    "en": {
-        "view_in_browser": "View this email in your browser", "greeting": "Hello", "comma": ",",
-        "intro": "Here is what we published in", "read_more": "Read the full story",
-        "source": "Source", "photo": "Photo", "by": "By",
-        "more_on_site": "More from this period on the site", "more_count": "more stories",
-        "sent_to": "This email was sent to", "why": "because you subscribed to",
-        "unsubscribe": "Unsubscribe", "unsubscribe_text": "To unsubscribe with one click",
-        "web_note": "Web copy of the newsletter", "items": "Stories",
-    },
-}
-
-
-def labels_for(language: str) -> dict[str, str]:
-    """The interface words for a language (its primary subtag), English otherwise."""
-    return LABELS.get(language.split("-")[0].lower(), LABELS["en"])
-
-
 def isolate(text: object, direction: str = "rtl") -> Markup:
     """HTML-escape ``text`` and isolate runs of the other direction in ``<span dir>``.
 
