@@ -4,7 +4,7 @@ Every send is a row in the ``sends`` table and moves through these states:
 
     pending --(server said 354, body sent; committed BEFORE the final ".")--> sending
     sending --(250)--> sent    --(5xx)--> failed    --(4xx, or the server hung up)--> pending
-    pending --(the address unsubscribed or bounced meanwhile)--> cancelled
+    pending --(the address unsubscribed, bounced or left the feed meanwhile)--> cancelled
 
 Why 'sending' is written exactly there: until the final ``.`` of DATA the
 server cannot have accepted the message (RFC 5321 4.1.1.4), so a job killed
@@ -187,7 +187,7 @@ class _Run:
         self.last_start = self.clock()
 
     def send_one(self, digest: Digest, email: str, name: str | None) -> None:
-        token = make_token(self.secret, email)      # always for the stored address
+        token = make_token(self.secret, email, digest.feed)   # the stored address; leaves this feed
         if not email.isascii() and not self.connection.alive:
             self.connect()                            # whether the server speaks SMTPUTF8 decides
         rcpt, utf8 = _wire_address(email, smtputf8=self.connection.smtputf8)
@@ -240,16 +240,22 @@ class _Run:
         self.record(digest_id, email, "failed", reply, attempt=attempt)
         self.failures.setdefault(digest_id, []).append(Failure(email, reply))
 
-    def current_status(self, email: str) -> str | None:
-        row = self.store.db.execute("SELECT status FROM subscribers WHERE email = ?", (email,)).fetchone()
-        return row[0] if row else None
+    def why_not(self, email: str, feed: str) -> str | None:
+        """Why this copy must not go now (unsubscribed, bounced, left the feed), or None."""
+        row = self.store.db.execute(
+            "SELECT s.status, EXISTS (SELECT 1 FROM subscriptions f WHERE f.email = s.email "
+            "AND f.feed = ?) FROM subscribers s WHERE s.email = ?", (feed, email)).fetchone()
+        if row is None:
+            return "not sent: the address is no longer a subscriber"
+        if row[0] != "active":
+            return f"not sent: the address is {row[0]}"
+        return None if row[1] else f"not sent: the address left {feed}"
 
     def send_digest(self, digest: Digest) -> None:
         for email, name, _status in self.pending(digest.id):
-            status = self.current_status(email)    # fresh: an unsubscribe may land mid-run
-            if status != "active":
-                self.record(digest.id, email, "cancelled",
-                            f"not sent: the address is {status or 'no longer a subscriber'}")
+            reason = self.why_not(email, digest.feed)    # fresh: an unsubscribe may land mid-run
+            if reason is not None:
+                self.record(digest.id, email, "cancelled", reason)
                 continue
             self.send_one(digest, email, name)
 

@@ -7,7 +7,9 @@ conditional requests. ``/unsubscribe`` (the path of ``email.unsubscribe_url``):
 - GET shows a page with a confirm button and changes nothing: mail scanners
   and link previews follow links;
 - POST with ``List-Unsubscribe=One-Click`` (RFC 8058, what mail providers
-  send) or the page's form unsubscribes at once;
+  send) or the page's form unsubscribes at once: from the one feed the token
+  names (the page also offers every feed), or from every feed for an older
+  token that names only the address;
 - a missing, damaged or forged token gets 400 or 403 and changes nothing.
 
 Locally ``masthead serve`` runs it with wsgiref; in production any WSGI
@@ -27,36 +29,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .config import Publication, load_publication
+from .config import FeedSettings, Publication, load_publication
 from .store import open_store
-from .subscribers import get_subscriber, set_status
-from .tokens import load_secret, verify_token
+from .subscribers import get_subscriber, leave_feed, set_status
+from .tokens import Unsubscribe, load_secret, read_token
+from .webpages import SECURITY, TEXT, WORDS, Answer, fill, hidden, language_of, page, read_form
 
 StartResponse = Callable[..., Any]
-MAX_FORM = 8192
-TEXT = "; charset=utf-8"
 BY_NAME = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",
            "feed.json": "application/feed+json"}
 BY_SUFFIX = {".html": "text/html", ".xml": "application/xml", ".json": "application/json",
              ".xsl": "text/xsl", ".opml": "text/x-opml", ".css": "text/css", ".txt": "text/plain",
              ".js": "text/javascript", ".svg": "image/svg+xml"}
 FEED_XML = ("application/rss+xml", "application/atom+xml")
-SECURITY = [("X-Content-Type-Options", "nosniff")]
-PAGE_HEADERS = SECURITY + [
-    ("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer"),
-    ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"),
-]
-
-WORDS = {
-    "ar": {"confirm_title": "إلغاء الاشتراك", "confirm": "هل تريد إيقاف النشرات إلى {who}؟",
-           "button": "نعم، ألغِ اشتراكي", "done_title": "تم إلغاء الاشتراك",
-           "done": "لن تصل بعد الآن نشرات إلى هذا العنوان.", "bad_title": "رابط غير صالح",
-           "bad": "هذا الرابط غير صالح أو ناقص. استخدم الرابط الموجود في آخر رسالة وصلتك."},
-    "en": {"confirm_title": "Unsubscribe", "confirm": "Stop sending digests to {who}?",
-           "button": "Yes, unsubscribe me", "done_title": "You are unsubscribed",
-           "done": "No more digests will be sent to this address.", "bad_title": "Invalid link",
-           "bad": "This link is not valid or is incomplete. Use the link in the latest message you received."},
-}
 
 
 def content_type(path: Path, accept: str = "") -> str:
@@ -81,12 +66,6 @@ def _is_browser(accept: str) -> bool:
     return first == "text/html"
 
 
-def masked(email: str) -> str:
-    """``r•••@example.com``: enough for the owner to recognise, little for anyone else."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}"
-
-
 class App:
     """The WSGI callable. One per publication; safe to share between threads."""
 
@@ -95,10 +74,7 @@ class App:
         self.secret = secret
         self.root = pub.output_dir.resolve()
         self.unsubscribe_path = urlsplit(pub.site.email.unsubscribe_url).path or "/unsubscribe"
-        lang = pub.site.language.split("-")[0].lower()
-        self.lang = lang if lang in WORDS else "en"
-        self.words = WORDS[self.lang]
-        self.direction = "rtl" if self.lang == "ar" else "ltr"
+        self.lang = language_of(pub.site.language)
         self._etags: dict[tuple[str, int, int], str] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -115,71 +91,87 @@ class App:
 
     # -- unsubscribe --------------------------------------------------------
 
-    def unsubscribe(self, method: str, environ: dict[str, Any]) -> tuple[str, list, bytes]:
+    def unsubscribe(self, method: str, environ: dict[str, Any]) -> Answer:
+        """GET: the confirm page. POST: one-click (RFC 8058) or the page's form.
+
+        A token naming a feed leaves that feed: one-click does only that, the
+        page offers it first and "leave every list" second. An older token
+        (address only) leaves every feed, as it always did.
+        """
         query = parse_qs(environ.get("QUERY_STRING", ""), max_num_fields=20)
         if method in ("GET", "HEAD"):
-            email = self._check(query.get("token", [""])[0])
-            if isinstance(email, tuple):
-                return email
-            return self.page("200 OK", "confirm_title", self.confirm_form(query["token"][0], email))
+            found = self._check(query.get("token", [""])[0])
+            if not isinstance(found, Unsubscribe):
+                return found
+            return self.page(self._lang(found.feed), "200 OK", "confirm_title",
+                             self.confirm_form(query["token"][0], found))
         if method != "POST":
             return "405 Method Not Allowed", [("Allow", "GET, HEAD, POST")] + SECURITY, b""
-        form = self._form(environ)
+        form = read_form(environ)
         token = form.get("token", query.get("token", [""]))[0]
         one_click = form.get("List-Unsubscribe", [""])[0] == "One-Click"
-        if not (one_click or form.get("confirm")):
-            return self.page("400 Bad Request", "bad_title", f"<p>{self.words['bad']}</p>")
-        email = self._check(token)
-        if isinstance(email, tuple):
-            return email
+        confirmed = bool(form.get("confirm"))
+        if not (one_click or confirmed):
+            return self.page(self.lang, "400 Bad Request", "bad_title", f"<p>{WORDS[self.lang]['bad']}</p>")
+        found = self._check(token)
+        if not isinstance(found, Unsubscribe):
+            return found
+        everything = found.feed is None or (confirmed and form.get("scope", [""])[0] == "all")
+        lang = self._lang(found.feed)
         with open_store(self.pub.state_dir) as store:
-            subscriber = get_subscriber(store, email)
-            if subscriber is not None and subscriber.status == "active":
-                set_status(store, email, "unsubscribed", now=datetime.now(UTC))
-        return self.page("200 OK", "done_title", f"<p>{self.words['done']}</p>")
+            if everything:
+                subscriber = get_subscriber(store, found.email)
+                if subscriber is not None and subscriber.status == "active":
+                    set_status(store, found.email, "unsubscribed", now=datetime.now(UTC))
+                return self.page(lang, "200 OK", "done_title", f"<p>{WORDS[lang]['done']}</p>")
+            assert found.feed is not None
+            leave_feed(store, found.email, found.feed, now=datetime.now(UTC))
+        return self.page(lang, "200 OK", "done_title",
+                         f"<p>{fill(lang, 'done_feed', feeds=[self._title(found.feed)])}</p>")
 
-    def _check(self, token: str) -> str | tuple[str, list, bytes]:
+    def _check(self, token: str) -> Unsubscribe | Answer:
         if not token:
-            return self.page("400 Bad Request", "bad_title", f"<p>{self.words['bad']}</p>")
-        email = verify_token(self.secret, token)
-        if email is None:
-            return self.page("403 Forbidden", "bad_title", f"<p>{self.words['bad']}</p>")
-        return email
+            return self.page(self.lang, "400 Bad Request", "bad_title", f"<p>{WORDS[self.lang]['bad']}</p>")
+        found = read_token(self.secret, token)
+        if found is None:
+            return self.page(self.lang, "403 Forbidden", "bad_title", f"<p>{WORDS[self.lang]['bad']}</p>")
+        return found
 
-    def _form(self, environ: dict[str, Any]) -> dict[str, list[str]]:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        raw = environ["wsgi.input"].read(min(max(length, 0), MAX_FORM)) if length else b""
-        return parse_qs(raw.decode("utf-8", "replace"), max_num_fields=20)
+    def _feed(self, name: str | None) -> FeedSettings | None:
+        return next((f for f in self.pub.feeds if f.name == name), None)
 
-    def confirm_form(self, token: str, email: str) -> str:
-        w = self.words
-        before, _, after = w["confirm"].partition("{who}")      # the address stays left-to-right
-        who = f'<bdi dir="ltr">{html.escape(masked(email))}</bdi>'
-        return (f"<p>{html.escape(before)}{who}{html.escape(after)}</p>"
-                f'<form method="post" action="{html.escape(self.unsubscribe_path)}">'
-                f'<input type="hidden" name="token" value="{html.escape(token)}">'
-                f'<input type="hidden" name="confirm" value="yes">'
+    def _lang(self, feed: str | None) -> str:
+        """The page's language: the feed's (a reader of en-news reads English), else the site's."""
+        settings = self._feed(feed)
+        return language_of(settings.language) if settings else self.lang
+
+    def _title(self, feed: str) -> str:
+        settings = self._feed(feed)
+        return settings.title if settings else feed     # a feed removed since the mail went
+
+    def confirm_form(self, token: str, found: Unsubscribe) -> str:
+        lang = self._lang(found.feed)
+        w = WORDS[lang]
+        action = html.escape(self.unsubscribe_path)
+        fields = hidden("token", token) + hidden("confirm", "yes")
+        if found.feed is None:
+            return (f"<p>{fill(lang, 'confirm', who=found.email)}</p>"
+                    f'<form method="post" action="{action}">{fields}'
+                    f'<button type="submit">{html.escape(w["button"])}</button></form>')
+        title = [self._title(found.feed)]
+        return (f"<p>{fill(lang, 'confirm_feed', who=found.email, feeds=title)}</p>"
+                f'<form method="post" action="{action}">{fields}'
+                f'<label><input type="radio" name="scope" value="feed" checked> '
+                f"{fill(lang, 'leave_feed', feeds=title)}</label>"
+                f'<label><input type="radio" name="scope" value="all"> {html.escape(w["leave_all"])}</label>'
                 f'<button type="submit">{html.escape(w["button"])}</button></form>')
 
-    def page(self, status: str, title_key: str, content: str) -> tuple[str, list, bytes]:
-        title = html.escape(self.words[title_key])
-        site = html.escape(self.pub.site.title)
-        body = (f'<!DOCTYPE html>\n<html lang="{self.lang}" dir="{self.direction}"><head>'
-                f'<meta charset="utf-8"><meta name="robots" content="noindex">'
-                f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-                f"<title>{title} · {site}</title>"
-                f"<style>body{{font-family:Tahoma,Arial,'Segoe UI','Geeza Pro',sans-serif;"
-                f"max-width:32em;margin:3em auto;padding:0 1em;line-height:1.6}}"
-                f"button{{font:inherit;padding:.5em 1.2em}}</style></head>"
-                f"<body><h1>{title}</h1>{content}<p><small>{site}</small></p></body></html>\n")
-        return status, [("Content-Type", "text/html" + TEXT)] + PAGE_HEADERS, body.encode("utf-8")
+    def page(self, lang: str, status: str, title_key: str, content: str) -> Answer:
+        return page(self.pub.site.title, lang, status, title_key, content)
 
     # -- static files ---------------------------------------------------------
 
-    def static(self, method: str, path: str, environ: dict[str, Any]) -> tuple[str, list, bytes]:
+    def static(self, method: str, path: str, environ: dict[str, Any]) -> Answer:
         if method not in ("GET", "HEAD"):
             return "405 Method Not Allowed", [("Allow", "GET, HEAD")] + SECURITY, b""
         target = self.resolve(path)
@@ -244,7 +236,7 @@ class App:
             return int(mtime) <= when.timestamp()
         return False
 
-    def not_found(self) -> tuple[str, list, bytes]:
+    def not_found(self) -> Answer:
         return ("404 Not Found", [("Content-Type", "text/plain" + TEXT)] + SECURITY,
                 b"404 Not Found\n")
 

@@ -52,6 +52,16 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     feed        TEXT NOT NULL,
     PRIMARY KEY (email, feed)
 );
+CREATE TABLE IF NOT EXISTS left_feeds (
+    email       TEXT NOT NULL,      -- left this feed's digest (per-feed unsubscribe): a suppression
+    feed        TEXT NOT NULL,
+    left_at     TEXT NOT NULL,
+    PRIMARY KEY (email, feed)
+);
+CREATE TABLE IF NOT EXISTS signup_mails (
+    address_key TEXT PRIMARY KEY,   -- HMAC of the address (signup.py): not the address itself
+    sent        TEXT NOT NULL       -- when the last confirmation mail went (rate limit)
+);
 CREATE TABLE IF NOT EXISTS sends (
     digest_id   TEXT NOT NULL,
     email       TEXT NOT NULL,

@@ -3,7 +3,9 @@
 Addresses are checked with email-validator (syntax only: no DNS lookups) and
 stored normalised: trimmed, Unicode NFC, lower case. An address that has
 unsubscribed or bounced stays in the table as a suppression: ``add`` refuses
-it unless asked to resubscribe, and ``import`` skips it. Nothing here is ever
+it unless asked to resubscribe, and ``import`` skips it. A feed an address
+left on its own (per-feed unsubscribe) is suppressed the same way, for that
+address and feed only (table ``left_feeds``). Nothing here is ever
 written under ``output/``.
 """
 
@@ -111,8 +113,20 @@ def get_subscriber(store: Store, email: str) -> Subscriber | None:
 
 def _upsert(db, email: str, name: str | None, feeds: tuple[str, ...], now: str,
             *, resubscribe: bool) -> str:
-    """Add or extend one subscriber inside an open transaction; says what happened."""
+    """Add or extend one subscriber inside an open transaction; says what happened.
+
+    Feeds the address left earlier are suppressed like the address itself: left
+    out ("left" when nothing else remains) unless ``resubscribe``. Resubscribing
+    a suppressed address makes it follow exactly ``feeds`` (what it asked for now).
+    """
     row = db.execute("SELECT name, status FROM subscribers WHERE email = ?", (email,)).fetchone()
+    left = {r[0] for r in db.execute("SELECT feed FROM left_feeds WHERE email = ?", (email,))}
+    if resubscribe:
+        db.executemany("DELETE FROM left_feeds WHERE email = ? AND feed = ?", [(email, f) for f in feeds])
+    elif left & set(feeds):
+        feeds = tuple(f for f in feeds if f not in left)
+        if not feeds:
+            return "left"
     if row is None:
         db.execute("INSERT INTO subscribers (email, name, status, created, updated) "
                    "VALUES (?, ?, 'active', ?, ?)", (email, name, now, now))
@@ -121,6 +135,8 @@ def _upsert(db, email: str, name: str | None, feeds: tuple[str, ...], now: str,
         return "added"
     if row["status"] != "active" and not resubscribe:
         return row["status"]
+    if row["status"] != "active":     # resubscribing: what was followed before is not asked for
+        db.execute("DELETE FROM subscriptions WHERE email = ?", (email,))
     have = {r[0] for r in db.execute("SELECT feed FROM subscriptions WHERE email = ?", (email,))}
     new_feeds = [f for f in feeds if f not in have]
     new_name = name if name is not None else row["name"]
@@ -150,6 +166,9 @@ def add_subscriber(store: Store, pub: Publication, email: str, *, name: str | No
     if outcome in ("unsubscribed", "bounced"):
         raise InputError(f"{address} is suppressed: it {outcome}",
                          hint="pass --resubscribe only if this person asked to subscribe again")
+    if outcome == "left":
+        raise InputError(f"{address} left {', '.join(chosen)} earlier (suppressed)",
+                         hint="pass --resubscribe only if this person asked to subscribe again")
     subscriber = get_subscriber(store, address)
     assert subscriber is not None
     return subscriber
@@ -165,6 +184,26 @@ def set_status(store: Store, email: str, status: str, *, now: datetime) -> bool:
     return cursor.rowcount > 0
 
 
+def leave_feed(store: Store, email: str, feed: str, *, now: datetime) -> bool:
+    """Take ``email`` off one feed (a per-feed unsubscribe); False when it is unknown.
+
+    The feed stays suppressed for the address (imports do not add it back). An
+    address whose last feed goes becomes 'unsubscribed'.
+    """
+    stamp = _stamp(now)
+    with store.transaction() as db:
+        row = db.execute("SELECT status FROM subscribers WHERE email = ?", (email,)).fetchone()
+        if row is None:
+            return False
+        db.execute("DELETE FROM subscriptions WHERE email = ? AND feed = ?", (email, feed))
+        db.execute("INSERT OR REPLACE INTO left_feeds (email, feed, left_at) VALUES (?, ?, ?)",
+                   (email, feed, stamp))
+        remaining = db.execute("SELECT count(*) FROM subscriptions WHERE email = ?", (email,)).fetchone()[0]
+        status = "unsubscribed" if remaining == 0 and row["status"] == "active" else row["status"]
+        db.execute("UPDATE subscribers SET status = ?, updated = ? WHERE email = ?", (status, stamp, email))
+    return True
+
+
 def remove_subscriber(store: Store, email: str, *, now: datetime, forget: bool = False) -> bool:
     """Stop sending to ``email``. It stays suppressed, unless ``forget`` erases every trace.
 
@@ -177,6 +216,7 @@ def remove_subscriber(store: Store, email: str, *, now: datetime, forget: bool =
     with store.transaction() as db:
         db.execute("DELETE FROM sends WHERE email = ?", (address,))
         db.execute("DELETE FROM subscriptions WHERE email = ?", (address,))
+        db.execute("DELETE FROM left_feeds WHERE email = ?", (address,))
         cursor = db.execute("DELETE FROM subscribers WHERE email = ?", (address,))
     return cursor.rowcount > 0
 
@@ -223,7 +263,8 @@ def import_csv(store: Store, pub: Publication, path: Path, *, now: datetime) -> 
     spaces, commas or semicolons; all digest feeds when empty). Without a
     header row, the columns are taken in that order. Rows with a malformed
     address, a name with a line break, an unknown feed, an address already seen
-    in the file, or a suppressed address are skipped and listed in the report.
+    in the file, or a suppressed address are skipped and listed in the report;
+    feeds an address left earlier are left out of its row.
     """
     rows = list(csv.reader(io.StringIO(read_csv_text(path), newline="")))
     header = [c.strip().lower() for c in rows[0]] if rows else []
@@ -256,6 +297,8 @@ def import_csv(store: Store, pub: Publication, path: Path, *, now: datetime) -> 
             outcome = _upsert(db, address, name, feeds, stamp, resubscribe=False)
             if outcome in ("unsubscribed", "bounced"):
                 skipped.append(SkippedRow(line, raw, f"suppressed: the address {outcome} earlier"))
+            elif outcome == "left":
+                skipped.append(SkippedRow(line, raw, "suppressed: the address left these feeds earlier"))
             else:
                 counts[outcome] += 1
     return ImportReport(skipped=tuple(skipped), **counts)

@@ -1,8 +1,12 @@
 """Signed per-recipient unsubscribe tokens.
 
-A token is ``<address, base64url>.<HMAC-SHA256 of the address, base64url>``.
-It binds one address: changing the address part breaks the signature, so a
-token cannot be forged or reused for anyone else. The key comes from
+A digest carries ``<address>.<feed>.<MAC>`` (each part base64url; the MAC is
+HMAC-SHA256 over both): it leaves that one feed. Tokens made before per-feed
+unsubscribe are ``<address>.<MAC of the address>`` and still work: they stop
+every feed. Changing the address or the feed part breaks the signature, so a
+token cannot be forged, moved to another address or to another feed. The two
+kinds are signed with different purpose prefixes, so neither can pass for the
+other. The key comes from
 ``MASTHEAD_SECRET`` or, when that is unset, from ``.masthead/secret``, made
 once with owner-only permissions. Neither the key nor tokens ever go under
 ``output/``.
@@ -17,6 +21,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -25,6 +30,15 @@ from .errors import ConfigError
 SECRET_ENV = "MASTHEAD_SECRET"
 SECRET_FILE = "secret"
 _PURPOSE = b"masthead-unsubscribe-v1\x00"   # keeps these MACs apart from any other use of the key
+_FEED_PURPOSE = b"masthead-unsubscribe-feed-v1\x00"
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    """What a genuine unsubscribe token allows: ``email`` leaves ``feed``, or every feed (None)."""
+
+    email: str
+    feed: str | None
 
 
 def load_secret(state_dir: Path, environ: Mapping[str, str] | None = None) -> bytes:
@@ -72,29 +86,42 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _mac(secret: bytes, email: str) -> bytes:
+def _mac(secret: bytes, email: str, feed: str | None = None) -> bytes:
     # HMAC-SHA256 cut to 128 bits (RFC 2104 allows it): shorter URLs, still unforgeable
-    return hmac.new(secret, _PURPOSE + email.encode("utf-8"), hashlib.sha256).digest()[:16]
+    if feed is None:
+        message = _PURPOSE + email.encode("utf-8")
+    else:   # length-prefixed, so no other (address, feed) split gives the same bytes
+        message = _FEED_PURPOSE + f"{len(email)}:{email}{feed}".encode()
+    return hmac.new(secret, message, hashlib.sha256).digest()[:16]
 
 
-def make_token(secret: bytes, email: str) -> str:
-    """The token that lets the holder unsubscribe ``email`` (a normalised address)."""
-    return f"{_b64(email.encode('utf-8'))}.{_b64(_mac(secret, email))}"
+def make_token(secret: bytes, email: str, feed: str | None = None) -> str:
+    """The token that lets the holder take ``email`` (normalised) off ``feed``, or off all feeds."""
+    if feed is None:
+        return f"{_b64(email.encode('utf-8'))}.{_b64(_mac(secret, email))}"
+    return f"{_b64(email.encode('utf-8'))}.{_b64(feed.encode('utf-8'))}.{_b64(_mac(secret, email, feed))}"
+
+
+def read_token(secret: bytes, token: str) -> Unsubscribe | None:
+    """What a genuine token allows, or None for anything forged or damaged."""
+    if not token or len(token) > 1024 or token.count(".") not in (1, 2):
+        return None
+    parts = token.split(".")
+    try:
+        email = _unb64(parts[0]).decode("utf-8")
+        feed = _unb64(parts[1]).decode("utf-8") if len(parts) == 3 else None
+        mac = _unb64(parts[-1])
+    except (binascii.Error, ValueError):
+        return None
+    if not hmac.compare_digest(mac, _mac(secret, email, feed)):
+        return None
+    return Unsubscribe(email, feed)
 
 
 def verify_token(secret: bytes, token: str) -> str | None:
-    """The address a genuine token names, or None for anything forged or damaged."""
-    if not token or len(token) > 1024 or token.count(".") != 1:
-        return None
-    address_part, mac_part = token.split(".")
-    try:
-        email = _unb64(address_part).decode("utf-8")
-        mac = _unb64(mac_part)
-    except (binascii.Error, ValueError):
-        return None
-    if not hmac.compare_digest(mac, _mac(secret, email)):
-        return None
-    return email
+    """The address a genuine token names (of either kind), or None for anything forged or damaged."""
+    found = read_token(secret, token)
+    return found.email if found else None
 
 
 def unsubscribe_url(base: str, token: str) -> str:
