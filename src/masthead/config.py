@@ -34,6 +34,7 @@ class EmailSettings:
     unsubscribe_url: str         # public URL of `masthead serve`'s /unsubscribe
     unsubscribe_mailto: str | None
     rate_per_minute: int         # 0: no limit
+    subscribe_url: str = ""      # public URL of `masthead serve`'s /subscribe (sign-up form target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,9 +241,12 @@ def load_site(root: Path) -> SiteSettings:
         sender=mail.text("from", f"{title} <newsletter@{host}>"),
         reply_to=mail.text("reply_to", None),
         postal_address=mail.text("postal_address", ""),
-        unsubscribe_url=mail.url("unsubscribe_url", f"{base_url}unsubscribe"),
+        unsubscribe_url=(unsubscribe := mail.url("unsubscribe_url", f"{base_url}unsubscribe")),
         unsubscribe_mailto=mail.text("unsubscribe_mailto", None),
         rate_per_minute=mail.positive("rate_per_minute", 0),
+        # the same server as /unsubscribe: sign-up confirmations need its key and state
+        subscribe_url=mail.url("subscribe_url", urlsplit(unsubscribe)._replace(
+            path="/subscribe", query="", fragment="").geturl()),
     )
     mail.finish()
     site = SiteSettings(

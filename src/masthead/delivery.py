@@ -190,7 +190,7 @@ class _Run:
         token = make_token(self.secret, email, digest.feed)   # the stored address; leaves this feed
         if not email.isascii() and not self.connection.alive:
             self.connect()                            # whether the server speaks SMTPUTF8 decides
-        rcpt, utf8 = _wire_address(email, smtputf8=self.connection.smtputf8)
+        rcpt, utf8 = wire_address(email, smtputf8=self.connection.smtputf8)
         if rcpt is None:
             self.fail(digest.id, email, "the server does not accept non-ASCII addresses (SMTPUTF8)")
             return
@@ -287,7 +287,7 @@ def _hides_ascii(wire: policy.Policy, name: str, value: Any) -> bool:
     return longest + len(name) + 2 > (wire.max_line_length or 78) and "=?" in wire.fold(name, value)
 
 
-def _wire_address(email: str, *, smtputf8: bool) -> tuple[str | None, bool]:
+def wire_address(email: str, *, smtputf8: bool) -> tuple[str | None, bool]:
     """The address for RCPT TO and the To header, and whether the message needs SMTPUTF8.
 
     Unicode as it is when the server speaks SMTPUTF8; otherwise an ASCII local

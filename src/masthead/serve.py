@@ -1,4 +1,4 @@
-"""A small WSGI app: the publication's ``output/`` and the unsubscribe endpoint.
+"""A small WSGI app: the publication's ``output/``, the unsubscribe and sign-up endpoints.
 
 Files are served with their feed content types and ``charset=utf-8``, a
 strong ETag (a hash of the bytes) and Last-Modified, and 304 answers to
@@ -11,6 +11,9 @@ conditional requests. ``/unsubscribe`` (the path of ``email.unsubscribe_url``):
   names (the page also offers every feed), or from every feed for an older
   token that names only the address;
 - a missing, damaged or forged token gets 400 or 403 and changes nothing.
+
+``/subscribe`` (the path of ``email.subscribe_url``) is sign-up with double
+opt-in: see serve_signup.py. Confirmation mail goes over ``MASTHEAD_SMTP_URL``.
 
 Locally ``masthead serve`` runs it with wsgiref; in production any WSGI
 server can: ``gunicorn 'masthead.serve:make_app("/srv/news")'``.
@@ -30,6 +33,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .config import FeedSettings, Publication, load_publication
+from .serve_signup import subscribe
+from .smtpclient import SmtpSettings, smtp_settings
 from .store import open_store
 from .subscribers import get_subscriber, leave_feed, set_status
 from .tokens import Unsubscribe, load_secret, read_token
@@ -69,11 +74,15 @@ def _is_browser(accept: str) -> bool:
 class App:
     """The WSGI callable. One per publication; safe to share between threads."""
 
-    def __init__(self, pub: Publication, secret: bytes):
+    def __init__(self, pub: Publication, secret: bytes, *, smtp: SmtpSettings | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.pub = pub
         self.secret = secret
+        self.smtp = smtp                  # where sign-up confirmations go; None: sign-up answers 503
+        self.clock = clock
         self.root = pub.output_dir.resolve()
         self.unsubscribe_path = urlsplit(pub.site.email.unsubscribe_url).path or "/unsubscribe"
+        self.subscribe_path = urlsplit(pub.site.email.subscribe_url).path or "/subscribe"
         self.lang = language_of(pub.site.language)
         self._etags: dict[tuple[str, int, int], str] = {}
 
@@ -82,6 +91,8 @@ class App:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         if path.rstrip("/") == self.unsubscribe_path.rstrip("/"):
             status, headers, body = self.unsubscribe(method, environ)
+        elif path.rstrip("/") == self.subscribe_path.rstrip("/"):
+            status, headers, body = subscribe(self, method, environ)
         else:
             status, headers, body = self.static(method, path, environ)
         if not status.startswith("304"):
@@ -122,10 +133,10 @@ class App:
             if everything:
                 subscriber = get_subscriber(store, found.email)
                 if subscriber is not None and subscriber.status == "active":
-                    set_status(store, found.email, "unsubscribed", now=datetime.now(UTC))
+                    set_status(store, found.email, "unsubscribed", now=self.clock())
                 return self.page(lang, "200 OK", "done_title", f"<p>{WORDS[lang]['done']}</p>")
             assert found.feed is not None
-            leave_feed(store, found.email, found.feed, now=datetime.now(UTC))
+            leave_feed(store, found.email, found.feed, now=self.clock())
         return self.page(lang, "200 OK", "done_title",
                          f"<p>{fill(lang, 'done_feed', feeds=[self._title(found.feed)])}</p>")
 
@@ -244,4 +255,4 @@ class App:
 def make_app(project_dir: str | os.PathLike[str] = ".") -> App:
     """The WSGI app for the publication in ``project_dir`` (for gunicorn, waitress, uwsgi...)."""
     pub = load_publication(Path(project_dir))
-    return App(pub, load_secret(pub.state_dir))
+    return App(pub, load_secret(pub.state_dir), smtp=smtp_settings())

@@ -6,7 +6,8 @@ unsubscribe are ``<address>.<MAC of the address>`` and still work: they stop
 every feed. Changing the address or the feed part breaks the signature, so a
 token cannot be forged, moved to another address or to another feed. The two
 kinds are signed with different purpose prefixes, so neither can pass for the
-other. The key comes from
+other. Sign-up confirmation links carry a third kind (signup.py), again
+under its own purpose prefix. The key comes from
 ``MASTHEAD_SECRET`` or, when that is unset, from ``.masthead/secret``, made
 once with owner-only permissions. Neither the key nor tokens ever go under
 ``output/``.
@@ -18,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import os
 import secrets
 from collections.abc import Mapping
@@ -31,6 +33,7 @@ SECRET_ENV = "MASTHEAD_SECRET"
 SECRET_FILE = "secret"
 _PURPOSE = b"masthead-unsubscribe-v1\x00"   # keeps these MACs apart from any other use of the key
 _FEED_PURPOSE = b"masthead-unsubscribe-feed-v1\x00"
+_SIGNUP_PURPOSE = b"masthead-signup-confirm-v1\x00"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +127,42 @@ def verify_token(secret: bytes, token: str) -> str | None:
     return found.email if found else None
 
 
+@dataclass(frozen=True, slots=True)
+class SignupRequest:
+    """What a sign-up confirmation link carries: who, under which name, which feeds, until when."""
+
+    email: str
+    name: str | None
+    feeds: tuple[str, ...]
+    expires: int                  # Unix time; the link is refused after it
+
+
+def make_signup_token(secret: bytes, request: SignupRequest) -> str:
+    """``<the request as JSON, base64url>.<HMAC, base64url>``: unforgeable, readable only as data."""
+    payload = json.dumps([request.email, request.name, list(request.feeds), request.expires],
+                         ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    mac = hmac.new(secret, _SIGNUP_PURPOSE + payload, hashlib.sha256).digest()[:16]
+    return f"{_b64(payload)}.{_b64(mac)}"
+
+
+def read_signup_token(secret: bytes, token: str) -> SignupRequest | None:
+    """The request a genuine confirmation token carries (expired or not), or None when forged."""
+    if not token or len(token) > 2048 or token.count(".") != 1:
+        return None
+    payload_part, mac_part = token.split(".")
+    try:
+        payload = _unb64(payload_part)
+        mac = _unb64(mac_part)
+    except (binascii.Error, ValueError):
+        return None
+    if not hmac.compare_digest(mac, hmac.new(secret, _SIGNUP_PURPOSE + payload, hashlib.sha256).digest()[:16]):
+        return None
+    email, name, feeds, expires = json.loads(payload.decode("utf-8"))
+    return SignupRequest(email=email, name=name, feeds=tuple(feeds), expires=int(expires))
+
+
 def unsubscribe_url(base: str, token: str) -> str:
-    """``base`` (the site's email.unsubscribe_url) with ``?token=...`` added."""
+    """``base`` (email.unsubscribe_url, or subscribe_url for confirmations) with ``?token=...``."""
     parts = urlsplit(base)
     query = f"{parts.query}&" if parts.query else ""
     return urlunsplit(parts._replace(query=query + urlencode({"token": token})))
