@@ -5,15 +5,20 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
+from wsgiref.simple_server import make_server
 
 import pytest
 
+from masthead.cli.serve import _Handler
 from masthead.config import load_publication
 from masthead.errors import ConfigError
+from masthead.pipeline import run
 from masthead.serve import App
 from masthead.smtpclient import smtp_settings
 from masthead.store import open_store
@@ -230,3 +235,40 @@ class TestSetting:
                         encoding="utf-8")
         with pytest.raises(ConfigError, match=r"email\.subscribe_url"):
             load_publication(sample_pub)
+
+
+class TestFeedPages:
+    def test_feed_page_form_signs_up_for_its_feed(self, app, server) -> None:
+        """A built feed page carries a form for its feed; posting its fields sends the confirmation."""
+        run(app.pub, now=NOW)
+        pages = {name: (app.pub.output_dir / name / "index.html").read_text(encoding="utf-8")
+                 for name in ("ar-news", "en-news", "all")}
+        assert 'class="signup"' not in pages["all"]                     # no digest, no form
+        assert 'lang="en"' in pages["en-news"] and ">Subscribe</button>" in pages["en-news"]
+        page = pages["ar-news"]
+        (action,) = re.findall(r'<form class="signup" method="post" action="([^"]+)">', page)
+        hidden_fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page))
+        assert (action, hidden_fields) == ("https://news.example.org/subscribe", {"feed": "ar-news"})
+        assert ">اشترك</button>" in page
+        fields = {**hidden_fields, "email": "reader@example.com", "name": ""}
+        assert call(app, urlsplit(action).path, "POST", urlencode(fields).encode())[0] == 200
+        token = link_in(server).split("token=")[1]
+        call(app, "/subscribe", "POST", f"token={token}&confirm=yes".encode())
+        assert subscriber(app, "reader@example.com").feeds == ("ar-news",)
+
+
+class TestServeCommand:
+    def test_access_log_blots_out_confirmation_tokens(self, app, server, capsys) -> None:
+        """masthead serve's access log shows /subscribe but never a confirmation token."""
+        sign_up(app, "new@example.com", "ar-news")
+        token = link_in(server).split("token=")[1]
+        httpd = make_server("127.0.0.1", 0, app, handler_class=_Handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{httpd.server_port}/subscribe?token={token}") as answer:
+                assert answer.status == 200
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+        log = capsys.readouterr().err
+        assert "/subscribe?token=…" in log and token not in log

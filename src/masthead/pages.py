@@ -2,7 +2,8 @@
 
 - ``output/<feed>/<slug>.html``: one page per article (its ``url`` under the site);
 - ``output/<feed>/index.html``: each feed's page (the feeds' alternate link),
-  with ``<link rel="alternate">`` discovery tags for its RSS, Atom and JSON files;
+  with ``<link rel="alternate">`` discovery tags for its RSS, Atom and JSON files,
+  and, for a feed with a digest, a sign-up form posting to ``email.subscribe_url``;
 - ``output/index.html``: the site's page, listing every feed.
 
 Templates come from the publication's ``templates/page/`` when present, else
@@ -22,6 +23,7 @@ from .content import credits_line, entry_html
 from .errors import ConfigError
 from .feedplan import FeedPlan
 from .records import Article
+from .signup import signup_form
 from .text import direction_of
 
 
@@ -81,7 +83,8 @@ def feed_pages(pub: Publication, plan: FeedPlan, files: dict[str, str]) -> dict[
     """The feed's own page, ``output/<folder>/index.html``."""
     env = _environment(pub)
     page = _render(env, "page/feed.html", site=pub.site, feed=plan,
-                   links=_feed_links(pub.site, plan), articles=plan.articles)
+                   links=_feed_links(pub.site, plan), articles=plan.articles,
+                   signup=signup_form(pub, plan.name))
     return {f"output/{plan.folder}/index.html": page}
 
 

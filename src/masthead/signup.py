@@ -61,6 +61,25 @@ def check_form(pub: Publication, email: str, name: str | None, feeds: Iterable[s
     return Signup(email=normalise_address(email), name=check_name(name or None), feeds=chosen)
 
 
+FORM_WORDS = {
+    "ar": {"intro": "تصلك نشرة {feed} بالبريد الإلكتروني: أدخل عنوانك وسنرسل إليك رابطًا لتأكيد الاشتراك.",
+           "email": "البريد الإلكتروني", "name": "الاسم (اختياري)", "button": "اشترك"},
+    "en": {"intro": "Get {feed} by email: enter your address and we will send you a link to confirm.",
+           "email": "Email address", "name": "Name (optional)", "button": "Subscribe"},
+}
+
+
+def signup_form(pub: Publication, feed: str) -> dict[str, str] | None:
+    """What a feed page's sign-up form needs (in the feed's language), or None for a feed without digest."""
+    if feed not in digest_feeds(pub):
+        return None
+    settings = pub.feed(feed)
+    lang = settings.language.split("-")[0].lower()
+    words = FORM_WORDS.get(lang, FORM_WORDS["en"])
+    return {"action": pub.site.email.subscribe_url, "feed": feed,
+            **words, "intro": words["intro"].replace("{feed}", settings.title)}
+
+
 def signup_language(pub: Publication, feeds: tuple[str, ...]) -> str:
     """The language a sign-up speaks: its first feed's."""
     return pub.feed(feeds[0]).language if feeds else pub.site.language

@@ -1,4 +1,4 @@
-"""``masthead serve``: output/ and the unsubscribe endpoint over HTTP, for local use."""
+"""``masthead serve``: output/, unsubscribe and sign-up over HTTP, for local use."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import click
 
 from ..serve import make_app
+from ..smtpclient import SMTP_ENV
 from .common import project_option
 
 _TOKEN = re.compile(r"token=[^&\s]+")
 
 
 class _Handler(WSGIRequestHandler):
-    """wsgiref's access log, with unsubscribe tokens blotted out."""
+    """wsgiref's access log, with unsubscribe and sign-up tokens blotted out."""
 
     def log_message(self, format: str, *args: object) -> None:
         super().log_message(format, *(_TOKEN.sub("token=…", a) if isinstance(a, str) else a
@@ -28,7 +29,9 @@ class _Handler(WSGIRequestHandler):
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")
 def serve(project: Path, host: str, port: int) -> None:
-    """Serve output/ (feeds with ETag and 304) and /unsubscribe, for local use.
+    """Serve output/ (feeds with ETag and 304), /unsubscribe and /subscribe, for local use.
+
+    Sign-up confirmations are mailed over the server in MASTHEAD_SMTP_URL.
 
     In production run the same app under a WSGI server, e.g.
     gunicorn 'masthead.serve:make_app("/srv/news")'.
@@ -37,9 +40,11 @@ def serve(project: Path, host: str, port: int) -> None:
     """
     app = make_app(project)
     with make_server(host, port, app, handler_class=_Handler) as server:
-        click.echo(f"serving {app.pub.relative(app.pub.output_dir)}/ and "
-                   f"{app.unsubscribe_path} on http://{host}:{server.server_port}/ (Ctrl-C stops)",
+        click.echo(f"serving {app.pub.relative(app.pub.output_dir)}/, {app.unsubscribe_path} and "
+                   f"{app.subscribe_path} on http://{host}:{server.server_port}/ (Ctrl-C stops)",
                    err=True)
+        if app.smtp is None:
+            click.echo(f"sign-up answers 503: set {SMTP_ENV} to mail confirmation links", err=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
