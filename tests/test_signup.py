@@ -20,6 +20,7 @@ from masthead.config import load_publication
 from masthead.errors import ConfigError
 from masthead.pipeline import run
 from masthead.serve import App
+from masthead.signup import SignupUnavailable, check_form, request_signup
 from masthead.smtpclient import smtp_settings
 from masthead.store import open_store
 from masthead.subscribers import add_subscriber, get_subscriber, set_status
@@ -272,3 +273,22 @@ class TestServeCommand:
             httpd.server_close()
         log = capsys.readouterr().err
         assert "/subscribe?token=…" in log and token not in log
+
+
+class TestOverallLimit:
+    def test_a_flood_of_addresses_stops_at_the_overall_limit(self, app, server, clock) -> None:
+        """Past the overall limit per window no mail goes and everyone is told to try later."""
+        with open_store(app.pub.state_dir) as store:
+            outcomes = []
+            for i in range(4):
+                try:
+                    outcomes.append(request_signup(app.pub, store, app.secret,
+                                                   check_form(app.pub, f"r{i}@example.com", "", ["ar-news"]),
+                                                   now=clock(), smtp=app.smtp, most=3))
+                except SignupUnavailable as exc:
+                    outcomes.append(str(exc))
+            later = request_signup(app.pub, store, app.secret,
+                                   check_form(app.pub, "r3@example.com", "", ["ar-news"]),
+                                   now=clock() + timedelta(minutes=11), smtp=app.smtp, most=3)
+        assert outcomes[:3] == ["sent"] * 3 and "may be abused" in outcomes[3]
+        assert (later, len(server.received)) == ("sent", 4)

@@ -6,7 +6,9 @@ key and valid for ``CONFIRM_DAYS``. It never subscribes anyone and answers the
 same whatever the address is (new, subscribed, unsubscribed, bounced): the
 form cannot be used to learn who subscribes. One confirmation mail per address
 per ``RESEND_AFTER``: the state keeps when the last one went, under an HMAC of
-the address (not the address), and forgets it once the window has passed.
+the address (not the address), and forgets it once the window has passed. At
+most ``MOST_PER_WINDOW`` confirmations go out per window in all; beyond that
+the form answers "try later" to everyone.
 
 ``confirm_signup`` is the link's POST: it subscribes the address to the feeds
 it asked for, re-activating an address that had unsubscribed or bounced (this
@@ -34,6 +36,7 @@ from .tokens import SignupRequest, make_signup_token, read_signup_token, unsubsc
 
 CONFIRM_DAYS = 7
 RESEND_AFTER = timedelta(minutes=10)
+MOST_PER_WINDOW = 200        # confirmation mails to different addresses per RESEND_AFTER, in all
 _RATE_PURPOSE = b"masthead-signup-rate-v1\x00"
 Sent = Literal["sent", "limited", "refused"]
 
@@ -86,18 +89,23 @@ def signup_language(pub: Publication, feeds: tuple[str, ...]) -> str:
 
 
 def request_signup(pub: Publication, store: Store, secret: bytes, form: Signup, *, now: datetime,
-                   smtp: SmtpSettings | None) -> Sent:
+                   smtp: SmtpSettings | None, most: int = MOST_PER_WINDOW) -> Sent:
     """Mail ``form.email`` a confirmation link, at most once per RESEND_AFTER.
 
     'limited' when a mail went to the address within the window (nothing sent),
     'refused' when the server refused the address, 'sent' otherwise. Raises
-    SignupUnavailable when no mail can go at all (whatever the address).
+    SignupUnavailable when no mail can go at all, whatever the address: no
+    server, or ``most`` confirmations went out in the last RESEND_AFTER (so the
+    form cannot be used to mail thousands of strangers in our name).
     """
     if smtp is None:
         raise SignupUnavailable("no SMTP server configured (MASTHEAD_SMTP_URL is unset)")
     key = hmac.new(secret, _RATE_PURPOSE + form.email.encode("utf-8"), hashlib.sha256).hexdigest()
     with store.transaction() as db:
         db.execute("DELETE FROM signup_mails WHERE sent <= ?", (_stamp(now - RESEND_AFTER),))
+        if db.execute("SELECT count(*) FROM signup_mails").fetchone()[0] >= most:
+            raise SignupUnavailable(f"{most} confirmation mails in the last {RESEND_AFTER} already: "
+                                    "the sign-up form may be abused")
         if db.execute("SELECT 1 FROM signup_mails WHERE address_key = ?", (key,)).fetchone():
             return "limited"
         db.execute("INSERT INTO signup_mails (address_key, sent) VALUES (?, ?)", (key, _stamp(now)))
