@@ -105,6 +105,11 @@ class TestConfirmationMail:
         assert text.startswith("مرحبًا سارة،") and link_in(server) in text
         assert f'href="{link_in(server)}"' in html
 
+    def test_mixed_language_subject_keeps_its_spaces(self, app, server) -> None:
+        """A subject naming an English and an Arabic feed arrives word for word."""
+        sign_up(app, "new@example.com", "en-news", "ar-news")
+        assert server.received[0].message["Subject"] == "Confirm your subscription to World News, أخبار العالم"
+
     def test_english_feed_gets_an_english_left_to_right_mail(self, app, server) -> None:
         """A sign-up for en-news is confirmed in English, left to right."""
         sign_up(app, "new@example.com", "en-news")
