@@ -16,8 +16,8 @@ it has almost certainly queued it; such rows are treated as delivered
 ("uncertain" in the report) and never sent again. We choose a possible lost
 copy over a probable duplicate, because a duplicate cannot be taken back and
 the state cannot tell the cases apart. Only an explicit ``resend_uncertain``
-(after checking the server's log) puts them back to 'pending'. To save an
-fsync per copy, 'sent' is written in the same commit as the next copy's
+(after checking the server's log) puts them back to 'pending'. To save a
+commit per copy, 'sent' is written in the same commit as the next copy's
 'sending' mark, so after a kill the last accepted copy is "uncertain" too.
 
 The live case is different: when *the server* hangs up while we wait for its
@@ -162,7 +162,12 @@ class _Run:
         self.unsaved.clear()
 
     def mark_sending(self, digest_id: str, email: str, message_id: str) -> None:
-        """Commit (durably: synchronous=FULL) that this copy's final dot is about to go."""
+        """Commit that this copy's final dot is about to go (one write, no fsync: see store.py).
+
+        The commit is visible to any later process as soon as it returns, and
+        the dot follows within microseconds: that gap is the only moment a kill
+        can lose a copy (kept 'sending', presumed delivered).
+        """
         with self.store.transaction() as db:
             self._write_unsaved(db)
             db.execute("UPDATE sends SET status = 'sending', "

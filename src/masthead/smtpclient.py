@@ -261,8 +261,9 @@ class Connection:
     def _peer_gone(self) -> bool:
         """True when the server closed (or wrote to) the socket during DATA, before our dot.
 
-        Checked after ``commit`` (an fsync, long enough for a close to arrive): a
-        server that hung up mid-message must not leave a copy presumed sent.
+        Checked after ``commit``, right before the dot: a server that hung up
+        mid-message must not leave a copy presumed sent. A close that arrives
+        later still fails the dot or its answer, and the copy is retried.
         """
         sock = self.smtp.sock if self.smtp is not None else None
         if sock is None:
