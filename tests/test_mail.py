@@ -224,3 +224,14 @@ class TestLongUnsubscribeUrl:
         msg = parsed(build_message(pub, make_digest(), reader(url=self.LONG), date=SENT))
         assert (f"<{self.LONG}>, <mailto:unsubscribe@news.example.org?subject=unsubscribe>"
                 == msg["List-Unsubscribe"])
+
+
+@pytest.mark.parametrize("subject", [
+    "Confirm your subscription to World News, أخبار العالم",
+    "نشرة أخبار العالم: الجمعة 6 مايو 2022",
+    "Digest: أخبار العالم and more news from the region today for everyone who reads",
+])
+def test_mixed_subject_decodes_exactly(pub: Publication, subject: str) -> None:
+    """A subject mixing Latin and Arabic words decodes with every space in place."""
+    msg = parsed(build_message(pub, make_digest(subject=subject), reader(), date=SENT))
+    assert subject == msg["Subject"]

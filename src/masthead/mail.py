@@ -22,6 +22,7 @@ import html
 import quopri
 import re
 from datetime import datetime
+from email.header import Header
 from email.headerregistry import Address, BaseHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -73,7 +74,7 @@ def build_message(pub: Publication, digest: Digest, recipient: Recipient, *,
     if site.email.reply_to:
         msg["Reply-To"] = _header("Reply-To", _header_value("Reply-To", site.email.reply_to,
                                                             "feeds/site.toml: email.reply_to"))
-    msg["Subject"] = _header("Subject", subject)
+    set_subject(msg, subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = mid
     msg["List-Id"] = _header("List-Id", list_id(pub, digest.feed))
@@ -100,6 +101,19 @@ def build_message(pub: Publication, digest: Digest, recipient: Recipient, *,
     for part in parts:
         msg.attach(part)
     return msg
+
+
+def set_subject(msg: EmailMessage, subject: str) -> None:
+    """Set Subject so that every reader decodes it exactly.
+
+    A non-ASCII subject is encoded whole: Python's folder encodes only the
+    non-ASCII words, and between two adjacent encoded-words the space that
+    separated Latin and Arabic words is lost ("World News, أخبار العالم").
+    """
+    if subject.isascii():
+        msg["Subject"] = _header("Subject", subject)
+    else:
+        msg.set_raw("Subject", Header(subject, "utf-8").encode(linesep="\n"))
 
 
 @functools.lru_cache(maxsize=256)

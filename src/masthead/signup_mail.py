@@ -16,13 +16,12 @@ import html
 import quopri
 import re
 from datetime import datetime
-from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from .config import Publication
-from .mail import POLICY
+from .mail import POLICY, set_subject
 from .tokens import SignupRequest
 
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
@@ -68,10 +67,7 @@ def build_confirmation(pub: Publication, request: SignupRequest, rcpt: str, url:
     msg["To"] = Address(display_name=request.name or "", addr_spec=rcpt)
     if pub.site.email.reply_to:
         msg["Reply-To"] = pub.site.email.reply_to
-    if subject.isascii():
-        msg["Subject"] = subject
-    else:   # encoded whole: Python's folder drops the space between Arabic words after Latin ones
-        msg.set_raw("Subject", Header(subject, "utf-8").encode(linesep="\n"))
+    set_subject(msg, subject)
     msg["Date"] = format_datetime(now)
     key = f"{request.email}\x00{request.expires}\x00{','.join(request.feeds)}".encode()
     msg["Message-ID"] = f"<signup-{hashlib.sha256(key).hexdigest()[:32]}@{pub.site.host}>"
