@@ -46,9 +46,9 @@ from .config import Publication
 from .errors import ConfigError
 from .mail import HeaderValueError, build_message
 from .records import Digest, Recipient
-from .sendplan import pending_digest_ids, plan, planned_digest, stamp, status_counts
+from .sendplan import pending_digest_ids, plan, planned_digest, status_counts
 from .smtpclient import ConnectFailed, Connection, Outcome, SmtpSettings
-from .store import Store
+from .store import Store, stamp
 from .tokens import load_secret, make_token, unsubscribe_url
 
 BOUNCE_CODES = (550, 551, 553)   # mailbox unknown / moved / bad name, said at RCPT: suppress

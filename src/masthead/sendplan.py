@@ -12,12 +12,7 @@ import json
 from datetime import datetime
 
 from .records import Digest
-from .store import Store
-
-
-def stamp(now: datetime) -> str:
-    """RFC 3339 to the second, as the state stores times."""
-    return now.isoformat(timespec="seconds")
+from .store import Store, stamp
 
 
 def plan(store: Store, digest: Digest, *, now: datetime) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 SCHEMA = """
@@ -133,6 +134,11 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def stamp(now: datetime) -> str:
+    """A moment as the state stores it: RFC 3339 to the second."""
+    return now.isoformat(timespec="seconds")
 
 
 def open_store(state_dir: Path) -> Store:

@@ -23,7 +23,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from .config import Publication
 from .errors import ConfigError, InputError
-from .store import Store
+from .store import Store, stamp
 
 STATUSES = ("active", "unsubscribed", "bounced")
 _FEED_SEPARATORS = re.compile(r"[\s,;|]+")
@@ -97,10 +97,6 @@ def check_feeds(pub: Publication, feeds: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-def _stamp(now: datetime) -> str:
-    return now.isoformat(timespec="seconds")
-
-
 def get_subscriber(store: Store, email: str) -> Subscriber | None:
     row = store.db.execute("SELECT * FROM subscribers WHERE email = ?", (email,)).fetchone()
     if row is None:
@@ -162,7 +158,7 @@ def add_subscriber(store: Store, pub: Publication, email: str, *, name: str | No
     name = check_name(name)
     chosen = check_feeds(pub, feeds)
     with store.transaction() as db:
-        outcome = _upsert(db, address, name, chosen, _stamp(now), resubscribe=resubscribe)
+        outcome = _upsert(db, address, name, chosen, stamp(now), resubscribe=resubscribe)
     if outcome in ("unsubscribed", "bounced"):
         raise InputError(f"{address} is suppressed: it {outcome}",
                          hint="pass --resubscribe only if this person asked to subscribe again")
@@ -180,7 +176,7 @@ def set_status(store: Store, email: str, status: str, *, now: datetime) -> bool:
         raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
     with store.transaction() as db:
         cursor = db.execute("UPDATE subscribers SET status = ?, updated = ? WHERE email = ?",
-                            (status, _stamp(now), email))
+                            (status, stamp(now), email))
     return cursor.rowcount > 0
 
 
@@ -190,17 +186,17 @@ def leave_feed(store: Store, email: str, feed: str, *, now: datetime) -> bool:
     The feed stays suppressed for the address (imports do not add it back). An
     address whose last feed goes becomes 'unsubscribed'.
     """
-    stamp = _stamp(now)
+    moment = stamp(now)
     with store.transaction() as db:
         row = db.execute("SELECT status FROM subscribers WHERE email = ?", (email,)).fetchone()
         if row is None:
             return False
         db.execute("DELETE FROM subscriptions WHERE email = ? AND feed = ?", (email, feed))
         db.execute("INSERT OR REPLACE INTO left_feeds (email, feed, left_at) VALUES (?, ?, ?)",
-                   (email, feed, stamp))
+                   (email, feed, moment))
         remaining = db.execute("SELECT count(*) FROM subscriptions WHERE email = ?", (email,)).fetchone()[0]
         status = "unsubscribed" if remaining == 0 and row["status"] == "active" else row["status"]
-        db.execute("UPDATE subscribers SET status = ?, updated = ? WHERE email = ?", (status, stamp, email))
+        db.execute("UPDATE subscribers SET status = ?, updated = ? WHERE email = ?", (status, moment, email))
     return True
 
 
@@ -275,7 +271,7 @@ def import_csv(store: Store, pub: Publication, path: Path, *, now: datetime) -> 
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     skipped: list[SkippedRow] = []
     seen: set[str] = set()
-    stamp = _stamp(now)
+    moment = stamp(now)
     with store.transaction() as db:
         for line, cells in enumerate(body, start=first_line):
             if not any(c.strip() for c in cells):
@@ -294,7 +290,7 @@ def import_csv(store: Store, pub: Publication, path: Path, *, now: datetime) -> 
                 skipped.append(SkippedRow(line, raw, "duplicate: the address is on an earlier row"))
                 continue
             seen.add(address)
-            outcome = _upsert(db, address, name, feeds, stamp, resubscribe=False)
+            outcome = _upsert(db, address, name, feeds, moment, resubscribe=False)
             if outcome in ("unsubscribed", "bounced"):
                 skipped.append(SkippedRow(line, raw, f"suppressed: the address {outcome} earlier"))
             elif outcome == "left":
