@@ -62,6 +62,8 @@ def _texts(a: Article) -> list[str]:
 def _clean_article(a: Article) -> tuple[Article, bool]:
     """The article without XML-illegal characters, and whether any were found."""
     found = any(_XML_ILLEGAL.search(text) for text in _texts(a))
+    if not found and _trimmed(a):
+        return a, False   # already clean: the common case, and every second pass
     image = a.image
     if image is not None:
         image = replace(image, url=_clean(image.url), alt=_clean(image.alt))
@@ -74,6 +76,11 @@ def _clean_article(a: Article) -> tuple[Article, bool]:
         photo_credit=_clean(a.photo_credit) if a.photo_credit else a.photo_credit,
         publisher=_clean(a.publisher) if a.publisher else a.publisher, image=image)
     return cleaned, found
+
+
+def _trimmed(a: Article) -> bool:
+    """True when title, authors and tags have no outer spaces and no empty names."""
+    return a.title == a.title.strip() and all(n and n == n.strip() for n in (*a.authors, *a.tags))
 
 
 def _fallback_title(a: Article) -> str:
@@ -109,8 +116,9 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article]
         if a.published is None:
             problems.append(Problem(where, "no publication date: its update time is used"))
         published = dated.replace(microsecond=0)
-        updated = (a.updated or published).replace(microsecond=0)
-        a = replace(a, published=published, updated=max(updated, published))
+        updated = max((a.updated or published).replace(microsecond=0), published)
+        if (published, updated) != (a.published, a.updated):
+            a = replace(a, published=published, updated=updated)
         if len(a.body_html.encode("utf-8")) > MAX_BODY_BYTES:
             a = replace(a, body_html=short_html(a))
             problems.append(Problem(where, f"the body is over {MAX_BODY_BYTES // 1024} KiB: "
