@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from masthead.config import Publication, load_publication
+from masthead.store import Store, open_store
 
 # Shared 2-core machines are noisy: no per-example deadline, no "too slow" health check.
 settings.register_profile("masthead", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -31,6 +35,19 @@ def sample_pub(tmp_path: Path) -> Path:
     if (ROOT / "templates").is_dir():
         shutil.copytree(ROOT / "templates", root / "templates")
     return root
+
+
+@pytest.fixture
+def pub(sample_pub: Path) -> Publication:
+    """The sample publication's settings, loaded from its fresh copy."""
+    return load_publication(sample_pub)
+
+
+@pytest.fixture
+def store(pub: Publication) -> Iterator[Store]:
+    """The sample publication's state database, open for the test."""
+    with open_store(pub.state_dir) as s:
+        yield s
 
 
 @pytest.fixture

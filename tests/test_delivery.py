@@ -40,17 +40,6 @@ QUICK = RetryPolicy(attempts=4, first_delay=0.0, max_delay=0.0)
 
 
 @pytest.fixture
-def pub(sample_pub: Path) -> Publication:
-    return load_publication(sample_pub)
-
-
-@pytest.fixture
-def store(pub: Publication) -> Iterator[Store]:
-    with open_store(pub.state_dir) as s:
-        yield s
-
-
-@pytest.fixture
 def server() -> Iterator[MailServer]:
     srv = MailServer().start()
     yield srv

@@ -39,17 +39,6 @@ def article(n: int, when: datetime, *, feed: str = "ar-news", language: str = "a
     )
 
 
-@pytest.fixture
-def pub(sample_pub: Path) -> Publication:
-    return load_publication(sample_pub)
-
-
-@pytest.fixture
-def store(pub: Publication):
-    with open_store(pub.state_dir) as s:
-        yield s
-
-
 def at(day: int, hour: int = 12) -> datetime:
     return datetime(2022, 5, day, hour, 0, tzinfo=RIYADH)
 

@@ -47,11 +47,6 @@ def english(n: int = 1, **fields: object) -> Article:
                    body_text=f"Body {n}", origin=f"feeds/en-news/story-{n}.md", **fields)
 
 
-@pytest.fixture
-def pub(sample_pub: Path) -> Publication:
-    return load_publication(sample_pub)
-
-
 def edit(root: Path, relative: str, old: str, new: str) -> None:
     path = root / relative
     text = path.read_text("utf-8")

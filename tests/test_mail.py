@@ -10,24 +10,18 @@ from email import policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from masthead.config import Publication, load_publication
+from masthead.config import Publication
 from masthead.errors import DeliveryError
 from masthead.mail import EMAIL, NAME, UNSUBSCRIBE_URL, build_message, message_id
 from masthead.records import Digest, Recipient
 
 SENT = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 SUBJECT = "نشرة أخبار العالم: 6 مايو 2022"
-
-
-@pytest.fixture
-def pub(sample_pub: Path) -> Publication:
-    return load_publication(sample_pub)
 
 
 def make_digest(html: str | None = None, text: str | None = None, subject: str = SUBJECT) -> Digest:

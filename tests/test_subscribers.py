@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,9 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from masthead.cli import main
-from masthead.config import Publication, load_publication
 from masthead.errors import ConfigError, InputError
-from masthead.store import Store, open_store
 from masthead.subscribers import (
     active_addresses,
     add_subscriber,
@@ -28,17 +25,6 @@ from masthead.subscribers import (
 from masthead.tokens import load_secret, make_token, unsubscribe_url, verify_token
 
 NOW = datetime(2022, 5, 8, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def pub(sample_pub: Path) -> Publication:
-    return load_publication(sample_pub)
-
-
-@pytest.fixture
-def store(pub: Publication) -> Iterator[Store]:
-    with open_store(pub.state_dir) as s:
-        yield s
 
 
 def write_csv(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:

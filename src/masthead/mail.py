@@ -90,9 +90,9 @@ def build_message(pub: Publication, digest: Digest, recipient: Recipient, *,
     # The encoding is chosen on the digest (cached: the same strings for every reader);
     # a reader's few personal characters do not change which one is shorter.
     parts = [_body_part(personalise(digest.text, values, html_context=False), "plain",
-                        _transfer_encoding(digest.text)),
+                        transfer_encoding(digest.text)),
              _body_part(personalise(digest.html, values, html_context=True), "html",
-                        _transfer_encoding(digest.html))]
+                        transfer_encoding(digest.html))]
     # A boundary from the Message-ID, not a random one: the same input gives the
     # same bytes. "=-" cannot occur in base64 or quoted-printable bodies.
     msg["MIME-Version"] = _header("MIME-Version", "1.0")
@@ -215,7 +215,7 @@ def _unsubscribe_url(recipient: Recipient, digest_id: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)
-def _transfer_encoding(content: str) -> str:
+def transfer_encoding(content: str) -> str:
     """Whichever of quoted-printable and base64 is shorter for ``content`` in UTF-8.
 
     Never 8bit: inlined HTML has lines far over SMTP's 998-octet limit.

@@ -10,10 +10,8 @@ message: no List-Unsubscribe; ignoring it is how one says no.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
-import quopri
 import re
 from datetime import datetime
 from email.headerregistry import Address
@@ -21,7 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from .config import Publication
-from .mail import POLICY, set_subject
+from .mail import POLICY, set_subject, transfer_encoding
 from .tokens import SignupRequest
 
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
@@ -72,16 +70,11 @@ def build_confirmation(pub: Publication, request: SignupRequest, rcpt: str, url:
     key = f"{request.email}\x00{request.expires}\x00{','.join(request.feeds)}".encode()
     msg["Message-ID"] = f"<signup-{hashlib.sha256(key).hexdigest()[:32]}@{pub.site.host}>"
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(text, cte=_shorter(text))
+    msg.set_content(text, cte=transfer_encoding(text))
     page = _html(pub, lang, request, titles, url, days)
-    msg.add_alternative(page, subtype="html", cte=_shorter(page))
+    msg.add_alternative(page, subtype="html", cte=transfer_encoding(page))
     msg["Content-Language"] = lang       # after the parts: set_content moves Content-* headers
     return msg
-
-
-def _shorter(content: str) -> str:
-    raw = content.encode("utf-8")
-    return "quoted-printable" if len(quopri.encodestring(raw)) <= len(base64.encodebytes(raw)) else "base64"
 
 
 def _run(text: str, lang: str) -> str:
