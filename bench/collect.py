@@ -37,9 +37,9 @@ from pathlib import Path
 from hijridate import Gregorian
 
 from masthead.collect import collect_publication
+from masthead.collect.dates import find_date
 from masthead.config import load_publication
-from masthead.dates import find_date
-from masthead.store import open_store
+from masthead.state.db import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2024, 1, 1, 6, tzinfo=UTC)

@@ -42,13 +42,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from masthead import delivery, sendplan
 from masthead.config import load_publication
-from masthead.mail import build_message
 from masthead.pipeline import run
 from masthead.records import Recipient
-from masthead.smtpclient import Connection, smtp_settings
-from masthead.store import open_store
+from masthead.send import delivery
+from masthead.send import plan as sendplan
+from masthead.send.message import build_message
+from masthead.send.smtp import Connection, smtp_settings
+from masthead.state.db import open_store
 from masthead.tokens import load_secret, make_token, unsubscribe_url
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)

@@ -30,15 +30,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from masthead.config import load_publication
-from masthead.digest import (
+from masthead.digest.edition import (
     latest_period,
     prepare_edition,
     render_digest,
     render_edition,
 )
-from masthead.digest_render import make_environment
-from masthead.mail import EMAIL, NAME, UNSUBSCRIBE_URL, build_message, personalise
+from masthead.digest.render import make_environment
 from masthead.records import Article, Image, Recipient
+from masthead.send.message import EMAIL, NAME, UNSUBSCRIBE_URL, build_message, personalise
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 RIYADH = ZoneInfo("Asia/Riyadh")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from masthead.config import Publication, load_publication
-from masthead.store import Store, open_store
+from masthead.state.db import Store, open_store
 
 # Shared 2-core machines are noisy: no per-example deadline, no "too slow" health check.
 settings.register_profile("masthead", deadline=None, suppress_health_check=[HealthCheck.too_slow])

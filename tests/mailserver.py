@@ -20,8 +20,8 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
-from masthead import mail
 from masthead.records import Digest
+from masthead.send import message as mail
 
 
 def free_port() -> int:

@@ -21,7 +21,7 @@ from masthead.cli import main
 from masthead.collect import MAX_FILE_BYTES, collect_publication, read_articles
 from masthead.config import load_publication
 from masthead.records import Article, Collection, Problem
-from masthead.store import open_store
+from masthead.state.db import open_store
 
 from .conftest import ROOT
 

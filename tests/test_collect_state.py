@@ -19,7 +19,7 @@ import masthead.collect
 from masthead.collect import collect_publication
 from masthead.config import load_publication
 from masthead.records import Collection
-from masthead.store import open_store
+from masthead.state.db import open_store
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)

@@ -1,4 +1,4 @@
-"""masthead.dates: dates people write in Arabic and English prose, and dates machines write.
+"""masthead.collect.dates: dates people write in Arabic and English prose, and dates machines write.
 
 A missing date is better than a wrong one: relative words, bare years and
 impossible days give nothing, never today's date.
@@ -14,7 +14,7 @@ from hijridate import Hijri
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from masthead.dates import _GREGORIAN, _HIJRI, at_noon, find_date, find_dates, parse_machine
+from masthead.collect.dates import _GREGORIAN, _HIJRI, at_noon, find_date, find_dates, parse_machine
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 MAY_6 = date(2022, 5, 6)

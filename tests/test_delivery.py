@@ -24,15 +24,15 @@ from click.testing import CliRunner
 
 from masthead.cli import main
 from masthead.config import Publication, load_publication
-from masthead.delivery import RetryPolicy, deliver
 from masthead.errors import ConfigError
 from masthead.pipeline import run
-from masthead.sendplan import pending_digest_ids, resend_uncertain
-from masthead.serve import make_app
-from masthead.smtpclient import smtp_settings
-from masthead.store import Store, open_store
-from masthead.subscribers import add_subscriber, get_subscriber, import_csv, set_status
+from masthead.send.delivery import RetryPolicy, deliver
+from masthead.send.plan import pending_digest_ids, resend_uncertain
+from masthead.send.smtp import smtp_settings
+from masthead.state.db import Store, open_store
+from masthead.subscribers.roster import add_subscriber, get_subscriber, import_csv, set_status
 from masthead.tokens import load_secret, verify_token
+from masthead.web.app import make_app
 from tests.mailserver import MailServer, free_port, make_digest
 
 NOW = datetime(2022, 5, 8, 6, 0, tzinfo=UTC)

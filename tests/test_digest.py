@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from masthead.config import Publication, load_publication
-from masthead.digest import (
+from masthead.digest.edition import (
     MESSAGE_BUDGET,
     build_digests,
     latest_period,
@@ -19,9 +19,9 @@ from masthead.digest import (
     sample_recipient,
 )
 from masthead.errors import ConfigError
-from masthead.mail import build_message
 from masthead.records import Article, Image
-from masthead.store import Store, open_store
+from masthead.send.message import build_message
+from masthead.state.db import Store, open_store
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)         # 09:00 Saturday in Riyadh

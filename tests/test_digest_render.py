@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from masthead.config import Publication, load_publication
-from masthead.digest import make_digests
-from masthead.digest_render import isolate, period_label
+from masthead.digest.edition import make_digests
+from masthead.digest.render import isolate, period_label
 from masthead.errors import ConfigError
 from masthead.records import Article
-from masthead.store import open_store
+from masthead.state.db import open_store
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 FRIDAY = datetime(2022, 5, 6, 12, 0, tzinfo=ZoneInfo("Asia/Riyadh"))

@@ -18,8 +18,8 @@ from lxml import etree
 
 from masthead.config import Publication, load_publication
 from masthead.errors import ConfigError
-from masthead.feedplan import MAX_BODY_BYTES, sanitise_articles
-from masthead.feeds import MAX_FEED_BYTES, build_feeds, entry_id
+from masthead.feeds.plan import MAX_BODY_BYTES, sanitise_articles
+from masthead.feeds.xmlfeeds import MAX_FEED_BYTES, build_feeds, entry_id
 from masthead.records import Article, FeedOutput, Image
 
 RIYADH = ZoneInfo("Asia/Riyadh")

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from masthead.config import Publication, load_publication
-from masthead.feedplan import newest_first, sanitise_articles
-from masthead.feeds import build_feeds, entry_id
+from masthead.feeds.plan import newest_first, sanitise_articles
+from masthead.feeds.xmlfeeds import build_feeds, entry_id
 from masthead.records import Article
 
 from .conftest import ROOT

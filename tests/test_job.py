@@ -76,7 +76,7 @@ class TestLock:
         """While one run holds the lock, another exits 3 with a clear message; --wait waits."""
         from datetime import datetime, timezone
 
-        from masthead.lock import publication_lock
+        from masthead.state.lock import publication_lock
         with publication_lock(sample_pub / ".masthead", datetime.now(timezone.utc)):
             blocked = masthead("run", "--project", str(sample_pub), "--now", NOW)
         assert blocked.returncode == 3
@@ -89,7 +89,7 @@ class TestLock:
         state = sample_pub / ".masthead"
         with subprocess.Popen([sys.executable, "-c", (
                 "import sys, time; from datetime import datetime, timezone; from pathlib import Path;"
-                "from masthead.lock import publication_lock;"
+                "from masthead.state.lock import publication_lock;"
                 f"cm = publication_lock(Path({str(state)!r}), datetime.now(timezone.utc)); cm.__enter__();"
                 "print('held', flush=True); time.sleep(60)")], stdout=subprocess.PIPE, text=True) as holder:
             assert holder.stdout.readline().strip() == "held"

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from masthead.config import Publication
 from masthead.errors import DeliveryError
-from masthead.mail import EMAIL, NAME, UNSUBSCRIBE_URL, build_message, message_id
 from masthead.records import Digest, Recipient
+from masthead.send.message import EMAIL, NAME, UNSUBSCRIBE_URL, build_message, message_id
 
 SENT = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 SUBJECT = "نشرة أخبار العالم: 6 مايو 2022"

@@ -19,12 +19,12 @@ from masthead.cli.serve import _Handler
 from masthead.config import load_publication
 from masthead.errors import ConfigError
 from masthead.pipeline import run
-from masthead.serve import App
-from masthead.signup import SignupUnavailable, check_form, request_signup
-from masthead.smtpclient import smtp_settings
-from masthead.store import open_store
-from masthead.subscribers import add_subscriber, get_subscriber, set_status
+from masthead.send.smtp import smtp_settings
+from masthead.state.db import open_store
+from masthead.subscribers.roster import add_subscriber, get_subscriber, set_status
+from masthead.subscribers.signup import SignupUnavailable, check_form, request_signup
 from masthead.tokens import load_secret
+from masthead.web.app import App
 from tests.mailserver import MailServer
 from tests.test_serve import call
 

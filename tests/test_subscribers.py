@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from masthead.cli import main
 from masthead.errors import ConfigError, InputError
-from masthead.subscribers import (
+from masthead.subscribers.roster import (
     active_addresses,
     add_subscriber,
     get_subscriber,

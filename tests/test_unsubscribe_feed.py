@@ -11,10 +11,10 @@ import pytest
 
 from masthead.config import load_publication
 from masthead.pipeline import run
-from masthead.serve import App, make_app
-from masthead.store import open_store
-from masthead.subscribers import add_subscriber, get_subscriber, import_csv
+from masthead.state.db import open_store
+from masthead.subscribers.roster import add_subscriber, get_subscriber, import_csv
 from masthead.tokens import load_secret, make_token, read_token
+from masthead.web.app import App, make_app
 from tests.mailserver import MailServer
 from tests.test_delivery import send
 from tests.test_serve import call

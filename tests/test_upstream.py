@@ -13,7 +13,7 @@ import pytest
 
 from masthead import load_publication
 from masthead.collect import collect_publication, upstream
-from masthead.store import open_store
+from masthead.state.db import open_store
 
 NOW = datetime(2022, 5, 7, 6, tzinfo=timezone.utc)
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>

@@ -8,7 +8,7 @@ import jinja2
 import jinja2.meta
 
 from .config import Publication
-from .digest_render import make_environment
+from .digest.render import make_environment
 from .errors import ConfigError
 
 TEMPLATE_SUFFIXES = {".html", ".txt", ".xml", ".xsl", ".j2", ".jinja"}

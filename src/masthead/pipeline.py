@@ -13,18 +13,18 @@ from datetime import datetime
 
 from .collect import Progress, collect_publication
 from .config import Publication
-from .delivery import DigestDelivery, deliver
-from .digest import build_digests
-from .digest_files import write_digest_files
-from .feedplan import sanitise_articles
-from .feeds import build_feeds
-from .freshness import Ledger, input_fingerprint, settings_fingerprint
-from .lock import publication_lock
-from .pages import article_path
+from .digest.edition import build_digests
+from .digest.files import write_digest_files
+from .feeds.incremental import Ledger, input_fingerprint, settings_fingerprint
+from .feeds.pages import article_path
+from .feeds.plan import sanitise_articles
+from .feeds.xmlfeeds import build_feeds
 from .records import Article, Collection, Digest, FeedOutput, Problem
-from .smtpclient import smtp_settings
-from .store import Store, open_store
-from .write import atomic_write, remove_stale_temps
+from .send.delivery import DigestDelivery, deliver
+from .send.smtp import smtp_settings
+from .state.atomic import atomic_write, remove_stale_temps
+from .state.db import Store, open_store
+from .state.lock import publication_lock
 
 MANIFEST = "output/manifest.json"
 

@@ -13,7 +13,7 @@ import click
 
 from ..config import Publication
 from ..errors import ConfigError, MastheadError
-from ..store import open_store
+from ..state.db import open_store
 from .common import open_publication, project_option
 
 PREVIEW_DIR = "preview"       # under the state folder: the sample names a (placeholder) reader

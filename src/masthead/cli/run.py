@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from ..delivery import DigestDelivery
 from ..pipeline import RunReport
 from ..pipeline import run as run_job
-from ..smtpclient import smtp_settings
+from ..send.delivery import DigestDelivery
+from ..send.smtp import smtp_settings
 from .common import now_option, open_publication, parse_now, project_option
 
 SHOW_FILES = 12  # files named in the summary; --json lists them all

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from ..delivery import DigestDelivery, deliver
 from ..errors import DeliveryError
-from ..lock import publication_lock
-from ..sendplan import resend_uncertain
-from ..smtpclient import SMTP_ENV, smtp_settings
-from ..store import open_store
+from ..send.delivery import DigestDelivery, deliver
+from ..send.plan import resend_uncertain
+from ..send.smtp import SMTP_ENV, smtp_settings
+from ..state.db import open_store
+from ..state.lock import publication_lock
 from .common import now_option, open_publication, parse_now, project_option
 
 

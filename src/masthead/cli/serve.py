@@ -8,8 +8,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import click
 
-from ..serve import make_app
-from ..smtpclient import SMTP_ENV
+from ..send.smtp import SMTP_ENV
+from ..web.app import make_app
 from .common import project_option
 
 _TOKEN = re.compile(r"token=[^&\s]+")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..store import open_store
-from ..subscribers import add_subscriber, import_csv, list_subscribers, remove_subscriber
+from ..state.db import open_store
+from ..subscribers.roster import add_subscriber, import_csv, list_subscribers, remove_subscriber
 from .common import now_option, open_publication, parse_now, project_option
 
 

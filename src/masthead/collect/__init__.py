@@ -19,13 +19,13 @@ from pathlib import Path
 from .. import __version__
 from ..config import FEED_FILE, FeedSettings, Publication, SiteSettings
 from ..errors import InputError
-from ..normalise import normalise
 from ..records import Article, Collection, Problem
-from ..store import Store
+from ..state.db import Store
 from ..text import fold_for_key
 from .cache import article_from_dict, article_to_dict
 from .jsonrecords import is_json_feed, load_json, read_json_records
 from .markdown import read_markdown
+from .normalise import normalise
 from .plaintext import read_plaintext
 from .raw import RawEntry
 from .upstream import fetch, read_upstream

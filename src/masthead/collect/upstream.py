@@ -17,7 +17,7 @@ import feedparser
 
 from ..errors import InputError
 from ..records import Image
-from ..store import Store
+from ..state.db import Store
 from ..text import clean_meta
 from .jsonrecords import is_json_feed, load_json, read_json_records
 from .raw import RawEntry

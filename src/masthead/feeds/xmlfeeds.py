@@ -34,11 +34,11 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from ..config import Publication, SiteSettings
+from ..records import Article, FeedOutput
 from . import jsonfeed, opml, pages
-from .config import Publication, SiteSettings
 from .content import entry_html
-from .feedplan import FeedPlan, plan_feeds, sanitise_articles, shortened
-from .records import Article, FeedOutput
+from .plan import FeedPlan, plan_feeds, sanitise_articles, shortened
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from ..config import Publication
+from ..records import FeedOutput
 from . import pages
-from .config import Publication
-from .feedplan import FeedPlan
-from .records import FeedOutput
+from .plan import FeedPlan
 
 PATH = "output/feeds.opml"
 

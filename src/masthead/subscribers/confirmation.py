@@ -18,9 +18,9 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from .config import Publication
-from .mail import POLICY, set_subject, transfer_encoding
-from .tokens import SignupRequest
+from ..config import Publication
+from ..send.message import POLICY, set_subject, transfer_encoding
+from ..tokens import SignupRequest
 
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 

@@ -12,8 +12,8 @@ import re
 from html import escape
 from urllib.parse import urljoin, urlsplit
 
-from .records import Article
-from .words import words_for
+from ..i18n import words_for
+from ..records import Article
 
 # href / src attributes of sanitised HTML (nh3 writes them double-quoted).
 _LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')

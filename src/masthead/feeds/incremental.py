@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from . import __version__
-from .config import Publication
-from .records import Article, FeedOutput
-from .store import Store
+from .. import __version__
+from ..config import Publication
+from ..records import Article, FeedOutput
+from ..state.db import Store
 
 FEEDS_KEY = "feeds_input"
 FEEDS_LIST = "feeds_built"      # the FeedOutputs (without contents) of that build, as JSON

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from dateutil import parser as dateutil_parser
 from hijridate import Hijri
 
-from .records import Precision
+from ..records import Precision
 
 DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 

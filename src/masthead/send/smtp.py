@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 SMTP_ENV = "MASTHEAD_SMTP_URL"
 Security = Literal["tls", "starttls", "local"]   # local: STARTTLS when offered, else plain

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from .errors import LockedError
+from ..errors import LockedError
 
 LOCK_FILE = "lock"
 

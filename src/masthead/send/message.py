@@ -28,9 +28,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from urllib.parse import quote, urlsplit
 
-from .config import Publication
-from .errors import DeliveryError
-from .records import Digest, Recipient
+from ..config import Publication
+from ..errors import DeliveryError
+from ..records import Digest, Recipient
 
 # Placeholders the templates emit (digest.py renders ``recipient.*`` as these).
 # Each is replaced per recipient; in HTML the value is escaped for HTML text and

@@ -32,13 +32,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .config import FeedSettings, Publication, load_publication
-from .serve_signup import subscribe
-from .smtpclient import SmtpSettings, smtp_settings
-from .store import open_store
-from .subscribers import get_subscriber, leave_feed, set_status
-from .tokens import Unsubscribe, load_secret, read_token
-from .webpages import SECURITY, TEXT, WORDS, Answer, fill, hidden, language_of, page, read_form
+from ..config import FeedSettings, Publication, load_publication
+from ..send.smtp import SmtpSettings, smtp_settings
+from ..state.db import open_store
+from ..subscribers.roster import get_subscriber, leave_feed, set_status
+from ..tokens import Unsubscribe, load_secret, read_token
+from .pages import SECURITY, TEXT, WORDS, Answer, fill, hidden, language_of, page, read_form
+from .signup import subscribe
 
 StartResponse = Callable[..., Any]
 BY_NAME = {"rss.xml": "application/rss+xml", "atom.xml": "application/atom+xml",

@@ -13,12 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from .config import Publication
-from .digest import created_at, sample_recipient
-from .mail import build_message
-from .records import Digest
-from .store import Store
-from .write import atomic_write
+from ..config import Publication
+from ..records import Digest
+from ..send.message import build_message
+from ..state.atomic import atomic_write
+from ..state.db import Store
+from .edition import created_at, sample_recipient
 
 
 def digest_paths(pub: Publication, digest: Digest) -> dict[str, Path]:

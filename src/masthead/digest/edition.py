@@ -21,9 +21,14 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from . import mail
-from .config import FeedSettings, Publication
-from .digest_render import (
+from ..config import FeedSettings, Publication
+from ..errors import ConfigError
+from ..i18n import words_for
+from ..records import Article, Digest, Problem, Recipient
+from ..send import message as mail
+from ..state.db import Store
+from ..text import direction_of, summarise
+from .render import (
     FONTS,
     ArticleView,
     article_view,
@@ -33,11 +38,6 @@ from .digest_render import (
     render_subject,
     render_template,
 )
-from .errors import ConfigError
-from .records import Article, Digest, Problem, Recipient
-from .store import Store
-from .text import direction_of, summarise
-from .words import words_for
 
 # Gmail clips a message over about 102 KB; the sample message (placeholder
 # recipient) must fit in this, which leaves room for longer real values.

@@ -42,14 +42,14 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from .config import Publication
-from .errors import ConfigError
-from .mail import HeaderValueError, build_message
-from .records import Digest, Recipient
-from .sendplan import pending_digest_ids, plan, planned_digest, status_counts
-from .smtpclient import ConnectFailed, Connection, Outcome, SmtpSettings
-from .store import Store, stamp
-from .tokens import load_secret, make_token, unsubscribe_url
+from ..config import Publication
+from ..errors import ConfigError
+from ..records import Digest, Recipient
+from ..state.db import Store, stamp
+from ..tokens import load_secret, make_token, unsubscribe_url
+from .message import HeaderValueError, build_message
+from .plan import pending_digest_ids, plan, planned_digest, status_counts
+from .smtp import ConnectFailed, Connection, Outcome, SmtpSettings
 
 BOUNCE_CODES = (550, 551, 553)   # mailbox unknown / moved / bad name, said at RCPT: suppress
 PAGE = 500                        # pending rows read at a time: memory stays flat

@@ -27,16 +27,16 @@ import regex
 from markupsafe import Markup, escape
 from premailer import Premailer
 
-from . import mail
-from .config import Publication
-from .errors import ConfigError
-from .records import Article
-from .text import summarise
+from ..config import Publication
+from ..errors import ConfigError
+from ..records import Article
+from ..send import message as mail
+from ..text import summarise
 
 SUMMARY_LIMIT = 320          # characters of summary per article in a digest
 TITLE_LIMIT = 200            # a runaway title must not blow the email's size budget
 IMAGE_WIDTH = 552            # px: the 600 px column less its paddings
-PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 # A run of Latin script inside right-to-left text ("Photo : Creative Commons"):
 # starts and ends with a Latin letter or digit, may hold spaces and punctuation.

@@ -14,8 +14,10 @@ import html
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from .errors import ConfigError, InputError
-from .signup import (
+from ..errors import ConfigError, InputError
+from ..state.db import open_store
+from ..subscribers.roster import digest_feeds
+from ..subscribers.signup import (
     SignupUnavailable,
     check_form,
     confirm_signup,
@@ -23,13 +25,11 @@ from .signup import (
     request_signup,
     signup_language,
 )
-from .store import open_store
-from .subscribers import digest_feeds
-from .tokens import SignupRequest
-from .webpages import SECURITY, WORDS, Answer, fill, hidden, language_of, read_form
+from ..tokens import SignupRequest
+from .pages import SECURITY, WORDS, Answer, fill, hidden, language_of, read_form
 
 if TYPE_CHECKING:
-    from .serve import App
+    from .app import App
 
 
 def subscribe(app: App, method: str, environ: dict[str, Any]) -> Answer:

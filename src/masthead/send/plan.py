@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from .records import Digest
-from .store import Store, stamp
+from ..records import Digest
+from ..state.db import Store, stamp
 
 
 def plan(store: Store, digest: Digest, *, now: datetime) -> bool:

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from .config import Publication
-from .errors import ConfigError, InputError
-from .store import Store, stamp
+from ..config import Publication
+from ..errors import ConfigError, InputError
+from ..state.db import Store, stamp
 
 STATUSES = ("active", "unsubscribed", "bounced")
 _FEED_SEPARATORS = re.compile(r"[\s,;|]+")

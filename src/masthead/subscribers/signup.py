@@ -25,14 +25,14 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from typing import Literal
 
-from .config import Publication
-from .delivery import wire_address, wire_bytes
-from .errors import InputError
-from .signup_mail import build_confirmation
-from .smtpclient import ConnectFailed, Connection, SmtpSettings
-from .store import Store
-from .subscribers import Subscriber, add_subscriber, check_name, digest_feeds, normalise_address
-from .tokens import SignupRequest, make_signup_token, read_signup_token, unsubscribe_url
+from ..config import Publication
+from ..errors import InputError
+from ..send.delivery import wire_address, wire_bytes
+from ..send.smtp import ConnectFailed, Connection, SmtpSettings
+from ..state.db import Store
+from ..tokens import SignupRequest, make_signup_token, read_signup_token, unsubscribe_url
+from .confirmation import build_confirmation
+from .roster import Subscriber, add_subscriber, check_name, digest_feeds, normalise_address
 
 CONFIRM_DAYS = 7
 RESEND_AFTER = timedelta(minutes=10)

@@ -18,10 +18,10 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from .config import FeedSettings, Publication
+from ..config import FeedSettings, Publication
+from ..records import Article, Direction, Problem
+from ..text import direction_of
 from .content import short_html
-from .records import Article, Direction, Problem
-from .text import direction_of
 
 # XML 1.0 cannot carry these; C1 controls are legal but validators warn on them.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff\ud800-\udfff]")

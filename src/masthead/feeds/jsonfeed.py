@@ -11,11 +11,11 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
+from ..config import Publication, SiteSettings
+from ..records import Article
 from . import pages
-from .config import Publication, SiteSettings
 from .content import entry_html
-from .feedplan import FeedPlan
-from .records import Article
+from .plan import FeedPlan
 
 VERSION = "https://jsonfeed.org/version/1.1"
 MIME_TYPE = "application/feed+json"

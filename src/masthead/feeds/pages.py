@@ -18,13 +18,13 @@ from urllib.parse import quote, unquote
 
 import jinja2
 
-from .config import Publication, SiteSettings
+from ..config import Publication, SiteSettings
+from ..errors import ConfigError
+from ..records import Article
+from ..subscribers.signup import signup_form
+from ..text import direction_of
 from .content import credits_line, entry_html
-from .errors import ConfigError
-from .feedplan import FeedPlan
-from .records import Article
-from .signup import signup_form
-from .text import direction_of
+from .plan import FeedPlan
 
 
 def url_path(path: str) -> str:

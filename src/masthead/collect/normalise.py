@@ -15,12 +15,10 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from urllib.parse import quote, urljoin, urlsplit
 
-from .collect.raw import RawEntry
-from .config import FeedSettings, SiteSettings
-from .dates import at_noon, find_date, parse_machine
-from .errors import InputError
-from .records import Article, Image
-from .text import (
+from ..config import FeedSettings, SiteSettings
+from ..errors import InputError
+from ..records import Article, Image
+from ..text import (
     clean_meta,
     clean_text,
     detect_language,
@@ -30,6 +28,8 @@ from .text import (
     sanitise_html,
     summarise,
 )
+from .dates import at_noon, find_date, parse_machine
+from .raw import RawEntry
 
 MAX_BODY = 2_000_000        # characters of body kept; larger bodies are cut, with a note
 MAX_DEPTH = 100             # element nesting kept as HTML; deeper bodies become plain paragraphs
