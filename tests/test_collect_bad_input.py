@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from masthead.cli import main
-from masthead.collect import MAX_FILE_BYTES, collect_publication, read_articles
+from masthead.collect.gather import MAX_FILE_BYTES, collect_publication, read_articles
 from masthead.config import load_publication
 from masthead.records import Article, Collection, Problem
 from masthead.state.db import open_store

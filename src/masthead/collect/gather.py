@@ -1,0 +1,260 @@
+"""Collect a publication: every article file and upstream source -> Articles and Problems.
+
+One reader per input kind (plaintext, markdown, jsonrecords, upstream); the
+readers give RawEntry records and normalise.py makes Articles of them. A bad
+file is a Problem naming it; every other file is still collected. Files that
+did not change since the last run (same size and mtime, or same bytes) are not
+read again: their Articles come from the state's cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from .. import __version__
+from ..config import FEED_FILE, FeedSettings, Publication, SiteSettings
+from ..errors import InputError
+from ..records import Article, Collection, Problem
+from ..state.db import Store
+from ..text import fold_for_key
+from .cache import article_from_dict, article_to_dict
+from .jsonrecords import is_json_feed, load_json, read_json_records
+from .markdown import read_markdown
+from .normalise import normalise
+from .plaintext import read_plaintext
+from .raw import RawEntry
+from .upstream import fetch, read_upstream
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+CACHE_BATCH = 500
+CACHE_VERSION = "3"  # bump when reading or normalising changes what a file gives
+READERS: dict[str, str] = {
+    ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
+    ".json": "json", ".xml": "feed", ".rss": "feed", ".atom": "feed",
+}
+
+
+def read_entries(data: bytes, origin: str, kind: str) -> tuple[list[RawEntry], list[str]]:
+    """Raw entries of one input of the given kind, and problems with parts of it."""
+    if kind == "text":
+        return read_plaintext(data, origin), []
+    if kind == "markdown":
+        return read_markdown(data, origin), []
+    if kind == "json":
+        document = load_json(data, origin)
+        return read_upstream(data, origin) if is_json_feed(document) else read_json_records(document, origin)
+    return read_upstream(data, origin)
+
+
+def read_articles(data: bytes, origin: str, kind: str, feed: FeedSettings,
+                  site: SiteSettings) -> tuple[list[Article], list[Problem]]:
+    """Articles from one input; Problems for what could not be used. Never raises InputError."""
+    problems: list[Problem] = []
+    try:
+        if len(data) > MAX_FILE_BYTES:
+            raise InputError(f"the file is {len(data) / 2**20:.0f} MB; articles over "
+                             f"{MAX_FILE_BYTES // 2**20} MB are not read", where=origin,
+                             hint="split it, or move large media out of feeds/")
+        entries, notes = read_entries(data, origin, kind)
+    except InputError as exc:
+        return [], [Problem(exc.where or origin, _message(exc), fatal=True)]
+    problems += [Problem(origin, note, fatal=not entries) for note in notes]  # nothing usable: fatal
+    if not entries and not notes:
+        problems.append(Problem(origin, "no article found in it", fatal=True))
+    articles = []
+    for entry in entries:
+        try:
+            articles.append(normalise(entry, feed, site))
+        except InputError as exc:
+            problems.append(Problem(exc.where or origin, _message(exc), fatal=True))
+    return articles, problems
+
+
+def _message(exc: InputError) -> str:
+    return f"{exc.message}; {exc.hint}" if exc.hint else exc.message
+
+
+def article_files(feed: FeedSettings) -> Iterator[Path]:
+    """The feed's article files at any depth, in a stable order.
+
+    Hidden and ``_``-prefixed files are skipped, and so are files the feed lists
+    in ``sources`` (read once, as upstream feeds).
+    """
+    listed = {(feed.folder / s).resolve() for s in feed.sources if "://" not in s}
+    for path in sorted(feed.folder.rglob("*")):
+        relative = path.relative_to(feed.folder)
+        if any(part.startswith((".", "_")) for part in relative.parts):
+            continue
+        if listed and path.resolve() in listed:
+            continue
+        if path.is_file() and path.name != FEED_FILE:
+            yield path
+
+
+Progress = Callable[[int, int, str], None]  # (files done, files in all, the file being read)
+
+
+def collect_publication(pub: Publication, store: Store, now: datetime,
+                        progress: Progress | None = None) -> Collection:
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    seen_paths: list[str] = []
+    pending: list[tuple] = []   # file-cache rows, written in batches: one commit per file cost ~2 ms
+    listed = [(feed, list(article_files(feed))) for feed in pub.feeds]
+    total = sum(len(paths) for _, paths in listed)
+    for feed, paths in listed:
+        context = _context(pub.site, feed)
+        for path in paths:
+            origin = pub.relative(path)
+            seen_paths.append(origin)
+            if progress:
+                progress(len(seen_paths), total, origin)
+            kind = READERS.get(path.suffix.lower())
+            if kind is None:
+                problems.append(Problem(origin, f"'{path.suffix or path.name}' files are not articles: "
+                                        f"skipped (masthead reads {', '.join(sorted(READERS))})"))
+                continue
+            got, trouble = _cached_read(store, path, origin, kind, feed, pub.site, context, pending)
+            if len(pending) >= CACHE_BATCH:
+                _save_reads(store, pending)
+            articles += got
+            problems += trouble
+        for source in feed.sources:
+            got, trouble = _read_source(store, pub, feed, source)
+            articles += got
+            problems += trouble
+    _save_reads(store, pending)
+    _forget_removed(store, seen_paths)
+    unique, duplicate_problems = dedupe(articles)
+    problems += duplicate_problems
+    # What normalising noted on single articles is reported per file too (and counts for --strict).
+    problems += [Problem(a.origin, note) for a in unique for note in a.problems]
+    dated, new_ids, changed_ids = _remember(store, unique, now)
+    return Collection(articles=tuple(dated), problems=tuple(problems),
+                      new_ids=frozenset(new_ids), changed_ids=frozenset(changed_ids))
+
+
+def _context(site: SiteSettings, feed: FeedSettings) -> str:
+    """What a cached result depends on besides the file: settings and the code's version."""
+    return f"{CACHE_VERSION}|{__version__}|{site.base_url}|{site.timezone.key}|{feed.name}|{feed.language}"
+
+
+def _cached_read(store: Store, path: Path, origin: str, kind: str, feed: FeedSettings,
+                 site: SiteSettings, context: str, pending: list[tuple]) -> tuple[list[Article], list[Problem]]:
+    """The file's articles and problems: from the cache when unchanged; a new cache row goes to ``pending``."""
+    try:
+        return _read_or_reuse(store, path, origin, kind, feed, site, context, pending)
+    except OSError as exc:  # unreadable, or gone since the folder was listed: that file only
+        return [], [Problem(origin, f"cannot read it ({exc.strerror or exc}); check that the file "
+                            "exists and masthead may read it", fatal=True)]
+
+
+def _read_or_reuse(store: Store, path: Path, origin: str, kind: str, feed: FeedSettings,
+                   site: SiteSettings, context: str, pending: list[tuple]) -> tuple[list[Article], list[Problem]]:
+    stat = path.stat()
+    row = store.db.execute("SELECT size, mtime_ns, hash, result FROM files WHERE path = ?",
+                           (origin,)).fetchone()
+    cached = json.loads(row["result"]) if row else None
+    if cached and cached["context"] == context and (row["size"], row["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns):
+        return _from_cache(cached)
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if cached and cached["context"] == context and row["hash"] == digest:
+        result = _from_cache(cached)
+    else:
+        result = read_articles(data, origin, kind, feed, site)
+        cached = {"context": context, "articles": [article_to_dict(a) for a in result[0]],
+                  "problems": [[p.where, p.message, p.fatal] for p in result[1]]}
+    pending.append((origin, stat.st_size, stat.st_mtime_ns, digest, json.dumps(cached, ensure_ascii=False)))
+    return result
+
+
+def _save_reads(store: Store, pending: list[tuple]) -> None:
+    """Write the pending file-cache rows in one transaction (a crash loses only re-readable rows)."""
+    if pending:
+        with store.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", pending)
+        pending.clear()
+
+
+def _from_cache(cached: dict) -> tuple[list[Article], list[Problem]]:
+    return ([article_from_dict(a) for a in cached["articles"]],
+            [Problem(w, m, f) for w, m, f in cached["problems"]])
+
+
+def _read_source(store: Store, pub: Publication, feed: FeedSettings,
+                 source: str) -> tuple[list[Article], list[Problem]]:
+    try:
+        if source.startswith(("http://", "https://")):
+            data, origin = fetch(source, store), source
+        else:
+            path = (feed.folder / source).resolve()
+            origin = pub.relative(path)
+            data = path.read_bytes()
+    except InputError as exc:
+        return [], [Problem(exc.where or source, _message(exc), fatal=True)]
+    except OSError as exc:
+        return [], [Problem(f"feeds/{feed.name}/{FEED_FILE}: sources",
+                            f"cannot read {source!r}: {exc.strerror}; fix the path", fatal=True)]
+    return read_articles(data, origin, "feed", feed, pub.site)
+
+
+def _forget_removed(store: Store, seen: list[str]) -> None:
+    with store.transaction() as db:
+        known = {row[0] for row in db.execute("SELECT path FROM files")}
+        for gone in known - set(seen):
+            db.execute("DELETE FROM files WHERE path = ?", (gone,))
+
+
+def dedupe(articles: list[Article]) -> tuple[list[Article], list[Problem]]:
+    """One record per article: the same id, the same URL, or the same title on the same day."""
+    kept: list[Article] = []
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], Article] = {}
+    for article in articles:
+        keys = [("id", article.id), ("url", article.url)]
+        if article.published:
+            keys.append(("title", f"{fold_for_key(article.title)}|{article.published.date()}"))
+        first = next((seen[k] for k in keys if k in seen), None)
+        if first is not None:
+            problems.append(Problem(article.origin, f"the same article as {first.origin} "
+                                    f"(same {next(k[0] for k in keys if k in seen)}): kept once"))
+            continue
+        for key in keys:
+            seen[key] = article
+        kept.append(article)
+    return kept, problems
+
+
+def _remember(store: Store, articles: list[Article], now: datetime):
+    """Record every article; fill a missing date from when it was first seen."""
+    stamp = now.isoformat()
+    new_ids: set[str] = set()
+    changed_ids: set[str] = set()
+    out: list[Article] = []
+    with store.transaction() as db:
+        for article in articles:
+            row = db.execute("SELECT content_hash, first_seen FROM articles WHERE id = ?",
+                             (article.id,)).fetchone()
+            if row is None:
+                new_ids.add(article.id)
+                first_seen = stamp
+                db.execute("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (article.id, article.feed, article.origin, article.content_hash,
+                            stamp, stamp, article.published.isoformat() if article.published else None))
+            else:
+                first_seen = row["first_seen"]
+                if row["content_hash"] != article.content_hash:
+                    changed_ids.add(article.id)
+                    db.execute("UPDATE articles SET content_hash = ?, changed = ?, origin = ? WHERE id = ?",
+                               (article.content_hash, stamp, article.origin, article.id))
+            if article.published is None:
+                article = replace(article, published=datetime.fromisoformat(first_seen),
+                                  precision="second")
+            out.append(article)
+    return out, new_ids, changed_ids
