@@ -28,6 +28,9 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from tests.factories import article
 
 from masthead.config import load_publication
 from masthead.digest.edition import (
@@ -48,11 +51,10 @@ PARAGRAPH = ("وصرّح الرئيس بذلك اليوم الجمعة خلال 
 
 def articles(count: int) -> list[Article]:
     start = datetime(2022, 5, 6, 0, 30, tzinfo=RIYADH)
-    return [Article(
-        id=f"urn:bench:{n}", feed="ar-news", title=f"عنوان الخبر رقم {n} عن التعاون الدولي في المجال التقني",
+    return [article(
+        n, id=f"urn:bench:{n}", title=f"عنوان الخبر رقم {n} عن التعاون الدولي في المجال التقني",
         url=f"https://news.example.org/ar-news/bench-{n}.html", published=start + timedelta(minutes=40 * n),
-        updated=None, precision="minute", language="ar", direction="rtl", summary=PARAGRAPH * 3,
-        body_html="", body_text="", source="تاس", photo_credit="Creative Commons",
+        summary=PARAGRAPH * 3, body_html="", body_text="", source="تاس", photo_credit="Creative Commons",
         image=Image(url=f"https://news.example.org/media/{n}.jpg", alt="صورة الخبر", width=1200, height=800),
         origin=f"feeds/ar-news/bench-{n}.txt",
     ) for n in range(count)]

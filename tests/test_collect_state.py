@@ -19,7 +19,7 @@ import masthead.collect.gather
 from masthead.collect import collect_publication
 from masthead.config import load_publication
 from masthead.records import Collection
-from masthead.state.db import open_store
+from masthead.state.db import open_store, stamp
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
@@ -70,7 +70,7 @@ class TestRemembering:
         assert {a.id for a in collection.articles} == set(rows)
         for article in collection.articles:
             row = rows[article.id]
-            assert (NOW.isoformat(), NOW.isoformat()) == (row["first_seen"], row["changed"])
+            assert (stamp(NOW), stamp(NOW)) == (row["first_seen"], row["changed"])
             assert article.content_hash == row["content_hash"]
             assert (article.feed, article.origin) == (row["feed"], row["origin"])
 
@@ -151,7 +151,7 @@ class TestChanges:
         assert frozenset({first.id}) == collection.changed_ids
         assert frozenset() == collection.new_ids
         row = state_rows(sample_pub)[first.id]
-        assert (NOW.isoformat(), LATER.isoformat()) == (row["first_seen"], row["changed"])
+        assert (stamp(NOW), stamp(LATER)) == (row["first_seen"], row["changed"])
         assert edited.content_hash == row["content_hash"] != first.content_hash
 
     def test_new_file_is_new(self, sample_pub: Path) -> None:
@@ -163,7 +163,7 @@ class TestChanges:
         late = by_origin(collection, f"{FEED}/late.txt")
         assert frozenset({late.id}) == collection.new_ids
         assert frozenset() == collection.changed_ids
-        assert LATER.isoformat() == state_rows(sample_pub)[late.id]["first_seen"]
+        assert stamp(LATER) == state_rows(sample_pub)[late.id]["first_seen"]
 
     def test_removed_file_is_forgotten_by_the_file_cache(self, sample_pub: Path) -> None:
         """A deleted file no longer gives an article, and its cached read is dropped."""
@@ -238,4 +238,4 @@ class TestDuplicates:
         assert f"{FEED}/agency-mirror.rss" == upstream[0].origin  # sorted file order: the first one read
         duplicate_problems = [p for p in collection.problems if "kept once" in p.message]
         assert [f"{FEED}/agency.xml", f"{FEED}/agency.xml"] == [p.where for p in duplicate_problems]
-        assert upstream[0].updated is None  # pubDate only: feedparser's "updated" alias is not taken for one
+        assert upstream[0].updated == upstream[0].published  # pubDate only: feedparser's "updated" alias is not a later edit

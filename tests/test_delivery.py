@@ -23,16 +23,18 @@ from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 
 from masthead.cli import main
-from masthead.config import Publication, load_publication
+from masthead.config import Publication, load_publication, parse_smtp_url
 from masthead.errors import ConfigError
 from masthead.pipeline import run
 from masthead.send.delivery import RetryPolicy, deliver
-from masthead.send.plan import pending_digest_ids, resend_uncertain
-from masthead.send.smtp import smtp_settings
+from masthead.serve import make_app
 from masthead.state.db import Store, open_store
-from masthead.subscribers.roster import add_subscriber, get_subscriber, import_csv, set_status
+from masthead.state.roster import get as get_subscriber
+from masthead.state.roster import set_status
+from masthead.state.sends import pending_digest_ids, resend_uncertain
+from masthead.subscribers.csvimport import import_csv
+from masthead.subscribers.roster import add_subscriber
 from masthead.tokens import load_secret, verify_token
-from masthead.web.app import make_app
 from tests.mailserver import MailServer, free_port, make_digest
 
 NOW = datetime(2022, 5, 8, 6, 0, tzinfo=UTC)
@@ -59,7 +61,7 @@ def subscribe(store: Store, pub: Publication, count: int, tmp_path: Path) -> lis
 
 def send(pub: Publication, store: Store, server: MailServer | str | None, digests=None, **kwargs):
     url = server.url if isinstance(server, MailServer) else server
-    smtp = smtp_settings({"MASTHEAD_SMTP_URL": url}) if url else None
+    smtp = parse_smtp_url(url) if url else None
     kwargs.setdefault("retry", QUICK)
     kwargs.setdefault("sleep", lambda _seconds: None)
     return deliver(pub, store, [make_digest()] if digests is None else digests, now=NOW, smtp=smtp, **kwargs)
@@ -72,25 +74,25 @@ def statuses(store: Store) -> dict[str, int]:
 class TestSmtpSettings:
     def test_unset_or_empty_means_no_server(self) -> None:
         """No MASTHEAD_SMTP_URL, or an empty one, means there is no server to send with."""
-        assert (smtp_settings({}), smtp_settings({"MASTHEAD_SMTP_URL": " "})) == (None, None)
+        assert (parse_smtp_url(""), parse_smtp_url(" ")) == (None, None)
 
     def test_submission_url_uses_starttls_and_decodes_the_password(self) -> None:
         """smtp://user:pass@host:587 asks for STARTTLS and keeps the credentials out of reports."""
-        s = smtp_settings({"MASTHEAD_SMTP_URL": "smtp://news%40example.org:p%40ss:w@mail.example.org:587"})
+        s = parse_smtp_url("smtp://news%40example.org:p%40ss:w@mail.example.org:587")
         assert (
             s.host, s.port, s.security, s.username, s.password) == ("mail.example.org", 587, "starttls", "news@example.org", "p@ss:w")
         assert "p@ss" not in s.describe() + repr(s)
 
     def test_smtps_and_local_urls(self) -> None:
         """smtps:// is TLS on 465; a loopback smtp:// may be plain."""
-        tls = smtp_settings({"MASTHEAD_SMTP_URL": "smtps://mail.example.org"})
-        local = smtp_settings({"MASTHEAD_SMTP_URL": "smtp://127.0.0.1:8025"})
+        tls = parse_smtp_url("smtps://mail.example.org")
+        local = parse_smtp_url("smtp://127.0.0.1:8025")
         assert [(tls.security, tls.port), (local.security, local.port)] == [("tls", 465), ("local", 8025)]
 
     def test_bad_url_names_the_variable(self) -> None:
         """An unusable URL is a ConfigError naming MASTHEAD_SMTP_URL and the expected forms."""
         with pytest.raises(ConfigError, match="MASTHEAD_SMTP_URL") as info:
-            smtp_settings({"MASTHEAD_SMTP_URL": "http://mail.example.org"})
+            parse_smtp_url("http://mail.example.org")
         assert "smtps://" in info.value.hint
 
 
@@ -326,7 +328,7 @@ class TestEndToEnd:
         with open_store(pub.state_dir) as s:
             for email in people:
                 add_subscriber(s, pub, email, name="قارئ", feeds=["ar-news"], now=NOW)
-        first = run(pub, now=datetime(2022, 5, 7, 6, 0, tzinfo=UTC))
+        first = run(pub, now=datetime(2022, 5, 7, 6, 0, tzinfo=UTC), smtp=parse_smtp_url(server.url))
         (delivery,) = [d for d in first.deliveries if d.feed == "ar-news"]
         assert (delivery.recipients, delivery.sent) == (3, 3)
         urls = {r.rcpt: r.message["List-Unsubscribe"].split(",")[0].strip("<> ") for r in server.received}
@@ -353,7 +355,7 @@ class TestEndToEnd:
             '---\ntitle: "خبر اليوم التالي"\ndate: 2022-05-07T10:00:00+03:00\n---\n\nنص الخبر.\n',
             encoding="utf-8")
         server.received.clear()
-        second = run(pub, now=datetime(2022, 5, 8, 6, 0, tzinfo=UTC))
+        second = run(pub, now=datetime(2022, 5, 8, 6, 0, tzinfo=UTC), smtp=parse_smtp_url(server.url))
         assert [d.digest_id for d in second.deliveries if d.sent] == ["ar-news/daily/2022-05-07"]
         assert server.copies() == {"badr@example.com": 1, "camil@example.com": 1}
 

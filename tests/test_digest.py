@@ -11,17 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from masthead.config import Publication, load_publication
-from masthead.digest.edition import (
-    MESSAGE_BUDGET,
-    build_digests,
-    latest_period,
-    make_digests,
-    sample_recipient,
-)
+from masthead.digest.build import build_digests
+from masthead.digest.edition import MESSAGE_BUDGET, sample_recipient
+from masthead.digest.periods import latest_period
 from masthead.errors import ConfigError
 from masthead.records import Article, Image
 from masthead.send.message import build_message
-from masthead.state.db import Store, open_store
+from masthead.state.db import Store, open_store, stamp
+from tests.factories import article as make_article
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)         # 09:00 Saturday in Riyadh
@@ -29,14 +26,10 @@ NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)         # 09:00 Saturday in Riyadh
 
 def article(n: int, when: datetime, *, feed: str = "ar-news", language: str = "ar", summary: str | None = None,
             body: str = "", image: Image | None = None, title: str | None = None) -> Article:
-    return Article(
-        id=f"urn:test:{feed}:{n}", feed=feed, title=title or f"عنوان الخبر رقم {n}",
-        url=f"https://news.example.org/{feed}/item-{n}.html", published=when, updated=when,
-        precision="minute", language=language, direction="rtl" if language == "ar" else "ltr",
-        summary=f"ملخص الخبر رقم {n}." if summary is None else summary,
-        body_html=f"<p>{body}</p>", body_text=body, source="واس", image=image,
-        origin=f"feeds/{feed}/item-{n}.txt", slug=f"item-{n}",
-    )
+    return make_article(n, feed=feed, language=language, id=f"urn:test:{feed}:{n}",
+                        title=title or f"عنوان الخبر رقم {n}", published=when,
+                        summary=f"ملخص الخبر رقم {n}." if summary is None else summary,
+                        body_html=f"<p>{body}</p>", body_text=body, source="واس", image=image)
 
 
 def at(day: int, hour: int = 12) -> datetime:
@@ -70,57 +63,57 @@ class TestSelection:
         """Only articles published inside the period, of the digest's feed, are held."""
         items = [article(1, at(6, 1)), article(2, at(6, 23)), article(3, at(5, 23)), article(4, at(7, 1)),
                  article(5, at(6), feed="en-news", language="en")]
-        (digest,) = make_digests(pub, store, items, NOW)
+        (digest,) = build_digests(pub, store, items, NOW).digests
         assert digest.article_ids == ("urn:test:ar-news:2", "urn:test:ar-news:1")
         assert digest.id == "ar-news/daily/2022-05-06"
 
     def test_empty_period_makes_no_digest(self, pub: Publication, store: Store) -> None:
         """A period without articles makes no digest and records nothing."""
-        assert make_digests(pub, store, [article(1, at(3))], NOW) == []
+        assert build_digests(pub, store, [article(1, at(3))], NOW).digests == ()
         assert store.db.execute("SELECT count(*) FROM digests").fetchone()[0] == 0
 
     def test_second_run_same_period_changes_nothing(self, pub: Publication, store: Store) -> None:
         """Running again for the same period gives the same digest, byte for byte, and one record."""
         items = [article(1, at(6)), article(2, at(6, 15))]
-        first = make_digests(pub, store, items, NOW)
-        again = make_digests(pub, store, items, NOW + timedelta(hours=3))
+        first = build_digests(pub, store, items, NOW).digests
+        again = build_digests(pub, store, items, NOW + timedelta(hours=3)).digests
         assert first == again
         assert store.db.execute("SELECT count(*) FROM digests").fetchone()[0] == 1
 
     def test_recorded_digest_keeps_its_articles(self, pub: Publication, store: Store) -> None:
         """An article that turns up late for an already-made digest does not change that digest."""
-        make_digests(pub, store, [article(1, at(6))], NOW)
-        (digest,) = make_digests(pub, store, [article(1, at(6)), article(2, at(6, 8))], NOW)
+        build_digests(pub, store, [article(1, at(6))], NOW)
+        (digest,) = build_digests(pub, store, [article(1, at(6)), article(2, at(6, 8))], NOW).digests
         assert digest.article_ids == ("urn:test:ar-news:1",)
 
     def test_article_held_before_is_not_repeated(self, pub: Publication, store: Store) -> None:
         """An article an earlier digest held is left out even if its date moves into a later period."""
-        make_digests(pub, store, [article(1, at(5))], datetime(2022, 5, 6, 6, tzinfo=UTC))
+        build_digests(pub, store, [article(1, at(5))], datetime(2022, 5, 6, 6, tzinfo=UTC))
         moved = [article(1, at(6)), article(2, at(6))]
-        (digest,) = make_digests(pub, store, moved, NOW)
+        (digest,) = build_digests(pub, store, moved, NOW).digests
         assert digest.article_ids == ("urn:test:ar-news:2",)
 
     def test_recorded_in_state(self, pub: Publication, store: Store) -> None:
         """The digests table records the id, feed, period, subject and article ids."""
-        make_digests(pub, store, [article(1, at(6))], NOW)
+        build_digests(pub, store, [article(1, at(6))], NOW)
         row = store.db.execute("SELECT * FROM digests").fetchone()
         assert (row["id"], row["feed"]) == ("ar-news/daily/2022-05-06", "ar-news")
         assert json.loads(row["article_ids"]) == ["urn:test:ar-news:1"]
         assert row["subject"] == "نشرة أخبار العالم: الجمعة 6 مايو 2022"
-        assert NOW.isoformat() == row["created"]
+        assert stamp(NOW) == row["created"]
 
 
 class TestBadArticles:
     def test_article_without_summary_uses_its_body(self, pub: Publication, store: Store) -> None:
         """An article with no summary shows the start of its body, cut at a word with an ellipsis."""
         body = "جملة أولى من نص الخبر " * 40
-        (digest,) = make_digests(pub, store, [article(1, at(6), summary="", body=body)], NOW)
+        (digest,) = build_digests(pub, store, [article(1, at(6), summary="", body=body)], NOW).digests
         assert "جملة أولى من نص الخبر جملة" in digest.html
         assert "…" in digest.text
 
     def test_article_without_summary_or_body_is_title_only(self, pub: Publication, store: Store) -> None:
         """An article with neither summary nor body still appears, with its title and link."""
-        (digest,) = make_digests(pub, store, [article(1, at(6), summary="", body="")], NOW)
+        (digest,) = build_digests(pub, store, [article(1, at(6), summary="", body="")], NOW).digests
         assert "عنوان الخبر رقم 1" in digest.html
         assert 'class="summary"' not in digest.html
 
@@ -141,7 +134,7 @@ class TestSizeBudget:
     def test_runaway_title_is_cut(self, pub: Publication, store: Store) -> None:
         """A 100,000-character title is cut at a word with an ellipsis; the email stays in budget."""
         huge = "كلمة " * 20_000
-        (digest,) = make_digests(pub, store, [article(1, at(6), title=huge)], NOW)
+        (digest,) = build_digests(pub, store, [article(1, at(6), title=huge)], NOW).digests
         message = bytes(build_message(pub, digest, sample_recipient(pub, "ar"), date=NOW))
         assert len(message) <= MESSAGE_BUDGET
         assert "كلمة كلمة…" in digest.html
@@ -149,7 +142,7 @@ class TestSizeBudget:
     def test_many_articles_cut_with_link_to_site(self, pub: Publication, store: Store) -> None:
         """500 articles in a day: the email shows max_items (30) and links to the web copy with the rest."""
         items = [article(n, at(6, 0) + timedelta(minutes=2 * n)) for n in range(500)]
-        (digest,) = make_digests(pub, store, items, NOW)
+        (digest,) = build_digests(pub, store, items, NOW).digests
         assert len(digest.article_ids) == 500
         assert digest.shown == 30
         assert "(470 أخبار أخرى)" in digest.html
@@ -164,7 +157,7 @@ class TestSizeBudget:
         long = "نص طويل جداً للملخص " * 30
         items = [article(n, at(6, 0) + timedelta(minutes=2 * n), summary=long) for n in range(500)]
         with open_store(pub.state_dir) as store:
-            (digest,) = make_digests(pub, store, items, NOW)
+            (digest,) = build_digests(pub, store, items, NOW).digests
         message = bytes(build_message(pub, digest, sample_recipient(pub, "ar"), date=NOW))
         assert len(message) <= MESSAGE_BUDGET < 102 * 1024
         assert 10 < digest.shown < 500
@@ -177,9 +170,9 @@ class TestDeterminism:
         items = [article(n, at(6, n)) for n in range(1, 6)]
         pub = load_publication(sample_pub)
         with open_store(pub.state_dir) as store:
-            first = make_digests(pub, store, items, NOW)
+            first = build_digests(pub, store, items, NOW).digests
         with open_store(tmp_path / "other-state") as store:
-            second = make_digests(dataclasses.replace(pub), store, items, NOW)
+            second = build_digests(dataclasses.replace(pub), store, items, NOW).digests
         assert [d.html for d in first] == [d.html for d in second]
         assert [d.text for d in first] == [d.text for d in second]
 
@@ -192,6 +185,6 @@ class TestSettings:
             'unsubscribe_url = "https://', 'unsubscribe_url = "http://'), encoding="utf-8")
         pub = load_publication(sample_pub)
         with open_store(pub.state_dir) as store, pytest.raises(ConfigError) as info:
-            make_digests(pub, store, [article(1, at(6))], NOW)
+            build_digests(pub, store, [article(1, at(6))], NOW)
         assert info.value.where == "feeds/site.toml"
         assert "email.unsubscribe_url" in info.value.message

@@ -12,11 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from masthead.config import Publication, load_publication
-from masthead.digest.edition import make_digests
+from masthead.digest.build import build_digests
 from masthead.digest.render import isolate, period_label
 from masthead.errors import ConfigError
 from masthead.records import Article
 from masthead.state.db import open_store
+from tests.factories import article
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 FRIDAY = datetime(2022, 5, 6, 12, 0, tzinfo=ZoneInfo("Asia/Riyadh"))
@@ -24,21 +25,18 @@ FRIDAY = datetime(2022, 5, 6, 12, 0, tzinfo=ZoneInfo("Asia/Riyadh"))
 
 def seedlike(feed: str = "ar-news", language: str = "ar") -> Article:
     rtl = language == "ar"
-    return Article(
-        id=f"urn:test:{feed}", feed=feed, url=f"https://news.example.org/{feed}/x.html",
-        title="أكد الرئيس أن التعاون أولوية" if rtl else "The president stresses cooperation",
-        published=FRIDAY, updated=FRIDAY, precision="day", language=language,
-        direction="rtl" if rtl else "ltr",
-        summary="وصرّح الرئيس بذلك اليوم." if rtl else "He said so on Friday.",
-        body_html="", body_text="", source="تاس" if rtl else "TASS", photo_credit="Creative Commons",
-        origin=f"feeds/{feed}/x.txt",
-    )
+    return article(1, feed=feed, language=language, id=f"urn:test:{feed}", url=f"https://news.example.org/{feed}/x.html",
+                   title="أكد الرئيس أن التعاون أولوية" if rtl else "The president stresses cooperation",
+                   published=FRIDAY, precision="day",
+                   summary="وصرّح الرئيس بذلك اليوم." if rtl else "He said so on Friday.",
+                   body_html="", body_text="", source="تاس" if rtl else "TASS", photo_credit="Creative Commons",
+                   origin=f"feeds/{feed}/x.txt", slug="")
 
 
 def render(root: Path, *articles: Article):
     pub = load_publication(root)
     with open_store(pub.state_dir) as store:
-        return make_digests(pub, store, list(articles), NOW)
+        return list(build_digests(pub, store, list(articles), NOW).digests)
 
 
 def cells(html: str) -> list[str]:

@@ -14,10 +14,12 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 
 from masthead.config import load_publication
+from masthead.serve import make_app
 from masthead.state.db import open_store
-from masthead.subscribers.roster import add_subscriber, get_subscriber
+from masthead.state.roster import get as get_subscriber
+from masthead.subscribers.roster import add_subscriber
 from masthead.tokens import load_secret, make_token
-from masthead.web.app import App, make_app
+from masthead.web.app import App
 
 NOW = datetime(2022, 5, 8, 6, 0, tzinfo=UTC)
 

@@ -16,12 +16,13 @@ from wsgiref.simple_server import make_server
 import pytest
 
 from masthead.cli.serve import _Handler
-from masthead.config import load_publication
+from masthead.config import load_publication, parse_smtp_url
 from masthead.errors import ConfigError
 from masthead.pipeline import run
-from masthead.send.smtp import smtp_settings
 from masthead.state.db import open_store
-from masthead.subscribers.roster import add_subscriber, get_subscriber, set_status
+from masthead.state.roster import get as get_subscriber
+from masthead.state.roster import set_status
+from masthead.subscribers.roster import add_subscriber
 from masthead.subscribers.signup import SignupUnavailable, check_form, request_signup
 from masthead.tokens import load_secret
 from masthead.web.app import App
@@ -54,7 +55,7 @@ def clock() -> Clock:
 @pytest.fixture
 def app(sample_pub: Path, server: MailServer, clock: Clock) -> App:
     pub = load_publication(sample_pub)
-    return App(pub, load_secret(pub.state_dir), smtp=smtp_settings({"MASTHEAD_SMTP_URL": server.url}),
+    return App(pub, load_secret(pub.state_dir), smtp=parse_smtp_url(server.url),
                clock=clock)
 
 
@@ -287,13 +288,13 @@ class TestOverallLimit:
             outcomes = []
             for i in range(4):
                 try:
-                    outcomes.append(request_signup(app.pub, store, app.secret,
+                    outcomes.append(request_signup(app.pub, store, app.site.secret,
                                                    check_form(app.pub, f"r{i}@example.com", "", ["ar-news"]),
-                                                   now=clock(), smtp=app.smtp, most=3))
+                                                   now=clock(), smtp=app.site.smtp, most=3))
                 except SignupUnavailable as exc:
                     outcomes.append(str(exc))
-            later = request_signup(app.pub, store, app.secret,
+            later = request_signup(app.pub, store, app.site.secret,
                                    check_form(app.pub, "r3@example.com", "", ["ar-news"]),
-                                   now=clock() + timedelta(minutes=11), smtp=app.smtp, most=3)
+                                   now=clock() + timedelta(minutes=11), smtp=app.site.smtp, most=3)
         assert outcomes[:3] == ["sent"] * 3 and "may be abused" in outcomes[3]
         assert (later, len(server.received)) == ("sent", 4)

@@ -9,12 +9,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from masthead.config import load_publication
+from masthead.config import load_publication, parse_smtp_url
 from masthead.pipeline import run
+from masthead.serve import make_app
 from masthead.state.db import open_store
-from masthead.subscribers.roster import add_subscriber, get_subscriber, import_csv
+from masthead.state.roster import get as get_subscriber
+from masthead.subscribers.csvimport import import_csv
+from masthead.subscribers.roster import add_subscriber
 from masthead.tokens import load_secret, make_token, read_token
-from masthead.web.app import App, make_app
+from masthead.web.app import App
 from tests.mailserver import MailServer
 from tests.test_delivery import send
 from tests.test_serve import call
@@ -171,7 +174,7 @@ class TestThroughRealDigests:
                 add_subscriber(store, pub, "both@example.com", feeds=["ar-news", "en-news"], now=NOW)
                 add_subscriber(store, pub, "other@example.com", feeds=["ar-news"], now=NOW)
             article(pub.root / "feeds" / "ar-news" / "may-8.md", "خبر الثامن من مايو", "2022-05-08T10:00:00+03:00")
-            run(pub, now=datetime(2022, 5, 9, 6, 0, tzinfo=UTC))
+            run(pub, now=datetime(2022, 5, 9, 6, 0, tzinfo=UTC), smtp=parse_smtp_url(server.url))
             mails = {(r.rcpt, r.message["List-Id"].split("<")[1].split(".")[0]): r.message for r in server.received}
             assert set(mails) == {("both@example.com", "ar-news"), ("both@example.com", "en-news"),
                                   ("other@example.com", "ar-news")}
@@ -192,7 +195,7 @@ class TestThroughRealDigests:
             server.received.clear()
             article(pub.root / "feeds" / "ar-news" / "may-15.md", "خبر الخامس عشر", "2022-05-15T10:00:00+03:00")
             article(pub.root / "feeds" / "en-news" / "may-11.md", "News of May 11", "2022-05-11T10:00:00+03:00")
-            second = run(pub, now=datetime(2022, 5, 16, 6, 0, tzinfo=UTC))
+            second = run(pub, now=datetime(2022, 5, 16, 6, 0, tzinfo=UTC), smtp=parse_smtp_url(server.url))
             assert {d.feed for d in second.deliveries if d.sent} == {"ar-news", "en-news"}
             got = sorted((r.rcpt, r.message["List-Id"].split("<")[1].split(".")[0]) for r in server.received)
             assert got == [("both@example.com", "en-news"), ("other@example.com", "ar-news")]

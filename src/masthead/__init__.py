@@ -24,8 +24,8 @@ __all__ = [
 
 # The stages import heavy libraries (feedgen, premailer); load each only when asked for.
 _LAZY = {
-    "run": "pipeline", "collect_publication": "collect", "build_feeds": "feeds.xmlfeeds",
-    "build_digests": "digest.edition", "deliver": "send.delivery", "open_store": "state.db",
+    "run": "pipeline", "collect_publication": "collect", "build_feeds": "feeds.build",
+    "build_digests": "digest.build", "deliver": "send.delivery", "open_store": "state.db",
 }
 
 

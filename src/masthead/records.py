@@ -137,3 +137,15 @@ class Recipient:
     email: str
     name: str | None
     unsubscribe_url: str         # https URL carrying the signed token
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """One address, its display name, its state and the feeds it follows."""
+
+    email: str
+    name: str | None
+    status: str                  # active, unsubscribed or bounced
+    feeds: tuple[str, ...]
+    created: str                 # RFC 3339, UTC
+    updated: str

@@ -1,9 +1,26 @@
-"""The WSGI entry point WSGI servers are pointed at: ``masthead.serve:make_app``.
+"""The WSGI entry point: ``masthead.serve:make_app``.
 
-The app itself lives in ``masthead.web``; this path stays for deployments
-that name it (``gunicorn 'masthead.serve:make_app("/srv/news")'``).
+WSGI servers are pointed here (``gunicorn 'masthead.serve:make_app("/srv/news")'``);
+like the command line, it reads the environment (``MASTHEAD_SMTP_URL`` for
+sign-up confirmations, ``MASTHEAD_SECRET`` for the signing key). The app
+itself lives in ``masthead.web``.
 """
 
-from .web.app import make_app
+from __future__ import annotations
 
-__all__ = ["make_app"]
+import os
+from pathlib import Path
+
+from .config import load_publication, read_environment
+from .tokens import load_secret
+from .web.app import App
+
+
+def make_app(project_dir: str | os.PathLike[str] = ".") -> App:
+    """The WSGI app for the publication in ``project_dir`` (for gunicorn, waitress, uwsgi...)."""
+    pub = load_publication(Path(project_dir))
+    env = read_environment()
+    return App(pub, load_secret(pub.state_dir, env.secret), smtp=env.smtp)
+
+
+__all__ = ["App", "make_app"]

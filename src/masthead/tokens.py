@@ -22,14 +22,13 @@ import hmac
 import json
 import os
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from .config import SECRET_ENV
 from .errors import ConfigError
 
-SECRET_ENV = "MASTHEAD_SECRET"
 SECRET_FILE = "secret"
 _PURPOSE = b"masthead-unsubscribe-v1\x00"   # keeps these MACs apart from any other use of the key
 _FEED_PURPOSE = b"masthead-unsubscribe-feed-v1\x00"
@@ -44,15 +43,14 @@ class Unsubscribe:
     feed: str | None
 
 
-def load_secret(state_dir: Path, environ: Mapping[str, str] | None = None) -> bytes:
-    """The signing key: ``MASTHEAD_SECRET`` if set, else the state folder's secret file.
+def load_secret(state_dir: Path, value: str | None = None) -> bytes:
+    """The signing key: ``value`` (``MASTHEAD_SECRET``, given by the caller) if set, else the state folder's.
 
     The file is created on first use (64 random hex digits, mode 0600) with
     O_EXCL, so two processes starting at once agree on one key.
     """
-    env = os.environ if environ is None else environ
-    value = env.get(SECRET_ENV, "").strip()
-    if value:
+    if value and value.strip():
+        value = value.strip()
         if len(value) < 16:
             raise ConfigError(f"{SECRET_ENV} is too short ({len(value)} characters)",
                               hint="use at least 32 random characters, e.g. from "

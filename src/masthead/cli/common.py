@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..config import Publication, load_publication
+from ..config import Environment, Publication, read_environment
+from ..tokens import load_secret
 
 project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
@@ -35,5 +36,11 @@ now_option = click.option(
 )
 
 
-def open_publication(project: Path) -> Publication:
-    return load_publication(project)
+def environment() -> Environment:
+    """MASTHEAD_SMTP_URL and MASTHEAD_SECRET: the CLI reads them, the library is given them."""
+    return read_environment()
+
+
+def secret_for(pub: Publication, env: Environment) -> bytes:
+    """The signing key: MASTHEAD_SECRET when set, else the one in the state folder."""
+    return load_secret(pub.state_dir, env.secret)

@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from ..check import check_publication
+from ..config import load_publication
 from ..scaffold import init_publication
-from .common import open_publication, project_option
+from .common import project_option
 
 
 @click.command()
@@ -26,7 +27,7 @@ def init(directory: Path, title: str, base_url: str, language: str, timezone: st
     """
     written = init_publication(directory, title=title, base_url=base_url, language=language,
                                timezone=timezone, today=date.today())
-    open_publication(directory)  # what init writes must load
+    load_publication(directory)  # what init writes must load
     click.echo(f"created {directory} ({len(written)} files); next: masthead run --project {directory}")
 
 
@@ -40,7 +41,7 @@ def check(project: Path) -> None:
 
     Example: masthead check --project mypub
     """
-    pub = open_publication(project)
+    pub = load_publication(project)
     checked = check_publication(pub)
     click.echo(f"ok: {len(pub.feeds)} feeds, {len(checked)} templates checked")
 

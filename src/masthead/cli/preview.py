@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 
-from ..config import Publication
+from ..config import Publication, load_publication
 from ..errors import ConfigError, MastheadError
+from ..state import digests as recorded
 from ..state.db import open_store
-from .common import open_publication, project_option
+from .common import project_option
 
 PREVIEW_DIR = "preview"       # under the state folder: the sample names a (placeholder) reader
 
@@ -24,18 +25,15 @@ def latest_digest(pub: Publication, feed: str | None) -> tuple[str, Path]:
     if feed is not None:
         pub.feed(feed)                           # a ConfigError naming the feeds when unknown
     with open_store(pub.state_dir) as store:
-        row = store.db.execute(
-            "SELECT id FROM digests WHERE (? IS NULL OR feed = ?) ORDER BY period_end DESC, id LIMIT 1",
-            (feed, feed),
-        ).fetchone()
-    if row is None:
+        digest_id = recorded.latest(store, feed)
+    if digest_id is None:
         raise MastheadError(f"no digest has been made yet{' for ' + feed if feed else ''}",
                             hint="run 'masthead run' first (digests need a feed with [digest] cadence)")
-    eml = pub.state_dir / "digests" / f"{row['id']}.eml"
+    eml = pub.state_dir / "digests" / f"{digest_id}.eml"
     if not eml.is_file():
-        raise MastheadError(f"the sample message of {row['id']} is missing", where=pub.relative(eml),
+        raise MastheadError(f"the sample message of {digest_id} is missing", where=pub.relative(eml),
                             hint="run 'masthead run' again to rewrite it")
-    return row["id"], eml
+    return digest_id, eml
 
 
 def preview_html(eml: Path) -> bytes:
@@ -63,7 +61,7 @@ def preview(feed: str | None, project: Path, serve: bool, port: int) -> None:
 
     Example: masthead preview ar-news --project mypub
     """
-    pub = open_publication(project)
+    pub = load_publication(project)
     digest_id, eml = latest_digest(pub, feed)
     target = pub.state_dir / PREVIEW_DIR / f"{digest_id.replace('/', '_')}.html"
     target.parent.mkdir(parents=True, exist_ok=True)

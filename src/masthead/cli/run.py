@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
+from ..config import load_publication
 from ..pipeline import RunReport
 from ..pipeline import run as run_job
 from ..send.delivery import DigestDelivery
-from ..send.smtp import smtp_settings
-from .common import now_option, open_publication, parse_now, project_option
+from .common import environment, now_option, parse_now, project_option, secret_for
 
 SHOW_FILES = 12  # files named in the summary; --json lists them all
 EXIT_CODES = """\b
@@ -40,10 +40,11 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
 
     Example: masthead run --project mypub --now 2022-05-07T06:00:00Z
     """
-    pub = open_publication(project)
+    pub = load_publication(project)
+    env = environment()
     show_progress = not quiet and not as_json and sys.stderr.isatty()
-    report = run_job(pub, now=parse_now(now), wait=wait,
-                     progress=_progress_line if show_progress else None)
+    report = run_job(pub, now=parse_now(now), wait=wait, progress=_progress_line if show_progress else None,
+                     smtp=env.smtp, secret=secret_for(pub, env))
     if show_progress:
         click.echo("\r\033[K", err=True, nl=False)
     if as_json:
@@ -117,8 +118,7 @@ def delivery_failed(report: RunReport) -> bool:
 
     With no SMTP server configured, pending copies are "not sent", not a failure.
     """
-    configured = smtp_settings() is not None
-    return any(d.failed or (configured and d.pending) for d in report.deliveries)
+    return any(d.failed or (report.smtp_configured and d.pending) for d in report.deliveries)
 
 
 def _delivery_line(d: DigestDelivery) -> str:

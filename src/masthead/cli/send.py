@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
+from ..config import SMTP_ENV, load_publication
 from ..errors import DeliveryError
 from ..send.delivery import DigestDelivery, deliver
-from ..send.plan import resend_uncertain
-from ..send.smtp import SMTP_ENV, smtp_settings
 from ..state.db import open_store
 from ..state.lock import publication_lock
-from .common import now_option, open_publication, parse_now, project_option
+from ..state.sends import resend_uncertain
+from .common import environment, now_option, parse_now, project_option, secret_for
 
 
 @click.command()
@@ -33,14 +33,15 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
 
     Example: MASTHEAD_SMTP_URL=smtp://127.0.0.1:8025 masthead send
     """
-    pub = open_publication(project)
+    pub = load_publication(project)
     moment = parse_now(now)
-    smtp = smtp_settings()
+    env = environment()
+    smtp = env.smtp
     with publication_lock(pub.state_dir, moment, wait=wait), open_store(pub.state_dir) as store:
         if resend:
             count = resend_uncertain(store, resend, now=moment)
             click.echo(f"{count} uncertain copies of {resend} will be sent again", err=True)
-        reports = deliver(pub, store, [], now=moment, smtp=smtp)
+        reports = deliver(pub, store, [], now=moment, smtp=smtp, secret=secret_for(pub, env))
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
     for line in summary(reports):

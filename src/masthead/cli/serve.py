@@ -8,8 +8,8 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import click
 
-from ..send.smtp import SMTP_ENV
-from ..web.app import make_app
+from ..config import SMTP_ENV
+from ..serve import make_app
 from .common import project_option
 
 _TOKEN = re.compile(r"token=[^&\s]+")
@@ -40,10 +40,10 @@ def serve(project: Path, host: str, port: int) -> None:
     """
     app = make_app(project)
     with make_server(host, port, app, handler_class=_Handler) as server:
-        click.echo(f"serving {app.pub.relative(app.pub.output_dir)}/, {app.unsubscribe_path} and "
-                   f"{app.subscribe_path} on http://{host}:{server.server_port}/ (Ctrl-C stops)",
+        click.echo(f"serving {app.pub.relative(app.pub.output_dir)}/, {app.site.unsubscribe_path} and "
+                   f"{app.site.subscribe_path} on http://{host}:{server.server_port}/ (Ctrl-C stops)",
                    err=True)
-        if app.smtp is None:
+        if app.site.smtp is None:
             click.echo(f"sign-up answers 503: set {SMTP_ENV} to mail confirmation links", err=True)
         try:
             server.serve_forever()

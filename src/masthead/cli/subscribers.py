@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 
+from ..config import load_publication
 from ..state.db import open_store
-from ..subscribers.roster import add_subscriber, import_csv, list_subscribers, remove_subscriber
-from .common import now_option, open_publication, parse_now, project_option
+from ..subscribers.csvimport import import_csv
+from ..subscribers.roster import add_subscriber, list_subscribers, remove_subscriber
+from .common import now_option, parse_now, project_option
 
 
 @click.group()
@@ -32,7 +34,7 @@ def add(project: Path, now: str | None, email: str, name: str | None, feeds: tup
 
     Example: masthead subscribers add reader@example.com --name "سارة" --feed ar-news
     """
-    pub = open_publication(project)
+    pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         s = add_subscriber(store, pub, email, name=name, feeds=feeds, now=parse_now(now),
                            resubscribe=resubscribe)
@@ -50,7 +52,7 @@ def remove(project: Path, now: str | None, email: str, forget: bool) -> None:
 
     Example: masthead subscribers remove reader@example.com
     """
-    pub = open_publication(project)
+    pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         found = remove_subscriber(store, email, now=parse_now(now), forget=forget)
     if not found:
@@ -68,7 +70,7 @@ def list_(project: Path, status: str | None, as_json: bool) -> None:
 
     Example: masthead subscribers list --status active --json
     """
-    pub = open_publication(project)
+    pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         rows = list(list_subscribers(store, status=status))
     if as_json:
@@ -94,7 +96,7 @@ def import_(project: Path, now: str | None, file: Path) -> None:
 
     Example: masthead subscribers import readers.csv
     """
-    pub = open_publication(project)
+    pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         report = import_csv(store, pub, file, now=parse_now(now))
     click.echo(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "

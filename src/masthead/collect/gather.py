@@ -4,7 +4,9 @@ One reader per input kind (plaintext, markdown, jsonrecords, upstream); the
 readers give RawEntry records and normalise.py makes Articles of them. A bad
 file is a Problem naming it; every other file is still collected. Files that
 did not change since the last run (same size and mtime, or same bytes) are not
-read again: their Articles come from the state's cache.
+read again: their Articles come from the state's file cache. Duplicates are
+kept once, undated articles take the moment they were first seen, and the
+result is sanitised (sanitise.py) once, for every later stage.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from .. import __version__
 from ..config import FEED_FILE, FeedSettings, Publication, SiteSettings
 from ..errors import InputError
 from ..records import Article, Collection, Problem
+from ..state import articles as known_articles
+from ..state import filecache
 from ..state.db import Store
 from ..text import fold_for_key
 from .cache import article_from_dict, article_to_dict
@@ -28,6 +32,7 @@ from .markdown import read_markdown
 from .normalise import normalise
 from .plaintext import read_plaintext
 from .raw import RawEntry
+from .sanitise import sanitise_articles
 from .upstream import fetch, read_upstream
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -129,14 +134,17 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
             articles += got
             problems += trouble
     _save_reads(store, pending)
-    _forget_removed(store, seen_paths)
+    filecache.forget_others(store, seen_paths)
     unique, duplicate_problems = dedupe(articles)
     problems += duplicate_problems
     # What normalising noted on single articles is reported per file too (and counts for --strict).
     problems += [Problem(a.origin, note) for a in unique for note in a.problems]
-    dated, new_ids, changed_ids = _remember(store, unique, now)
-    return Collection(articles=tuple(dated), problems=tuple(problems),
-                      new_ids=frozenset(new_ids), changed_ids=frozenset(changed_ids))
+    known = known_articles.remember(store, unique, now)
+    dated = [a if a.published is not None else
+             replace(a, published=known.first_seen[a.id], precision="second") for a in unique]
+    clean, repairs = sanitise_articles(dated)
+    return Collection(articles=clean, problems=(*problems, *repairs),
+                      new_ids=known.new_ids, changed_ids=known.changed_ids)
 
 
 def _context(site: SiteSettings, feed: FeedSettings) -> str:
@@ -157,14 +165,13 @@ def _cached_read(store: Store, path: Path, origin: str, kind: str, feed: FeedSet
 def _read_or_reuse(store: Store, path: Path, origin: str, kind: str, feed: FeedSettings,
                    site: SiteSettings, context: str, pending: list[tuple]) -> tuple[list[Article], list[Problem]]:
     stat = path.stat()
-    row = store.db.execute("SELECT size, mtime_ns, hash, result FROM files WHERE path = ?",
-                           (origin,)).fetchone()
-    cached = json.loads(row["result"]) if row else None
-    if cached and cached["context"] == context and (row["size"], row["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns):
+    row = filecache.cached(store, origin)
+    cached = json.loads(row.result) if row else None
+    if row and cached and cached["context"] == context and (row.size, row.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
         return _from_cache(cached)
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    if cached and cached["context"] == context and row["hash"] == digest:
+    if row and cached and cached["context"] == context and row.hash == digest:
         result = _from_cache(cached)
     else:
         result = read_articles(data, origin, kind, feed, site)
@@ -177,8 +184,7 @@ def _read_or_reuse(store: Store, path: Path, origin: str, kind: str, feed: FeedS
 def _save_reads(store: Store, pending: list[tuple]) -> None:
     """Write the pending file-cache rows in one transaction (a crash loses only re-readable rows)."""
     if pending:
-        with store.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", pending)
+        filecache.save(store, pending)
         pending.clear()
 
 
@@ -204,13 +210,6 @@ def _read_source(store: Store, pub: Publication, feed: FeedSettings,
     return read_articles(data, origin, "feed", feed, pub.site)
 
 
-def _forget_removed(store: Store, seen: list[str]) -> None:
-    with store.transaction() as db:
-        known = {row[0] for row in db.execute("SELECT path FROM files")}
-        for gone in known - set(seen):
-            db.execute("DELETE FROM files WHERE path = ?", (gone,))
-
-
 def dedupe(articles: list[Article]) -> tuple[list[Article], list[Problem]]:
     """One record per article: the same id, the same URL, or the same title on the same day."""
     kept: list[Article] = []
@@ -229,32 +228,3 @@ def dedupe(articles: list[Article]) -> tuple[list[Article], list[Problem]]:
             seen[key] = article
         kept.append(article)
     return kept, problems
-
-
-def _remember(store: Store, articles: list[Article], now: datetime):
-    """Record every article; fill a missing date from when it was first seen."""
-    stamp = now.isoformat()
-    new_ids: set[str] = set()
-    changed_ids: set[str] = set()
-    out: list[Article] = []
-    with store.transaction() as db:
-        for article in articles:
-            row = db.execute("SELECT content_hash, first_seen FROM articles WHERE id = ?",
-                             (article.id,)).fetchone()
-            if row is None:
-                new_ids.add(article.id)
-                first_seen = stamp
-                db.execute("INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           (article.id, article.feed, article.origin, article.content_hash,
-                            stamp, stamp, article.published.isoformat() if article.published else None))
-            else:
-                first_seen = row["first_seen"]
-                if row["content_hash"] != article.content_hash:
-                    changed_ids.add(article.id)
-                    db.execute("UPDATE articles SET content_hash = ?, changed = ?, origin = ? WHERE id = ?",
-                               (article.content_hash, stamp, article.origin, article.id))
-            if article.published is None:
-                article = replace(article, published=datetime.fromisoformat(first_seen),
-                                  precision="second")
-            out.append(article)
-    return out, new_ids, changed_ids

@@ -17,6 +17,7 @@ import feedparser
 
 from ..errors import InputError
 from ..records import Image
+from ..state import httpcache
 from ..state.db import Store
 from ..text import clean_meta
 from .jsonrecords import is_json_feed, load_json, read_json_records
@@ -77,29 +78,25 @@ def _entry(e: Any, origin: str, index: int, language: str | None) -> RawEntry:
 
 def fetch(url: str, store: Store, *, sleep: Callable[[float], None] = time.sleep) -> bytes:
     """The body at ``url``: fresh when it changed, the cached copy on 304 or when unreachable."""
-    row = store.db.execute("SELECT etag, last_modified, body FROM http_cache WHERE url = ?",
-                           (url,)).fetchone()
+    row = httpcache.get(store, url)
     headers = {"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, "
                "application/feed+json, application/xml;q=0.9, */*;q=0.8"}
-    if row and row["etag"]:
-        headers["If-None-Match"] = row["etag"]
-    if row and row["last_modified"]:
-        headers["If-Modified-Since"] = row["last_modified"]
+    if row and row.etag:
+        headers["If-None-Match"] = row.etag
+    if row and row.last_modified:
+        headers["If-Modified-Since"] = row.last_modified
     error: Exception | None = None
     for attempt in range(RETRIES):
         try:
             with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
                                         timeout=TIMEOUT) as response:
                 body = response.read()
-                with store.transaction() as db:
-                    db.execute("INSERT OR REPLACE INTO http_cache VALUES (?, ?, ?, ?)",
-                               (url, response.headers.get("ETag"),
-                                response.headers.get("Last-Modified"), body))
+                httpcache.put(store, url, response.headers.get("ETag"), response.headers.get("Last-Modified"), body)
                 return body
         except urllib.error.HTTPError as exc:
             exc.close()  # the error carries the open response
-            if exc.code == 304 and row:
-                return bytes(row["body"])
+            if exc.code == 304 and row and row.body is not None:
+                return row.body
             error = exc
             if exc.code < 500 and exc.code != 429:
                 break
@@ -107,7 +104,7 @@ def fetch(url: str, store: Store, *, sleep: Callable[[float], None] = time.sleep
             error = exc
         if attempt + 1 < RETRIES:
             sleep(2 ** attempt)
-    if row and row["body"] is not None:
-        return bytes(row["body"])
+    if row and row.body is not None:
+        return row.body
     raise InputError(f"could not fetch the upstream feed: {error}", where=url,
                      hint="check the URL and the network; the other sources were still published")

@@ -16,9 +16,10 @@ from pathlib import Path
 from ..config import Publication
 from ..records import Digest
 from ..send.message import build_message
+from ..state import digests as recorded
 from ..state.atomic import atomic_write
 from ..state.db import Store
-from .edition import created_at, sample_recipient
+from .edition import sample_recipient
 
 
 def digest_paths(pub: Publication, digest: Digest) -> dict[str, Path]:
@@ -33,7 +34,7 @@ def write_digest_files(pub: Publication, store: Store, digest: Digest,
                        now: datetime) -> tuple[dict[str, object], list[str]]:
     """Write the digest's three files; returns its manifest entry and the paths that changed."""
     paths = digest_paths(pub, digest)
-    date = created_at(store, digest.id) or now
+    date = recorded.created_at(store, digest.id) or now
     language = pub.feed(digest.feed).language
     sample = build_message(pub, digest, sample_recipient(pub, language), date=date)
     contents = {"html": digest.web_html.encode("utf-8"), "text": digest.web_text.encode("utf-8"),

@@ -60,10 +60,3 @@ def entry_html(article: Article) -> str:
     """The article's full HTML, wrapped so that its direction is explicit."""
     return (f'<div dir="{article.direction}" lang="{escape(article.language)}">'
             f"\n{inner_html(article)}\n</div>")
-
-
-def short_html(article: Article) -> str:
-    """What stands in for a body too big to ship in a feed: summary and a link."""
-    words = words_for(article.language)
-    return (f"<p>{escape(article.summary, quote=False)}</p>\n"
-            f'<p><a href="{escape(article.url)}">{escape(words["more"], quote=False)}</a></p>')

@@ -12,17 +12,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
 from .. import __version__
 from ..config import Publication
 from ..records import Article, FeedOutput
+from ..state import builds
+from ..state.atomic import atomic_write
 from ..state.db import Store
-
-FEEDS_KEY = "feeds_input"
-FEEDS_LIST = "feeds_built"      # the FeedOutputs (without contents) of that build, as JSON
-FEEDS_FILES = "feeds_files"     # every file that build produced, to remove those no longer made
+from .build import build_feeds
+from .pages import article_path
 
 
 def settings_fingerprint(pub: Publication) -> str:
@@ -65,38 +67,63 @@ class Ledger:
 
     def unchanged(self, root: Path, fingerprint: str) -> bool:
         """The last build had this fingerprint and every page it wrote is still on disk."""
-        row = self.store.db.execute("SELECT value FROM meta WHERE key = ?", (FEEDS_KEY,)).fetchone()
-        if row is None or row["value"] != fingerprint:
+        if builds.last_input(self.store) != fingerprint:
             return False
-        return all((root / path).is_file() for (path,) in self.store.db.execute("SELECT path FROM pages"))
+        return all((root / path).is_file() for path in builds.page_paths(self.store))
 
     def page_is_current(self, root: Path, path: str, article: Article) -> bool:
-        row = self.store.db.execute("SELECT key FROM pages WHERE path = ?", (path,)).fetchone()
-        return row is not None and row["key"] == page_key(self.settings, article) and (root / path).is_file()
+        return builds.page_key(self.store, path) == page_key(self.settings, article) and (root / path).is_file()
 
     def previous_files(self) -> set[str]:
-        row = self.store.db.execute("SELECT value FROM meta WHERE key = ?", (FEEDS_FILES,)).fetchone()
-        return set(json.loads(row["value"])) if row else set()
+        return builds.last_files(self.store)
 
     def record(self, fingerprint: str, feeds: tuple[FeedOutput, ...], pages: dict[str, Article],
                files: set[str]) -> None:
         """Remember a finished build: call only after its files were written."""
         built = [[f.name, f.title, f.language, f.items, f.files, f.urls] for f in feeds]
-        with self.store.transaction() as db:
-            db.execute("DELETE FROM pages")
-            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (FEEDS_FILES, json.dumps(sorted(files))))
-            db.executemany("INSERT OR REPLACE INTO pages VALUES (?, ?)",
-                           [(path, page_key(self.settings, a)) for path, a in pages.items()])
-            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (FEEDS_KEY, fingerprint))
-            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (FEEDS_LIST, json.dumps(built)))
+        builds.record(self.store, fingerprint, built,
+                      [(path, page_key(self.settings, a)) for path, a in pages.items()], files)
 
     def previous_feeds(self, root: Path) -> tuple[FeedOutput, ...] | None:
         """The feeds the last build wrote, when every file of them is still on disk."""
-        row = self.store.db.execute("SELECT value FROM meta WHERE key = ?", (FEEDS_LIST,)).fetchone()
-        if row is None:
+        built = builds.last_feeds(self.store)
+        if built is None:
             return None
         feeds = tuple(FeedOutput(name=n, title=t, language=lang, items=i, files=f, urls=u)
-                      for n, t, lang, i, f, u in json.loads(row["value"]))
+                      for n, t, lang, i, f, u in built)
         if not feeds or not all((root / p).is_file() for f in feeds for p in f.files.values()):
             return None
         return feeds
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What writing the feeds did: the feeds, and the files written and removed (relative paths)."""
+
+    feeds: tuple[FeedOutput, ...]
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: datetime) -> Written:
+    """Build and write the feeds, skipping what the last build already wrote.
+
+    Files a build no longer makes (an article deleted, a tag gone) are removed
+    from output/; the state records the build only after the disk holds it.
+    """
+    ledger = Ledger(store, settings_fingerprint(pub))
+    fingerprint = input_fingerprint(ledger.settings, articles)
+    if ledger.unchanged(pub.root, fingerprint):
+        previous = ledger.previous_feeds(pub.root)
+        if previous is not None:
+            return Written(previous)
+    feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a)))
+    changed = [path for feed in feeds for path, content in feed.contents.items()
+               if atomic_write(pub.root / path, content)]
+    pages = {page: a for a in articles if (page := article_path(pub.site, a)) is not None}
+    produced = {path for feed in feeds for path in feed.contents} | set(pages)
+    stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
+    for path in stale:
+        (pub.root / path).unlink(missing_ok=True)
+    ledger.record(fingerprint, feeds, pages, produced)
+    return Written(feeds, tuple(changed), tuple(stale))

@@ -1,9 +1,6 @@
-"""Articles -> RSS 2.0 and Atom 1.0 through feedgen, plus every other feed file.
+"""Planned feeds -> RSS 2.0 and Atom 1.0 through feedgen.
 
-This is the only module that imports feedgen. ``build_feeds`` plans the feeds
-(feedplan.py), renders RSS and Atom here, JSON Feed in jsonfeed.py, the OPML
-list, the XSL stylesheet and the article pages (pages.py), and returns one
-FeedOutput per feed with every file's bytes in ``contents``.
+This is the only module that imports feedgen.
 
 feedgen 1.0.0 faults worked around here (REFERENCE.md, "feedgen traps"):
 - entries are prepended by default: they are added with ``order='append'``
@@ -27,18 +24,16 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from ..config import Publication, SiteSettings
-from ..records import Article, FeedOutput
-from . import jsonfeed, opml, pages
+from ..records import Article
+from . import pages
 from .content import entry_html
-from .plan import FeedPlan, plan_feeds, sanitise_articles, shortened
+from .plan import FeedPlan
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -47,7 +42,6 @@ FILES = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
 TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml",
          "json": "application/feed+json"}
 STYLESHEET = "feed.xsl"
-MAX_FEED_BYTES = 4_000_000       # per RSS / Atom file; older entries are left out beyond it
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
 
 
@@ -203,49 +197,3 @@ def render_xml(pub: Publication, plan: FeedPlan) -> dict[str, bytes]:
     fg.link(_links(pub, plan, "atom"), replace=True)
     atom = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return {"rss": rss, "atom": atom}
-
-
-def _within_budget(pub: Publication, plan: FeedPlan) -> tuple[FeedPlan, dict[str, bytes]]:
-    """Render, dropping the oldest entries while a file is over MAX_FEED_BYTES.
-
-    The W3C validator refuses files over 5 MB and readers time out on them; one
-    entry is at most MAX_BODY_BYTES (feedplan), so a few entries always fit.
-    """
-    xml = render_xml(pub, plan)
-    while len(plan.articles) > 1 and max(map(len, xml.values())) > MAX_FEED_BYTES:
-        share = MAX_FEED_BYTES / max(map(len, xml.values()))
-        plan = shortened(plan, min(len(plan.articles) - 1, int(len(plan.articles) * share)) or 1)
-        xml = render_xml(pub, plan)
-    return plan, xml
-
-
-def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
-                now: datetime,
-                page_is_current: Callable[[str, Article], bool] | None = None) -> list[FeedOutput]:
-    """Every feed of the publication as FeedOutputs, with the bytes of every file to write.
-
-    ``now`` is accepted for the stage contract; the output depends only on the
-    articles and settings, so the same records give the same bytes at any time.
-    The first FeedOutput also carries the publication-wide files: the OPML
-    list, the XSL stylesheet, the site's index page and the article pages
-    (less those ``page_is_current`` says are on disk as they would be rendered).
-    """
-    clean, _ = sanitise_articles(articles)
-    plans = plan_feeds(pub, clean)
-    outputs: list[FeedOutput] = []
-    for plan in plans:
-        files = {kind: output_path(plan, kind) for kind in FILES}
-        plan, xml = _within_budget(pub, plan)
-        contents = {files["rss"]: xml["rss"], files["atom"]: xml["atom"],
-                    files["json"]: jsonfeed.render(pub, plan, entry_id)}
-        contents.update(pages.feed_pages(pub, plan, files))
-        outputs.append(FeedOutput(
-            name=plan.name, title=plan.title, language=plan.language, items=len(plan.articles),
-            files=files, urls={k: public_url(pub.site, p) for k, p in files.items()},
-            contents=contents))
-    if outputs:
-        extra = {f"output/{STYLESHEET}": pages.stylesheet(pub),
-                 opml.PATH: opml.render(pub, plans, outputs)}
-        extra.update(pages.site_pages(pub, plans, clean, page_is_current))
-        outputs[0].contents.update(extra)
-    return outputs

@@ -32,7 +32,7 @@ subscribes later gets the next digest, not old ones.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -45,14 +45,14 @@ from email_validator import EmailNotValidError, validate_email
 from ..config import Publication
 from ..errors import ConfigError
 from ..records import Digest, Recipient
-from ..state.db import Store, stamp
+from ..state import roster, sends
+from ..state.db import Store
 from ..tokens import load_secret, make_token, unsubscribe_url
 from .message import HeaderValueError, build_message
-from .plan import pending_digest_ids, plan, planned_digest, status_counts
+from .plan import plan, planned_digest
 from .smtp import ConnectFailed, Connection, Outcome, SmtpSettings
 
 BOUNCE_CODES = (550, 551, 553)   # mailbox unknown / moved / bad name, said at RCPT: suppress
-PAGE = 500                        # pending rows read at a time: memory stays flat
 Builder = Callable[..., EmailMessage]
 
 
@@ -122,22 +122,7 @@ class _Run:
     last_start: float | None = None
     exhausted_in_a_row: int = 0
     failures: dict[str, list[Failure]] = field(default_factory=dict)
-    unsaved: list[tuple[str, str, str, int, str, str]] = field(default_factory=list)
-
-    def pending(self, digest_id: str) -> Iterator[tuple[str, str | None, str | None]]:
-        """(email, name, subscriber status) of pending rows, a page at a time."""
-        after = ""
-        while True:
-            page = self.store.db.execute(
-                "SELECT d.email, s.name, s.status FROM sends d "
-                "LEFT JOIN subscribers s ON s.email = d.email "
-                "WHERE d.digest_id = ? AND d.status = 'pending' AND d.email > ? "
-                "ORDER BY d.email LIMIT ?", (digest_id, after, PAGE)).fetchall()
-            if not page:
-                return
-            for row in page:
-                yield row[0], row[1], row[2]
-            after = page[-1][0]
+    unsaved: list[tuple[str, str, datetime, bool, str, str]] = field(default_factory=list)
 
     def record(self, digest_id: str, email: str, status: str, reply: str, *,
                attempt: bool = False, lazy: bool = False) -> None:
@@ -147,18 +132,17 @@ class _Run:
         which a later run also treats as delivered. That saves one fsync per
         copy. Everything else (a deferral above all) is written at once.
         """
-        self.unsaved.append((status, reply, stamp(self.now), int(attempt), digest_id, email))
+        self.unsaved.append((status, reply, self.now, attempt, digest_id, email))
         if not lazy:
             self.flush()
 
     def flush(self) -> None:
         if self.unsaved:
-            with self.store.transaction() as db:
-                self._write_unsaved(db)
+            with self.store.transaction():
+                self._write_unsaved()
 
-    def _write_unsaved(self, db) -> None:
-        db.executemany("UPDATE sends SET status = ?, reply = ?, updated = ?, "
-                       "attempts = attempts + ? WHERE digest_id = ? AND email = ?", self.unsaved)
+    def _write_unsaved(self) -> None:
+        sends.update(self.store, self.unsaved)
         self.unsaved.clear()
 
     def mark_sending(self, digest_id: str, email: str, message_id: str) -> None:
@@ -168,11 +152,9 @@ class _Run:
         the dot follows within microseconds: that gap is the only moment a kill
         can lose a copy (kept 'sending', presumed delivered).
         """
-        with self.store.transaction() as db:
-            self._write_unsaved(db)
-            db.execute("UPDATE sends SET status = 'sending', "
-                       "message_id = ?, updated = ? WHERE digest_id = ? AND email = ?",
-                       (message_id, stamp(self.now), digest_id, email))
+        with self.store.transaction():
+            self._write_unsaved()
+            sends.mark_sending(self.store, digest_id, email, message_id, now=self.now)
 
     def connect(self) -> None:
         for attempt in range(self.retry.attempts):
@@ -237,32 +219,30 @@ class _Run:
         else:
             self.fail(digest_id, email, outcome.reply, attempt=True)
             if outcome.stage == "RCPT" and outcome.code in BOUNCE_CODES:
-                with self.store.transaction() as db:
-                    db.execute("UPDATE subscribers SET status = 'bounced', updated = ? "
-                               "WHERE email = ? AND status = 'active'", (stamp(self.now), email))
+                roster.set_status(self.store, email, "bounced", now=self.now, only_if="active")
 
     def fail(self, digest_id: str, email: str, reply: str, *, attempt: bool = False) -> None:
         self.record(digest_id, email, "failed", reply, attempt=attempt)
         self.failures.setdefault(digest_id, []).append(Failure(email, reply))
 
-    def why_not(self, email: str, feed: str) -> str | None:
-        """Why this copy must not go now (unsubscribed, bounced, left the feed), or None."""
-        row = self.store.db.execute(
-            "SELECT s.status, EXISTS (SELECT 1 FROM subscriptions f WHERE f.email = s.email "
-            "AND f.feed = ?) FROM subscribers s WHERE s.email = ?", (feed, email)).fetchone()
-        if row is None:
-            return "not sent: the address is no longer a subscriber"
-        if row[0] != "active":
-            return f"not sent: the address is {row[0]}"
-        return None if row[1] else f"not sent: the address left {feed}"
-
     def send_digest(self, digest: Digest) -> None:
-        for email, name, _status in self.pending(digest.id):
-            reason = self.why_not(email, digest.feed)    # fresh: an unsubscribe may land mid-run
+        for email in sends.pending(self.store, digest.id):
+            standing = roster.standing(self.store, email, digest.feed)  # fresh: an unsubscribe may land mid-run
+            reason = why_not(standing, digest.feed)
             if reason is not None:
                 self.record(digest.id, email, "cancelled", reason)
                 continue
-            self.send_one(digest, email, name)
+            assert standing is not None
+            self.send_one(digest, email, standing.name)
+
+
+def why_not(standing: roster.Standing | None, feed: str) -> str | None:
+    """Why a copy must not go now (unsubscribed, bounced, left the feed), or None."""
+    if standing is None:
+        return "not sent: the address is no longer a subscriber"
+    if standing.status != "active":
+        return f"not sent: the address is {standing.status}"
+    return None if standing.follows else f"not sent: the address left {feed}"
 
 
 def wire_bytes(msg: EmailMessage, *, utf8: bool = False) -> bytes:
@@ -322,7 +302,7 @@ def deliver(pub: Publication, store: Store, digests: Sequence[Digest], *, now: d
     With ``smtp`` None nothing is sent and each report says why.
     """
     new_ids = [digest.id for digest in digests if plan(store, digest, now=now)]
-    pending = pending_digest_ids(store)
+    pending = sends.pending_digest_ids(store)
     ids = pending + [i for i in new_ids if i not in pending]     # oldest plan first
     considered = [d for d in (planned_digest(store, i) for i in ids) if d is not None]
     return _send_all(pub, store, considered, now=now, smtp=smtp, secret=secret,
@@ -333,7 +313,7 @@ def _send_all(pub: Publication, store: Store, considered: list[Digest], *, now: 
               smtp: SmtpSettings | None, secret: bytes | None, sleep: Callable[[float], None],
               clock: Callable[[], float], retry: RetryPolicy, build: Builder,
               ) -> tuple[DigestDelivery, ...]:
-    before = {d.id: status_counts(store, d.id) for d in considered}
+    before = {d.id: sends.status_counts(store, d.id) for d in considered}
     stopped: str | None = None if smtp else "no SMTP server configured (MASTHEAD_SMTP_URL is unset)"
     run = None
     unsendable: dict[str, str] = {}
@@ -356,7 +336,7 @@ def _send_all(pub: Publication, store: Store, considered: list[Digest], *, now: 
             run.connection.close()
     reports = []
     for digest in considered:
-        after = status_counts(store, digest.id)
+        after = sends.status_counts(store, digest.id)
         reports.append(DigestDelivery(
             digest_id=digest.id, feed=digest.feed, recipients=sum(after.values()),
             sent=after.get("sent", 0) - before[digest.id].get("sent", 0),

@@ -1,9 +1,7 @@
 """One SMTP connection that carries many messages, and tells exactly how each one ended.
 
-The server comes from ``MASTHEAD_SMTP_URL`` (never from a file in the
-publication): ``smtp://user:pass@host:587`` (STARTTLS, required unless the
-host is this machine), ``smtps://host:465`` (TLS from the first byte), or
-``smtp://127.0.0.1:8025`` (a local relay; STARTTLS only if offered).
+The server is the caller's SmtpSettings (config.py reads them from
+``MASTHEAD_SMTP_URL``, never from a file in the publication).
 
 ``Connection.transmit`` runs MAIL, RCPT and DATA itself rather than through
 ``smtplib.sendmail`` so it knows whether the final ``.`` was sent: until then
@@ -15,80 +13,18 @@ looks once more whether the server hung up meanwhile.
 
 from __future__ import annotations
 
-import ipaddress
-import os
 import re
 import select
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import unquote, urlsplit
 
-from ..errors import ConfigError
+from ..config import SmtpSettings
 
-SMTP_ENV = "MASTHEAD_SMTP_URL"
-Security = Literal["tls", "starttls", "local"]   # local: STARTTLS when offered, else plain
 Kind = Literal["accepted", "rejected", "deferred"]
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpSettings:
-    host: str
-    port: int
-    security: Security
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = 60.0
-
-    def describe(self) -> str:
-        """Where mail goes, for reports: never the user name or the password."""
-        scheme = "smtps" if self.security == "tls" else "smtp"
-        return f"{scheme}://{self.host}:{self.port}"
-
-
-def _is_local(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def smtp_settings(environ: Mapping[str, str] | None = None) -> SmtpSettings | None:
-    """The server named by ``MASTHEAD_SMTP_URL``; None when it is unset or empty."""
-    env = os.environ if environ is None else environ
-    url = env.get(SMTP_ENV, "").strip()
-    if not url:
-        return None
-
-    def bad(why: str) -> ConfigError:
-        return ConfigError(f"{SMTP_ENV} {why}", where=f"environment variable {SMTP_ENV}",
-                           hint="use smtp://user:password@host:587, smtps://host:465 "
-                                "or smtp://127.0.0.1:8025 (percent-encode special characters)")
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps"):
-        raise bad(f"must start with smtp:// or smtps://, not {parts.scheme or 'nothing'}")
-    try:
-        port = parts.port
-    except ValueError:
-        raise bad("has a port that is not a number from 1 to 65535") from None
-    if not parts.hostname:
-        raise bad("names no host")
-    host = parts.hostname
-    if parts.scheme == "smtps":
-        security: Security = "tls"
-    else:
-        security = "local" if _is_local(host) else "starttls"
-    return SmtpSettings(
-        host=host, port=port or (465 if security == "tls" else 587), security=security,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-    )
 
 
 @dataclass(frozen=True, slots=True)

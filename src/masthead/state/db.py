@@ -1,19 +1,32 @@
 """The publication's state in SQLite, kept outside output/ (``.masthead/state.db``).
 
 One database holds what every stage must remember between runs: the files
-already read (so an unchanged file is not read again), every article and when
-it was first seen, the digests made, each (digest, recipient) send, the
-subscribers, and upstream HTTP validators. Each stage keeps its own queries in
-its own module and uses ``Store.transaction()`` for atomic changes.
+already read, every article and when it was first seen, the digests made,
+each (digest, recipient) send, the subscribers, upstream HTTP validators and
+the sign-up rate limit. ``Store`` is the connection; the SQL on each table
+lives in one module of this package (filecache, articles, digests, roster,
+sends, builds, httpcache, signups), exposed as named functions.
+
+Every moment is stored as RFC 3339 in UTC with a fixed width
+(``2022-05-07T06:00:00Z``, see ``stamp``), so SQL compares them as text
+correctly. The schema carries a version (``PRAGMA user_version``); a database
+written by an older masthead is migrated when it is first opened, and one
+written by a newer masthead is refused.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+STATE_FILE = "state.db"
+Params = Mapping[str, Any] | Sequence[Any]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -28,9 +41,9 @@ CREATE TABLE IF NOT EXISTS articles (
     feed         TEXT NOT NULL,
     origin       TEXT NOT NULL,
     content_hash TEXT NOT NULL,
-    first_seen   TEXT NOT NULL,     -- RFC 3339, from the run's --now
+    first_seen   TEXT NOT NULL,     -- stamp(): from the run's --now
     changed      TEXT NOT NULL,     -- when content_hash last changed
-    published    TEXT               -- RFC 3339 or NULL
+    published    TEXT               -- stamp() or NULL
 );
 CREATE TABLE IF NOT EXISTS digests (
     id           TEXT PRIMARY KEY,  -- feed/cadence/period start
@@ -59,14 +72,10 @@ CREATE TABLE IF NOT EXISTS left_feeds (
     left_at     TEXT NOT NULL,
     PRIMARY KEY (email, feed)
 );
-CREATE TABLE IF NOT EXISTS signup_mails (
-    address_key TEXT PRIMARY KEY,   -- HMAC of the address (signup.py): not the address itself
-    sent        TEXT NOT NULL       -- when the last confirmation mail went (rate limit)
-);
 CREATE TABLE IF NOT EXISTS sends (
     digest_id   TEXT NOT NULL,
     email       TEXT NOT NULL,
-    status      TEXT NOT NULL,      -- pending, sending, sent, failed, cancelled (delivery.py)
+    status      TEXT NOT NULL,      -- pending, sending, sent, failed, cancelled (send/delivery.py)
     attempts    INTEGER NOT NULL DEFAULT 0,
     reply       TEXT,               -- the server's last answer
     message_id  TEXT,
@@ -76,7 +85,7 @@ CREATE TABLE IF NOT EXISTS sends (
 CREATE INDEX IF NOT EXISTS sends_by_status ON sends (digest_id, status, email);
 CREATE TABLE IF NOT EXISTS send_plans (
     digest_id   TEXT PRIMARY KEY,   -- recipients of this digest are fixed (rows in sends)
-    planned     TEXT NOT NULL,      -- RFC 3339, when they were fixed
+    planned     TEXT NOT NULL,      -- when they were fixed
     recipients  INTEGER NOT NULL,
     content     TEXT NOT NULL       -- JSON: the rendered digest every copy carries
 );
@@ -94,17 +103,68 @@ CREATE TABLE IF NOT EXISTS http_cache (
     last_modified TEXT,
     body          BLOB
 );
+CREATE TABLE IF NOT EXISTS signup_mails (
+    address_key TEXT PRIMARY KEY,   -- HMAC of the address: the address itself is not kept
+    sent        TEXT NOT NULL
+);
 """
+
+# Columns that hold moments: what the version-1 migration rewrites as stamp().
+MOMENTS = {
+    "articles": ("first_seen", "changed", "published"),
+    "digests": ("period_start", "period_end", "created"),
+    "subscribers": ("created", "updated"),
+    "left_feeds": ("left_at",),
+    "sends": ("updated",),
+    "send_plans": ("planned",),
+    "signup_mails": ("sent",),
+}
+
+
+def stamp(moment: datetime) -> str:
+    """A moment as the state stores it: RFC 3339 in UTC to the second, always 20 characters."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"a stored moment must be timezone-aware, got {moment!r}")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def unstamp(text: str) -> datetime:
+    """A stored moment back as an aware datetime (UTC)."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _to_stamp(value: str | None) -> str | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:           # never written so, but never guess a zone: take it as UTC
+        moment = moment.replace(tzinfo=UTC)
+    return stamp(moment)
+
+
+def _utc_stamps(db: sqlite3.Connection) -> None:
+    """Version 1: every moment as stamp(), whatever offset or precision an older masthead wrote."""
+    for table, columns in MOMENTS.items():
+        rows = db.execute(f"SELECT rowid, {', '.join(columns)} FROM {table}").fetchall()
+        sets = ", ".join(f"{c} = ?" for c in columns)
+        db.executemany(f"UPDATE {table} SET {sets} WHERE rowid = ?",
+                       [(*(_to_stamp(row[c]) for c in columns), row["rowid"]) for row in rows])
+
+
+# (version, what it does): applied in order to a database below that version.
+MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = ((1, _utc_stamps),)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 class Store:
-    """A connection to the state database with the schema in place."""
+    """A connection to the state database with the schema in place (migrated when older)."""
 
     def __init__(self, path: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
+        self._depth = 0
         self.db.execute("PRAGMA journal_mode=WAL")
         # WAL + NORMAL: a commit is one write(), no fsync. A process killed at any
         # point (kill -9, OOM) loses nothing the next run cannot see; only a power
@@ -113,17 +173,63 @@ class Store:
         # dot: a kill during that fsync leaves a copy marked but never sent.
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise ConfigError(
+                f"the state database has schema version {version}; this masthead knows up to "
+                f"{SCHEMA_VERSION}", where=str(self.path),
+                hint="a newer masthead wrote it: upgrade masthead (pip install -U masthead)")
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            fresh = self.db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'articles'").fetchone()[0] == 0
+            for statement in SCHEMA.split(";"):   # not executescript: it would COMMIT first
+                if statement.strip():
+                    self.db.execute(statement)
+            for target, migrate in MIGRATIONS:
+                if version < target and not fresh:
+                    migrate(self.db)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+        return self.db.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> sqlite3.Cursor:
+        return self.db.executemany(sql, rows)
+
+    def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.db.execute(sql, params).fetchone()
+        return row
+
+    def rows(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        return self.db.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = self.db.execute(sql, params).fetchone()
+        return None if row is None else row[0]
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+    def transaction(self) -> Iterator[Store]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error; nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
         self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
-            yield self.db
+            yield self
         except BaseException:
+            self._depth = 0
             self.db.execute("ROLLBACK")
             raise
+        self._depth = 0
         self.db.execute("COMMIT")
 
     def close(self) -> None:
@@ -136,12 +242,7 @@ class Store:
         self.close()
 
 
-def stamp(now: datetime) -> str:
-    """A moment as the state stores it: RFC 3339 to the second."""
-    return now.isoformat(timespec="seconds")
-
-
 def open_store(state_dir: Path) -> Store:
     """Open (creating if needed) the state database in ``state_dir``."""
     state_dir.mkdir(parents=True, exist_ok=True)
-    return Store(state_dir / "state.db")
+    return Store(state_dir / STATE_FILE)

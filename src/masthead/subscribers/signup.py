@@ -21,7 +21,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Literal
 
@@ -29,6 +29,7 @@ from ..config import Publication
 from ..errors import InputError
 from ..send.delivery import wire_address, wire_bytes
 from ..send.smtp import ConnectFailed, Connection, SmtpSettings
+from ..state import signups
 from ..state.db import Store
 from ..tokens import SignupRequest, make_signup_token, read_signup_token, unsubscribe_url
 from .confirmation import build_confirmation
@@ -101,19 +102,16 @@ def request_signup(pub: Publication, store: Store, secret: bytes, form: Signup, 
     if smtp is None:
         raise SignupUnavailable("no SMTP server configured (MASTHEAD_SMTP_URL is unset)")
     key = hmac.new(secret, _RATE_PURPOSE + form.email.encode("utf-8"), hashlib.sha256).hexdigest()
-    with store.transaction() as db:
-        db.execute("DELETE FROM signup_mails WHERE sent <= ?", (_stamp(now - RESEND_AFTER),))
-        if db.execute("SELECT count(*) FROM signup_mails").fetchone()[0] >= most:
-            raise SignupUnavailable(f"{most} confirmation mails in the last {RESEND_AFTER} already: "
-                                    "the sign-up form may be abused")
-        if db.execute("SELECT 1 FROM signup_mails WHERE address_key = ?", (key,)).fetchone():
-            return "limited"
-        db.execute("INSERT INTO signup_mails (address_key, sent) VALUES (?, ?)", (key, _stamp(now)))
+    claim = signups.claim(store, key, now=now, since=now - RESEND_AFTER, most=most)
+    if claim == "full":
+        raise SignupUnavailable(f"{most} confirmation mails in the last {RESEND_AFTER} already: "
+                                "the sign-up form may be abused")
+    if claim == "limited":
+        return "limited"
     try:
         return _mail(pub, secret, form, now=now, smtp=smtp)
     except BaseException:
-        with store.transaction() as db:      # nothing went: the person may try again at once
-            db.execute("DELETE FROM signup_mails WHERE address_key = ?", (key,))
+        signups.release(store, key)          # nothing went: the person may try again at once
         raise
 
 
@@ -162,7 +160,3 @@ def confirm_signup(pub: Publication, store: Store, request: SignupRequest, *,
         raise InputError("none of the feeds of this sign-up sends a digest any more")
     return add_subscriber(store, pub, request.email, name=request.name, feeds=feeds, now=now,
                           resubscribe=True)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")   # one offset: compared as text

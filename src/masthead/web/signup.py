@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 from ..errors import ConfigError, InputError
@@ -27,97 +27,95 @@ from ..subscribers.signup import (
 )
 from ..tokens import SignupRequest
 from .pages import SECURITY, WORDS, Answer, fill, hidden, language_of, read_form
-
-if TYPE_CHECKING:
-    from .app import App
+from .site import Site
 
 
-def subscribe(app: App, method: str, environ: dict[str, Any]) -> Answer:
+def subscribe(site: Site, method: str, environ: dict[str, Any]) -> Answer:
     """Answer one request to the sign-up path."""
     query = parse_qs(environ.get("QUERY_STRING", ""), max_num_fields=20)
     if method in ("GET", "HEAD"):
         token = query.get("token", [""])[0]
-        return confirm_page(app, token) if token else form_page(app)
+        return confirm_page(site, token) if token else form_page(site)
     if method != "POST":
         return "405 Method Not Allowed", [("Allow", "GET, HEAD, POST")] + SECURITY, b""
     form = read_form(environ)
     token = form.get("token", query.get("token", [""]))[0]
     if token:
-        return confirm(app, token, bool(form.get("confirm")))
-    return sign_up(app, form, environ)
+        return confirm(site, token, bool(form.get("confirm")))
+    return sign_up(site, form, environ)
 
 
-def sign_up(app: App, form: dict[str, list[str]], environ: dict[str, Any]) -> Answer:
-    lang = app.lang
+def sign_up(site: Site, form: dict[str, list[str]], environ: dict[str, Any]) -> Answer:
+    lang = site.lang
     try:
-        signup = check_form(app.pub, form.get("email", [""])[0], form.get("name", [""])[0],
+        signup = check_form(site.pub, form.get("email", [""])[0], form.get("name", [""])[0],
                             form.get("feed", []))
-        lang = language_of(signup_language(app.pub, signup.feeds))
-        with open_store(app.pub.state_dir) as store:
-            request_signup(app.pub, store, app.secret, signup, now=app.clock(), smtp=app.smtp)
+        lang = language_of(signup_language(site.pub, signup.feeds))
+        with open_store(site.pub.state_dir) as store:
+            request_signup(site.pub, store, site.secret, signup, now=site.clock(), smtp=site.smtp)
     except (InputError, ConfigError):
-        return app.page(lang, "400 Bad Request", "bad_title", f"<p>{html.escape(WORDS[lang]['form_bad'])}</p>")
+        return site.page(lang, "400 Bad Request", "bad_title", f"<p>{html.escape(WORDS[lang]['form_bad'])}</p>")
     except SignupUnavailable as exc:
         environ["wsgi.errors"].write(f"masthead: sign-up mail not sent: {exc}\n")   # never the address
-        return app.page(lang, "503 Service Unavailable", "check_title",
+        return site.page(lang, "503 Service Unavailable", "check_title",
                         f"<p>{html.escape(WORDS[lang]['unavailable'])}</p>")
     # The same answer whether the address is new, subscribed, suppressed or rate-limited.
-    return app.page(lang, "200 OK", "check_title", f"<p>{html.escape(WORDS[lang]['check'])}</p>")
+    return site.page(lang, "200 OK", "check_title", f"<p>{html.escape(WORDS[lang]['check'])}</p>")
 
 
-def _read(app: App, token: str) -> SignupRequest | Answer:
-    found = read_confirmation(app.secret, token, now=app.clock())
+def _read(site: Site, token: str) -> SignupRequest | Answer:
+    found = read_confirmation(site.secret, token, now=site.clock())
     if found is None:
-        return app.page(app.lang, "403 Forbidden", "bad_title", f"<p>{WORDS[app.lang]['bad']}</p>")
+        return site.page(site.lang, "403 Forbidden", "bad_title", f"<p>{WORDS[site.lang]['bad']}</p>")
     if found == "expired":
-        return app.page(app.lang, "410 Gone", "bad_title", f"<p>{WORDS[app.lang]['expired']}</p>")
+        return site.page(site.lang, "410 Gone", "bad_title", f"<p>{WORDS[site.lang]['expired']}</p>")
     return found
 
 
-def _titles(app: App, request: SignupRequest) -> list[str]:
-    return [f.title for f in app.pub.feeds if f.name in request.feeds]
+def _titles(site: Site, request: SignupRequest) -> list[str]:
+    return [f.title for f in site.pub.feeds if f.name in request.feeds]
 
 
-def confirm_page(app: App, token: str) -> Answer:
-    request = _read(app, token)
+def confirm_page(site: Site, token: str) -> Answer:
+    request = _read(site, token)
     if not isinstance(request, SignupRequest):
         return request
-    lang = language_of(signup_language(app.pub, request.feeds))
+    lang = language_of(signup_language(site.pub, request.feeds))
     button = html.escape(WORDS[lang]["join_button"])
-    return app.page(lang, "200 OK", "join_title",
-                    f"<p>{fill(lang, 'join', who=request.email, feeds=_titles(app, request))}</p>"
-                    f'<form method="post" action="{html.escape(app.subscribe_path)}">'
+    return site.page(lang, "200 OK", "join_title",
+                    f"<p>{fill(lang, 'join', who=request.email, feeds=_titles(site, request))}</p>"
+                    f'<form method="post" action="{html.escape(site.subscribe_path)}">'
                     f'{hidden("token", token)}{hidden("confirm", "yes")}'
                     f'<button type="submit">{button}</button></form>')
 
 
-def confirm(app: App, token: str, confirmed: bool) -> Answer:
+def confirm(site: Site, token: str, confirmed: bool) -> Answer:
     if not confirmed:
-        return app.page(app.lang, "400 Bad Request", "bad_title", f"<p>{WORDS[app.lang]['bad']}</p>")
-    request = _read(app, token)
+        return site.page(site.lang, "400 Bad Request", "bad_title", f"<p>{WORDS[site.lang]['bad']}</p>")
+    request = _read(site, token)
     if not isinstance(request, SignupRequest):
         return request
-    lang = language_of(signup_language(app.pub, request.feeds))
+    lang = language_of(signup_language(site.pub, request.feeds))
     try:
-        with open_store(app.pub.state_dir) as store:
-            confirm_signup(app.pub, store, request, now=app.clock())
+        with open_store(site.pub.state_dir) as store:
+            confirm_signup(site.pub, store, request, now=site.clock())
     except InputError:
-        return app.page(lang, "410 Gone", "bad_title", f"<p>{WORDS[lang]['expired']}</p>")
-    return app.page(lang, "200 OK", "joined_title",
-                    f"<p>{fill(lang, 'joined', feeds=_titles(app, request))}</p>")
+        return site.page(lang, "410 Gone", "bad_title", f"<p>{WORDS[lang]['expired']}</p>")
+    return site.page(lang, "200 OK", "joined_title",
+                    f"<p>{fill(lang, 'joined', feeds=_titles(site, request))}</p>")
 
 
-def form_page(app: App) -> Answer:
+def form_page(site: Site) -> Answer:
     """The sign-up form on its own: address, name, a box per feed with a digest."""
-    lang = app.lang
+    lang = site.lang
     labels = {"ar": ("البريد الإلكتروني", "الاسم (اختياري)", "اشترك"),
               "en": ("Email address", "Name (optional)", "Subscribe")}[lang]
     boxes = "".join(
         f'<label><input type="checkbox" name="feed" value="{html.escape(f.name)}" checked> '
         f"<bdi>{html.escape(f.title)}</bdi></label>"
-        for f in app.pub.feeds if f.name in digest_feeds(app.pub))
-    return app.page(lang, "200 OK", "join_title",
-                    f'<form method="post" action="{html.escape(app.subscribe_path)}">'
+        for f in site.pub.feeds if f.name in digest_feeds(site.pub))
+    return site.page(lang, "200 OK", "join_title",
+                    f'<form method="post" action="{html.escape(site.subscribe_path)}">'
                     f'<label>{labels[0]} <input type="email" name="email" required dir="ltr"></label>'
                     f'<label>{labels[1]} <input type="text" name="name"></label>{boxes}'
                     f'<button type="submit">{labels[2]}</button></form>')

@@ -1,0 +1,118 @@
+"""Articles made fit for every output: feeds, pages and digests.
+
+``sanitise_articles`` repairs what a feed cannot carry (XML-illegal
+characters, an empty title, a missing date, a huge body, a duplicate id) and
+returns a Problem for each repair, naming the article's file. The collector
+runs it once per run, on everything it collected; the later stages take the
+articles as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from html import escape
+
+from ..i18n import words_for
+from ..records import Article, Problem
+
+# XML 1.0 cannot carry these; C1 controls are legal but validators warn on them.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff\ud800-\udfff]")
+MAX_BODY_BYTES = 256 * 1024      # above this an entry carries its summary and a link
+UNTITLED = {"ar": "بلا عنوان", "fa": "بدون عنوان"}
+
+
+def _clean(text: str) -> str:
+    return _XML_ILLEGAL.sub("", text)
+
+
+def _texts(a: Article) -> list[str]:
+    extra = [a.image.url, a.image.alt] if a.image else []
+    return [a.title, a.url, a.summary, a.body_html, a.body_text, *a.authors, *a.tags,
+            a.source or "", a.photo_credit or "", a.publisher or "", *extra]
+
+
+def _clean_article(a: Article) -> tuple[Article, bool]:
+    """The article without XML-illegal characters, and whether any were found."""
+    found = any(_XML_ILLEGAL.search(text) for text in _texts(a))
+    if not found and _trimmed(a):
+        return a, False   # already clean: the common case, and every second pass
+    image = a.image
+    if image is not None:
+        image = replace(image, url=_clean(image.url), alt=_clean(image.alt))
+    cleaned = replace(
+        a, title=_clean(a.title).strip(), url=_clean(a.url), summary=_clean(a.summary),
+        body_html=_clean(a.body_html), body_text=_clean(a.body_text),
+        authors=tuple(x for x in (_clean(n).strip() for n in a.authors) if x),
+        tags=tuple(x for x in (_clean(t).strip() for t in a.tags) if x),
+        source=_clean(a.source) if a.source else a.source,
+        photo_credit=_clean(a.photo_credit) if a.photo_credit else a.photo_credit,
+        publisher=_clean(a.publisher) if a.publisher else a.publisher, image=image)
+    return cleaned, found
+
+
+def _trimmed(a: Article) -> bool:
+    """True when title, authors and tags have no outer spaces and no empty names."""
+    return a.title == a.title.strip() and all(n and n == n.strip() for n in (*a.authors, *a.tags))
+
+
+def _fallback_title(a: Article) -> str:
+    words = (a.summary or a.body_text).split()
+    title = " ".join(words[:12])
+    if len(words) > 12:
+        title += "…"
+    return title or UNTITLED.get(a.primary_language, "Untitled")
+
+
+def sanitise_articles(articles: tuple[Article, ...] | list[Article]
+                      ) -> tuple[tuple[Article, ...], tuple[Problem, ...]]:
+    """Articles repaired for feeds, plus one Problem per repair or omission.
+
+    Idempotent: sanitising the result again changes nothing and reports nothing.
+    """
+    problems: list[Problem] = []
+    kept: dict[str, Article] = {}
+    for original in articles:
+        where = original.origin or original.id
+        a, changed = _clean_article(original)
+        if changed:
+            problems.append(Problem(where, "characters that XML cannot carry were removed"))
+        if not a.title:
+            a = replace(a, title=_fallback_title(a))
+            problems.append(Problem(where, f"the title is empty: the feeds show {a.title!r}; "
+                                           "give the article a title"))
+        dated = a.published or a.updated
+        if dated is None:
+            problems.append(Problem(where, "no publication date: left out of the feeds; "
+                                           "add a date to the article", fatal=True))
+            continue
+        if a.published is None:
+            problems.append(Problem(where, "no publication date: its update time is used"))
+        published = dated.replace(microsecond=0)
+        updated = max((a.updated or published).replace(microsecond=0), published)
+        if (published, updated) != (a.published, a.updated):
+            a = replace(a, published=published, updated=updated)
+        if len(a.body_html.encode("utf-8")) > MAX_BODY_BYTES:
+            a = replace(a, body_html=short_html(a))
+            problems.append(Problem(where, f"the body is over {MAX_BODY_BYTES // 1024} KiB: "
+                                           "feeds carry its summary and a link to the page"))
+        other = kept.get(a.id)
+        if other is not None:
+            first, second = sorted((other, a), key=lambda x: (x.updated, x.origin), reverse=True)
+            kept[a.id] = first
+            also = first.origin or "another source"
+            problems.append(Problem(second.origin or second.id,
+                                    f"duplicate id {a.id!r} (also {also}): "
+                                    "only the most recently updated copy is in the feeds; give "
+                                    "each article its own id"))
+            continue
+        kept[a.id] = a
+    return tuple(kept.values()), tuple(problems)
+
+
+
+def short_html(article: Article) -> str:
+    """What stands in for a body too big to ship in a feed: summary and a link."""
+    words = words_for(article.language)
+    return (f"<p>{escape(article.summary, quote=False)}</p>\n"
+            f'<p><a href="{escape(article.url)}">{escape(words["more"], quote=False)}</a></p>')

@@ -1,0 +1,32 @@
+"""A publication's settings: feeds/site.toml and feeds/<name>/feed.toml, and the environment's.
+
+Settings become frozen records (settings.py). Every mistake is a ConfigError
+that names the file, the key and what is expected (toml.py), so a command can
+exit 2 with one clear line and no traceback. The mail server and the signing
+key come from the environment (environment.py), read only by entry points.
+
+Imports: errors only.
+"""
+
+from .environment import SECRET_ENV, SMTP_ENV, Environment, Security, SmtpSettings, parse_smtp_url, read_environment
+from .settings import (
+    CADENCES,
+    FEED_FILE,
+    SITE_FILE,
+    SPLITS,
+    WEEKDAYS,
+    DigestSettings,
+    EmailSettings,
+    FeedSettings,
+    Publication,
+    SiteSettings,
+    load_feed,
+    load_publication,
+    load_site,
+)
+
+__all__ = [
+    "CADENCES", "FEED_FILE", "SECRET_ENV", "SITE_FILE", "SMTP_ENV", "SPLITS", "WEEKDAYS", "DigestSettings",
+    "EmailSettings", "Environment", "FeedSettings", "Publication", "Security", "SiteSettings", "SmtpSettings",
+    "load_feed", "load_publication", "load_site", "parse_smtp_url", "read_environment",
+]

@@ -1,0 +1,57 @@
+"""Tables ``meta`` and ``pages``: what the last feeds build was made from and wrote.
+
+``meta`` holds the fingerprint of the last build's input, the feeds it wrote
+and every file it produced; ``pages`` holds, per article page, the key of what
+it was rendered from. They are written only after the files they describe.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from .db import Store
+
+INPUT = "feeds_input"
+FEEDS = "feeds_built"      # the FeedOutputs (without contents) of that build, as JSON
+FILES = "feeds_files"      # every file that build produced, to remove those no longer made
+
+
+def _meta(store: Store, key: str) -> str | None:
+    value: str | None = store.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+    return value
+
+
+def last_input(store: Store) -> str | None:
+    return _meta(store, INPUT)
+
+
+def last_feeds(store: Store) -> list[Any] | None:
+    value = _meta(store, FEEDS)
+    return json.loads(value) if value is not None else None
+
+
+def last_files(store: Store) -> set[str]:
+    value = _meta(store, FILES)
+    return set(json.loads(value)) if value is not None else set()
+
+
+def page_paths(store: Store) -> list[str]:
+    return [path for (path,) in store.rows("SELECT path FROM pages")]
+
+
+def page_key(store: Store, path: str) -> str | None:
+    value: str | None = store.scalar("SELECT key FROM pages WHERE path = ?", (path,))
+    return value
+
+
+def record(store: Store, fingerprint: str, feeds: list[Any], pages: Iterable[tuple[str, str]],
+           files: Iterable[str]) -> None:
+    """Remember a finished build: its input fingerprint, feeds, page keys and files."""
+    upsert = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    with store.transaction():
+        store.execute("DELETE FROM pages")
+        store.executemany("INSERT INTO pages (path, key) VALUES (?, ?)", list(pages))
+        store.executemany(upsert, [(FILES, json.dumps(sorted(files))), (INPUT, fingerprint),
+                                   (FEEDS, json.dumps(feeds))])

@@ -1,0 +1,37 @@
+"""Table ``files``: what each article file gave when it was last read (the collector's cache)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from .db import Store
+
+
+class CachedFile(NamedTuple):
+    size: int
+    mtime_ns: int
+    hash: str
+    result: str          # JSON written by the collector
+
+
+def cached(store: Store, path: str) -> CachedFile | None:
+    row = store.one("SELECT size, mtime_ns, hash, result FROM files WHERE path = :path", {"path": path})
+    return CachedFile(*row) if row is not None else None
+
+
+def save(store: Store, rows: Iterable[tuple[str, int, int, str, str]]) -> None:
+    """(path, size, mtime_ns, hash, result) rows, in one transaction."""
+    with store.transaction():
+        store.executemany(
+            "INSERT INTO files (path, size, mtime_ns, hash, result) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
+            "hash = excluded.hash, result = excluded.result", list(rows))
+
+
+def forget_others(store: Store, seen: Iterable[str]) -> None:
+    """Drop the rows of files not in ``seen`` (deleted or moved since the last run)."""
+    keep = set(seen)
+    with store.transaction():
+        gone = [(path,) for (path,) in store.rows("SELECT path FROM files") if path not in keep]
+        store.executemany("DELETE FROM files WHERE path = ?", gone)
