@@ -13,8 +13,9 @@ import pytest
 
 from masthead.config import Publication, load_publication
 from masthead.digest.build import build_digests
-from masthead.digest.render import isolate, period_label
+from masthead.digest.render import isolate
 from masthead.errors import ConfigError
+from masthead.i18n import period_label
 from masthead.records import Article
 from masthead.state.db import open_store
 from tests.factories import article

@@ -13,13 +13,12 @@ import re
 from dataclasses import replace
 from html import escape
 
-from ..i18n import words_for
+from ..i18n import word
 from ..records import Article, Problem
 
 # XML 1.0 cannot carry these; C1 controls are legal but validators warn on them.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff\ud800-\udfff]")
 MAX_BODY_BYTES = 256 * 1024      # above this an entry carries its summary and a link
-UNTITLED = {"ar": "بلا عنوان", "fa": "بدون عنوان"}
 
 
 def _clean(text: str) -> str:
@@ -61,7 +60,7 @@ def _fallback_title(a: Article) -> str:
     title = " ".join(words[:12])
     if len(words) > 12:
         title += "…"
-    return title or UNTITLED.get(a.primary_language, "Untitled")
+    return title or word(a.language, "article.untitled")
 
 
 def sanitise_articles(articles: tuple[Article, ...] | list[Article]
@@ -113,6 +112,6 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article]
 
 def short_html(article: Article) -> str:
     """What stands in for a body too big to ship in a feed: summary and a link."""
-    words = words_for(article.language)
+    more = word(article.language, "article.more")
     return (f"<p>{escape(article.summary, quote=False)}</p>\n"
-            f'<p><a href="{escape(article.url)}">{escape(words["more"], quote=False)}</a></p>')
+            f'<p><a href="{escape(article.url)}">{escape(more, quote=False)}</a></p>')

@@ -97,6 +97,11 @@ class Publication:
     def templates_dir(self) -> Path:
         return self.root / "templates"
 
+    @property
+    def digest_feeds(self) -> tuple[str, ...]:
+        """The feeds that send a digest: what a subscriber follows when none are named."""
+        return tuple(f.name for f in self.feeds if f.digest.cadence != "off")
+
     def feed(self, name: str) -> FeedSettings:
         for feed in self.feeds:
             if feed.name == name:

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import FeedSettings, Publication
-from ..i18n import words_for
+from ..i18n import period_label, section, word
 from ..records import Article, Digest, Problem, Recipient
 from ..send import message as mail
 from ..text import direction_of, summarise
 from .periods import Period, digest_id
-from .render import FONTS, ArticleView, article_view, inline_css, period_label, render_subject, render_template
+from .render import FONTS, ArticleView, article_view, inline_css, render_subject, render_template
 
 # Gmail clips a message over about 102 KB; the sample message (placeholder
 # recipient) must fit in this, which leaves room for longer real values.
@@ -33,7 +33,7 @@ def web_url(pub: Publication, did: str) -> str:
 
 def sample_recipient(pub: Publication, language: str) -> Recipient:
     """The placeholder reader of the sample .eml and of the size check (example.com, RFC 2606)."""
-    name = "قارئ النشرة" if language.split("-")[0] == "ar" else "Sample Reader"
+    name = word(language, "digest.sample_reader")
     token = "sample-token-" + "0" * 64
     return Recipient(email="reader@example.com", name=name,
                      unsubscribe_url=f"{pub.site.email.unsubscribe_url}?token={token}")
@@ -67,7 +67,8 @@ def prepare_edition(pub: Publication, env: Any, feed: FeedSettings, period: Peri
                  "language": pub.site.language, "postal_address": pub.site.email.postal_address},
         "feed": {"name": feed.name, "title": feed.title, "description": feed.description,
                  "url": f"{pub.site.base_url}{feed.name}/"},
-        "lang": language, "dir": direction, "labels": words_for(language), "font": FONTS[direction],
+        "lang": language, "dir": direction, "font": FONTS[direction],
+        "labels": {**section(language, "article"), **section(language, "digest")},
         "start": "right" if direction == "rtl" else "left", "end": "left" if direction == "rtl" else "right",
         "period_label": period_label(period.first_day, period.last_day, period.cadence, language),
         "cadence": period.cadence, "count": len(chosen), "first_title": chosen[0].title,

@@ -16,7 +16,6 @@ import logging
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +28,7 @@ from premailer import Premailer
 
 from ..config import Publication
 from ..errors import ConfigError
+from ..i18n import day_label
 from ..records import Article
 from ..send import message as mail
 from ..text import summarise
@@ -165,35 +165,6 @@ def _where(pub: Publication, filename: str | None, line: int | None, fallback: s
     if path.is_absolute() and path.resolve().is_relative_to(PACKAGE_TEMPLATES):
         shown = f"masthead/templates/{path.resolve().relative_to(PACKAGE_TEMPLATES).as_posix()}"
     return f"{shown}:{line}" if line else shown
-
-
-_MONTHS = {
-    "ar": ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر",
-           "أكتوبر", "نوفمبر", "ديسمبر"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
-}
-_WEEKDAYS = {
-    "ar": ("الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-}
-
-
-def day_label(day: date, language: str, *, weekday: bool = False, year: bool = True) -> str:
-    """``6 مايو 2022`` / ``6 May 2022``; with ``weekday``: ``الجمعة 6 مايو 2022``."""
-    lang = language.split("-")[0].lower()
-    lang = lang if lang in _MONTHS else "en"
-    text = f"{day.day} {_MONTHS[lang][day.month - 1]}" + (f" {day.year}" if year else "")
-    return f"{_WEEKDAYS[lang][day.weekday()]} {text}" if weekday else text
-
-
-def period_label(first: date, last: date, cadence: str, language: str) -> str:
-    """The period as people write it: one day with its weekday, or a range of days."""
-    if cadence == "daily" or first == last:
-        return day_label(first, language, weekday=True)
-    if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{day_label(last, language)}"
-    return f"{day_label(first, language, year=first.year != last.year)} – {day_label(last, language)}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import re
 from html import escape
 from urllib.parse import urljoin, urlsplit
 
-from ..i18n import words_for
+from ..i18n import word
 from ..records import Article
 
 # href / src attributes of sanitised HTML (nh3 writes them double-quoted).
@@ -20,15 +20,15 @@ _LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 
 def credits_line(article: Article) -> str:
     """Source, photo credit and publisher as one plain-text line ('' when none)."""
-    words = words_for(article.language)
+    lang = article.language
     parts = []
     if article.source:
-        parts.append(f"{words['source']}: {article.source}")
+        parts.append(f"{word(lang, 'article.source')}: {article.source}")
     if article.photo_credit:
-        parts.append(f"{words['photo']}: {article.photo_credit}")
+        parts.append(f"{word(lang, 'article.photo')}: {article.photo_credit}")
     if article.publisher:
         parts.append(article.publisher)
-    return words["sep"].join(parts)
+    return word(lang, "article.sep").join(parts)
 
 
 def absolute_links(html: str, base: str) -> str:

@@ -20,8 +20,8 @@ import jinja2
 
 from ..config import Publication, SiteSettings
 from ..errors import ConfigError
+from ..i18n import section
 from ..records import Article
-from ..subscribers.signup import signup_form
 from ..text import direction_of
 from .content import credits_line, entry_html
 from .plan import FeedPlan
@@ -69,6 +69,16 @@ def _render(env: jinja2.Environment, name: str, **values: object) -> bytes:
         where = getattr(exc, "filename", None) or f"templates/{name}"
         raise ConfigError(f"template error: {exc}", where=where,
                           hint="fix the template, or delete it to use the built-in one") from None
+
+
+def signup_form(pub: Publication, feed: str) -> dict[str, str] | None:
+    """What a feed page's sign-up form needs (in the feed's language), or None for a feed without digest."""
+    if feed not in pub.digest_feeds:
+        return None
+    settings = pub.feed(feed)
+    words = section(settings.language, "signup_form")
+    return {"action": pub.site.email.subscribe_url, "feed": feed,
+            **words, "intro": words["intro"].replace("{feed}", settings.title)}
 
 
 def _feed_links(site: SiteSettings, plan: FeedPlan) -> list[dict[str, str]]:

@@ -15,14 +15,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from ..config import FeedSettings, Publication
+from ..i18n import language_name
 from ..records import Article, Direction
 from ..text import direction_of
 
 _TASHKEEL = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
 _NOT_SLUG = re.compile(r"[^\w]+")
 EMPTY_FEED_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)  # a feed with no entries yet
-LANGUAGE_NAMES = {"ar": "العربية", "en": "English", "fa": "فارسی", "fr": "Français",
-                  "ur": "اردو", "he": "עברית", "tr": "Türkçe", "de": "Deutsch", "es": "Español"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +76,7 @@ def _splits(feed: FeedSettings, members: list[Article]) -> list[FeedPlan]:
     if "language" in feed.split:
         for code in sorted({a.primary_language for a in members}):
             chosen = [a for a in members if a.primary_language == code]
-            label = LANGUAGE_NAMES.get(code, code)
+            label = language_name(code)
             plans.append(_plan(f"{feed.name}/language/{code}", f"{label} · {feed.title}",
                                feed.description, code, f"{feed.name}/language/{code}",
                                chosen, feed.limit, feed.name))

@@ -19,37 +19,18 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from ..config import Publication
+from ..i18n import interface_language, section
 from ..send.message import POLICY, set_subject, transfer_encoding
+from ..text import direction_of
 from ..tokens import SignupRequest
 
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 
-WORDS = {
-    "ar": {"subject": "أكّد اشتراكك في {feeds}", "hello": "مرحبًا{name}،",
-           "asked": "طلب أحدهم، ونرجو أن تكون أنت، أن تصل {feeds} من {site} إلى {email}.",
-           "how": "لتأكيد الاشتراك افتح الرابط التالي واضغط زر التأكيد:",
-           "button": "تأكيد الاشتراك",
-           "expires": "ينتهي الرابط بعد {days} أيام. إن لم تطلب الاشتراك فتجاهل هذه الرسالة: "
-                      "لن يصلك منا شيء.", "and": "، "},
-    "en": {"subject": "Confirm your subscription to {feeds}", "hello": "Hello{name},",
-           "asked": "Someone, we hope you, asked for {feeds} from {site} to be sent to {email}.",
-           "how": "To confirm, open this link and press the confirm button:",
-           "button": "Confirm my subscription",
-           "expires": "The link expires in {days} days. If you did not ask for this, ignore this "
-                      "message: you will get nothing more from us.", "and": ", "},
-}
-
-
-def mail_language(code: str) -> str:
-    lang = code.split("-")[0].lower()
-    return lang if lang in WORDS else "en"
-
-
 def build_confirmation(pub: Publication, request: SignupRequest, rcpt: str, url: str, *,
                        language: str, days: int, now: datetime) -> EmailMessage:
     """The confirmation message to ``rcpt`` (the address as it goes on the wire) with ``url``."""
-    lang = mail_language(language)
-    w = WORDS[lang]
+    lang = interface_language(language)
+    w = section(lang, "confirmation")
     titles = [pub.feed(name).title for name in request.feeds]
     name = f" {request.name}" if request.name else ""
     site = pub.site.title
@@ -80,15 +61,15 @@ def build_confirmation(pub: Publication, request: SignupRequest, rcpt: str, url:
 def _run(text: str, lang: str) -> str:
     """``text`` escaped; a Latin run inside an Arabic message isolated left-to-right."""
     escaped = html.escape(text)
-    if lang == "ar" and not _ARABIC_SCRIPT.search(text):
+    if direction_of(lang) == "rtl" and not _ARABIC_SCRIPT.search(text):
         return f'<span dir="ltr">{escaped}</span>'
     return escaped
 
 
 def _html(pub: Publication, lang: str, request: SignupRequest, titles: list[str], url: str,
           days: int) -> str:
-    w = WORDS[lang]
-    rtl = lang == "ar"
+    w = section(lang, "confirmation")
+    rtl = direction_of(lang) == "rtl"
     dir_, align = ("rtl", "right") if rtl else ("ltr", "left")
     cell = (f'dir="{dir_}" lang="{lang}" style="direction:{dir_};text-align:{align};'
             f"font-family:Tahoma,Arial,'Segoe UI','Geeza Pro',sans-serif;font-size:16px;"

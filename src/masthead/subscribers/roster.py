@@ -42,17 +42,12 @@ def check_name(name: str | None) -> str | None:
     return name.strip() or None
 
 
-def digest_feeds(pub: Publication) -> tuple[str, ...]:
-    """The feeds that send a digest: what a subscriber follows when none are named."""
-    return tuple(f.name for f in pub.feeds if f.digest.cadence != "off")
-
-
 def check_feeds(pub: Publication, feeds: Iterable[str]) -> tuple[str, ...]:
     """Named feeds, checked to exist and to send digests; all digest feeds when none."""
     names = tuple(dict.fromkeys(f.strip() for f in feeds if f.strip()))
     if not names:
-        return digest_feeds(pub)
-    with_digest = digest_feeds(pub)
+        return pub.digest_feeds
+    with_digest = pub.digest_feeds
     for name in names:
         pub.feed(name)       # ConfigError listing the feeds when unknown
         if name not in with_digest:

@@ -33,7 +33,7 @@ from ..state import signups
 from ..state.db import Store
 from ..tokens import SignupRequest, make_signup_token, read_signup_token, unsubscribe_url
 from .confirmation import build_confirmation
-from .roster import Subscriber, add_subscriber, check_name, digest_feeds, normalise_address
+from .roster import Subscriber, add_subscriber, check_name, normalise_address
 
 CONFIRM_DAYS = 7
 RESEND_AFTER = timedelta(minutes=10)
@@ -58,30 +58,11 @@ class SignupUnavailable(Exception):
 def check_form(pub: Publication, email: str, name: str | None, feeds: Iterable[str]) -> Signup:
     """The form's fields checked, or InputError: a bad address, a line break, no digest feed named."""
     chosen = tuple(dict.fromkeys(f.strip() for f in feeds if f.strip()))
-    allowed = digest_feeds(pub)
+    allowed = pub.digest_feeds
     if not chosen or any(f not in allowed for f in chosen):
         raise InputError("choose one or more feeds that send a digest",
                          hint=f"the feeds with a digest are: {', '.join(allowed) or 'none'}")
     return Signup(email=normalise_address(email), name=check_name(name or None), feeds=chosen)
-
-
-FORM_WORDS = {
-    "ar": {"intro": "تصلك نشرة {feed} بالبريد الإلكتروني: أدخل عنوانك وسنرسل إليك رابطًا لتأكيد الاشتراك.",
-           "email": "البريد الإلكتروني", "name": "الاسم (اختياري)", "button": "اشترك"},
-    "en": {"intro": "Get {feed} by email: enter your address and we will send you a link to confirm.",
-           "email": "Email address", "name": "Name (optional)", "button": "Subscribe"},
-}
-
-
-def signup_form(pub: Publication, feed: str) -> dict[str, str] | None:
-    """What a feed page's sign-up form needs (in the feed's language), or None for a feed without digest."""
-    if feed not in digest_feeds(pub):
-        return None
-    settings = pub.feed(feed)
-    lang = settings.language.split("-")[0].lower()
-    words = FORM_WORDS.get(lang, FORM_WORDS["en"])
-    return {"action": pub.site.email.subscribe_url, "feed": feed,
-            **words, "intro": words["intro"].replace("{feed}", settings.title)}
 
 
 def signup_language(pub: Publication, feeds: tuple[str, ...]) -> str:
@@ -155,7 +136,7 @@ def confirm_signup(pub: Publication, store: Store, request: SignupRequest, *,
     exactly these feeds; a feed it had left is followed again. InputError when
     none of its feeds sends a digest any more.
     """
-    feeds = [f for f in request.feeds if f in digest_feeds(pub)]
+    feeds = [f for f in request.feeds if f in pub.digest_feeds]
     if not feeds:
         raise InputError("none of the feeds of this sign-up sends a digest any more")
     return add_subscriber(store, pub, request.email, name=request.name, feeds=feeds, now=now,

@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from ..i18n import interface_language, word
+from ..text import direction_of
+
 MAX_FORM = 8192
 TEXT = "; charset=utf-8"
 SECURITY = [("X-Content-Type-Options", "nosniff")]
@@ -22,54 +25,6 @@ PAGE_HEADERS = SECURITY + [
 ]
 Answer = tuple[str, list[tuple[str, str]], bytes]
 
-WORDS = {
-    "ar": {"confirm_title": "إلغاء الاشتراك", "confirm": "هل تريد إيقاف النشرات إلى {who}؟",
-           "button": "نعم، ألغِ اشتراكي", "done_title": "تم إلغاء الاشتراك",
-           "done": "لن تصل بعد الآن نشرات إلى هذا العنوان.", "bad_title": "رابط غير صالح",
-           "bad": "هذا الرابط غير صالح أو ناقص. استخدم الرابط الموجود في آخر رسالة وصلتك.",
-           "confirm_feed": "هل تريد إيقاف {feed} إلى {who}؟", "leave_feed": "أوقف {feed} فقط",
-           "leave_all": "أوقف كل النشرات",
-           "done_feed": "لن تصل {feed} بعد الآن إلى هذا العنوان. النشرات الأخرى التي تتابعها مستمرة.",
-           "check_title": "تحقّق من بريدك",
-           "check": "إن كان العنوان صحيحًا فستصلك خلال دقائق رسالة فيها رابط لتأكيد الاشتراك. "
-                    "لا يبدأ الاشتراك قبل التأكيد.",
-           "form_bad": "أدخل عنوان بريد إلكتروني صحيحًا واختر نشرة واحدة على الأقل.",
-           "unavailable": "الاشتراك غير متاح الآن. حاول لاحقًا.",
-           "join_title": "تأكيد الاشتراك", "join": "هل تريد أن تصل {feed} إلى {who}؟",
-           "join_button": "نعم، أكّد اشتراكي", "joined_title": "تم الاشتراك",
-           "joined": "ستصل {feed} إلى هذا العنوان. في كل رسالة رابط لإلغاء الاشتراك.",
-           "expired": "انتهت صلاحية هذا الرابط. اشترك من جديد لتصلك رسالة تأكيد جديدة.",
-           "and": "، "},
-    "en": {"confirm_title": "Unsubscribe", "confirm": "Stop sending digests to {who}?",
-           "button": "Yes, unsubscribe me", "done_title": "You are unsubscribed",
-           "done": "No more digests will be sent to this address.", "bad_title": "Invalid link",
-           "bad": "This link is not valid or is incomplete. Use the link in the latest message you received.",
-           "confirm_feed": "Stop sending {feed} to {who}?", "leave_feed": "Leave {feed} only",
-           "leave_all": "Leave every list",
-           "done_feed": "{feed} will no longer be sent to this address. Other lists you follow keep coming.",
-           "check_title": "Check your inbox",
-           "check": "If the address is valid, a message with a link to confirm your subscription "
-                    "arrives within minutes. Nothing is sent to you before you confirm.",
-           "form_bad": "Enter a valid email address and choose at least one list.",
-           "unavailable": "Signing up is not available right now. Please try again later.",
-           "join_title": "Confirm your subscription", "join": "Send {feed} to {who}?",
-           "join_button": "Yes, confirm my subscription", "joined_title": "You are subscribed",
-           "joined": "{feed} will be sent to this address. Every message has an unsubscribe link.",
-           "expired": "This link has expired. Sign up again to get a new confirmation message.",
-           "and": ", "},
-}
-
-
-def language_of(code: str) -> str:
-    """The WORDS language for a language code: Arabic or English (the fallback)."""
-    lang = code.split("-")[0].lower()
-    return lang if lang in WORDS else "en"
-
-
-def direction(lang: str) -> str:
-    return "rtl" if lang == "ar" else "ltr"
-
-
 def masked(email: str) -> str:
     """``r•••@example.com``: enough for the owner to recognise, little for anyone else."""
     local, _, domain = email.partition("@")
@@ -77,11 +32,11 @@ def masked(email: str) -> str:
 
 
 def fill(lang: str, key: str, *, who: str | None = None, feeds: Iterable[str] = ()) -> str:
-    """WORDS[lang][key] as HTML, with ``{who}`` (a masked address) and ``{feed}`` (titles) isolated."""
-    text = html.escape(WORDS[lang][key])
+    """The web word ``key`` as HTML, with ``{who}`` (a masked address) and ``{feed}`` (titles) isolated."""
+    text = html.escape(word(lang, f"web.{key}"))
     if who is not None:
         text = text.replace("{who}", f'<bdi dir="ltr">{html.escape(masked(who))}</bdi>')
-    titles = WORDS[lang]["and"].join(f"<bdi>{html.escape(t)}</bdi>" for t in feeds)
+    titles = word(lang, "web.and").join(f"<bdi>{html.escape(t)}</bdi>" for t in feeds)
     return text.replace("{feed}", titles)
 
 
@@ -100,10 +55,10 @@ def hidden(name: str, value: str) -> str:
 
 
 def page(site_title: str, lang: str, status: str, title_key: str, content: str) -> Answer:
-    """A complete page in ``lang``: heading WORDS[lang][title_key], then ``content`` (HTML)."""
-    title = html.escape(WORDS[lang][title_key])
+    """A complete page in ``lang``: the web word ``title_key`` as heading, then ``content`` (HTML)."""
+    title = html.escape(word(lang, f"web.{title_key}"))
     site = html.escape(site_title)
-    body = (f'<!DOCTYPE html>\n<html lang="{lang}" dir="{direction(lang)}"><head>'
+    body = (f'<!DOCTYPE html>\n<html lang="{lang}" dir="{direction_of(lang)}"><head>'
             f'<meta charset="utf-8"><meta name="robots" content="noindex">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{title} · {site}</title>"
@@ -112,3 +67,13 @@ def page(site_title: str, lang: str, status: str, title_key: str, content: str) 
             f"button{{font:inherit;padding:.5em 1.2em}}label{{display:block;margin:.4em 0}}</style>"
             f"</head><body><h1>{title}</h1>{content}<p><small>{site}</small></p></body></html>\n")
     return status, [("Content-Type", "text/html" + TEXT)] + PAGE_HEADERS, body.encode("utf-8")
+
+
+def text(lang: str, key: str) -> str:
+    """The web word ``key`` as an HTML paragraph."""
+    return f"<p>{html.escape(word(lang, f'web.{key}'))}</p>"
+
+
+def language_of(code: str) -> str:
+    """The language a page speaks for a language code: its own when masthead has its words, else English."""
+    return interface_language(code)

@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from ..errors import ConfigError, InputError
+from ..i18n import word
 from ..state.db import open_store
-from ..subscribers.roster import digest_feeds
 from ..subscribers.signup import (
     SignupUnavailable,
     check_form,
@@ -26,7 +26,7 @@ from ..subscribers.signup import (
     signup_language,
 )
 from ..tokens import SignupRequest
-from .pages import SECURITY, WORDS, Answer, fill, hidden, language_of, read_form
+from .pages import SECURITY, Answer, fill, hidden, language_of, read_form, text
 from .site import Site
 
 
@@ -54,21 +54,21 @@ def sign_up(site: Site, form: dict[str, list[str]], environ: dict[str, Any]) -> 
         with open_store(site.pub.state_dir) as store:
             request_signup(site.pub, store, site.secret, signup, now=site.clock(), smtp=site.smtp)
     except (InputError, ConfigError):
-        return site.page(lang, "400 Bad Request", "bad_title", f"<p>{html.escape(WORDS[lang]['form_bad'])}</p>")
+        return site.page(lang, "400 Bad Request", "bad_title", text(lang, "form_bad"))
     except SignupUnavailable as exc:
         environ["wsgi.errors"].write(f"masthead: sign-up mail not sent: {exc}\n")   # never the address
         return site.page(lang, "503 Service Unavailable", "check_title",
-                        f"<p>{html.escape(WORDS[lang]['unavailable'])}</p>")
+                        text(lang, "unavailable"))
     # The same answer whether the address is new, subscribed, suppressed or rate-limited.
-    return site.page(lang, "200 OK", "check_title", f"<p>{html.escape(WORDS[lang]['check'])}</p>")
+    return site.page(lang, "200 OK", "check_title", text(lang, "check"))
 
 
 def _read(site: Site, token: str) -> SignupRequest | Answer:
     found = read_confirmation(site.secret, token, now=site.clock())
     if found is None:
-        return site.page(site.lang, "403 Forbidden", "bad_title", f"<p>{WORDS[site.lang]['bad']}</p>")
+        return site.page(site.lang, "403 Forbidden", "bad_title", text(site.lang, "bad"))
     if found == "expired":
-        return site.page(site.lang, "410 Gone", "bad_title", f"<p>{WORDS[site.lang]['expired']}</p>")
+        return site.page(site.lang, "410 Gone", "bad_title", text(site.lang, "expired"))
     return found
 
 
@@ -81,7 +81,7 @@ def confirm_page(site: Site, token: str) -> Answer:
     if not isinstance(request, SignupRequest):
         return request
     lang = language_of(signup_language(site.pub, request.feeds))
-    button = html.escape(WORDS[lang]["join_button"])
+    button = html.escape(word(lang, "web.join_button"))
     return site.page(lang, "200 OK", "join_title",
                     f"<p>{fill(lang, 'join', who=request.email, feeds=_titles(site, request))}</p>"
                     f'<form method="post" action="{html.escape(site.subscribe_path)}">'
@@ -91,7 +91,7 @@ def confirm_page(site: Site, token: str) -> Answer:
 
 def confirm(site: Site, token: str, confirmed: bool) -> Answer:
     if not confirmed:
-        return site.page(site.lang, "400 Bad Request", "bad_title", f"<p>{WORDS[site.lang]['bad']}</p>")
+        return site.page(site.lang, "400 Bad Request", "bad_title", text(site.lang, "bad"))
     request = _read(site, token)
     if not isinstance(request, SignupRequest):
         return request
@@ -100,7 +100,7 @@ def confirm(site: Site, token: str, confirmed: bool) -> Answer:
         with open_store(site.pub.state_dir) as store:
             confirm_signup(site.pub, store, request, now=site.clock())
     except InputError:
-        return site.page(lang, "410 Gone", "bad_title", f"<p>{WORDS[lang]['expired']}</p>")
+        return site.page(lang, "410 Gone", "bad_title", text(lang, "expired"))
     return site.page(lang, "200 OK", "joined_title",
                     f"<p>{fill(lang, 'joined', feeds=_titles(site, request))}</p>")
 
@@ -108,12 +108,12 @@ def confirm(site: Site, token: str, confirmed: bool) -> Answer:
 def form_page(site: Site) -> Answer:
     """The sign-up form on its own: address, name, a box per feed with a digest."""
     lang = site.lang
-    labels = {"ar": ("البريد الإلكتروني", "الاسم (اختياري)", "اشترك"),
-              "en": ("Email address", "Name (optional)", "Subscribe")}[lang]
+    labels = [html.escape(word(lang, "signup_form.email")), html.escape(word(lang, "signup_form.name")),
+              html.escape(word(lang, "signup_form.button"))]
     boxes = "".join(
         f'<label><input type="checkbox" name="feed" value="{html.escape(f.name)}" checked> '
         f"<bdi>{html.escape(f.title)}</bdi></label>"
-        for f in site.pub.feeds if f.name in digest_feeds(site.pub))
+        for f in site.pub.feeds if f.name in site.pub.digest_feeds)
     return site.page(lang, "200 OK", "join_title",
                     f'<form method="post" action="{html.escape(site.subscribe_path)}">'
                     f'<label>{labels[0]} <input type="email" name="email" required dir="ltr"></label>'

@@ -15,10 +15,11 @@ import html
 from typing import Any
 from urllib.parse import parse_qs
 
+from ..i18n import word
 from ..state import roster
 from ..state.db import open_store
 from ..tokens import Unsubscribe, read_token
-from .pages import SECURITY, WORDS, Answer, fill, hidden, read_form
+from .pages import SECURITY, Answer, fill, hidden, read_form, text
 from .site import Site
 
 
@@ -43,7 +44,7 @@ def unsubscribe(site: Site, method: str, environ: dict[str, Any]) -> Answer:
     one_click = form.get("List-Unsubscribe", [""])[0] == "One-Click"
     confirmed = bool(form.get("confirm"))
     if not (one_click or confirmed):
-        return site.page(site.lang, "400 Bad Request", "bad_title", f"<p>{WORDS[site.lang]['bad']}</p>")
+        return site.page(site.lang, "400 Bad Request", "bad_title", text(site.lang, "bad"))
     found = _check(site, token)
     if not isinstance(found, Unsubscribe):
         return found
@@ -52,7 +53,7 @@ def unsubscribe(site: Site, method: str, environ: dict[str, Any]) -> Answer:
     with open_store(site.pub.state_dir) as store:
         if everything:
             roster.set_status(store, found.email, "unsubscribed", now=site.clock(), only_if="active")
-            return site.page(lang, "200 OK", "done_title", f"<p>{WORDS[lang]['done']}</p>")
+            return site.page(lang, "200 OK", "done_title", text(lang, "done"))
         assert found.feed is not None
         roster.leave_feed(store, found.email, found.feed, now=site.clock())
     return site.page(lang, "200 OK", "done_title",
@@ -60,25 +61,24 @@ def unsubscribe(site: Site, method: str, environ: dict[str, Any]) -> Answer:
 
 def _check(site: Site, token: str) -> Unsubscribe | Answer:
     if not token:
-        return site.page(site.lang, "400 Bad Request", "bad_title", f"<p>{WORDS[site.lang]['bad']}</p>")
+        return site.page(site.lang, "400 Bad Request", "bad_title", text(site.lang, "bad"))
     found = read_token(site.secret, token)
     if found is None:
-        return site.page(site.lang, "403 Forbidden", "bad_title", f"<p>{WORDS[site.lang]['bad']}</p>")
+        return site.page(site.lang, "403 Forbidden", "bad_title", text(site.lang, "bad"))
     return found
 
 def confirm_form(site: Site, token: str, found: Unsubscribe) -> str:
     lang = site.language(found.feed)
-    w = WORDS[lang]
     action = html.escape(site.unsubscribe_path)
     fields = hidden("token", token) + hidden("confirm", "yes")
     if found.feed is None:
         return (f"<p>{fill(lang, 'confirm', who=found.email)}</p>"
                 f'<form method="post" action="{action}">{fields}'
-                f'<button type="submit">{html.escape(w["button"])}</button></form>')
+                f'<button type="submit">{html.escape(word(lang, "web.button"))}</button></form>')
     title = [site.title(found.feed)]
     return (f"<p>{fill(lang, 'confirm_feed', who=found.email, feeds=title)}</p>"
             f'<form method="post" action="{action}">{fields}'
             f'<label><input type="radio" name="scope" value="feed" checked> '
             f"{fill(lang, 'leave_feed', feeds=title)}</label>"
-            f'<label><input type="radio" name="scope" value="all"> {html.escape(w["leave_all"])}</label>'
-            f'<button type="submit">{html.escape(w["button"])}</button></form>')
+            f'<label><input type="radio" name="scope" value="all"> {html.escape(word(lang, "web.leave_all"))}</label>'
+            f'<button type="submit">{html.escape(word(lang, "web.button"))}</button></form>')
