@@ -25,7 +25,6 @@ M: peak memory (tracemalloc) of planning a digest for N recipients and
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import signal
 import smtplib
@@ -37,19 +36,21 @@ import time
 import tracemalloc
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from masthead.config import load_publication
+from masthead.config import load_publication, parse_smtp_url
 from masthead.pipeline import run
 from masthead.records import Recipient
 from masthead.send import delivery
 from masthead.send import plan as sendplan
 from masthead.send.message import build_message
-from masthead.send.smtp import Connection, smtp_settings
+from masthead.state import roster, sends
 from masthead.state.db import open_store
+from masthead.subscribers import import_csv
 from masthead.tokens import load_secret, make_token, unsubscribe_url
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
@@ -135,15 +136,12 @@ def publication(tmp: Path, recipients: int, label: str):
     if (ROOT / "templates").is_dir():
         shutil.copytree(ROOT / "templates", root / "templates")
     pub = load_publication(root)
-    with open_store(pub.state_dir) as store, store.transaction() as db:
-        stamp = NOW.isoformat()
-        db.executemany("INSERT INTO subscribers (email, name, status, created, updated) "
-                       "VALUES (?, ?, 'active', ?, ?)",
-                       ((f"reader{i:06d}@example.com", f"قارئ {i}", stamp, stamp) for i in range(recipients)))
-        db.executemany("INSERT INTO subscriptions (email, feed) VALUES (?, 'ar-news')",
-                       ((f"reader{i:06d}@example.com",) for i in range(recipients)))
-    os.environ.pop("MASTHEAD_SMTP_URL", None)
-    report = run(pub, now=NOW)                     # collects, renders and plans; sends nothing
+    readers = root / "readers.csv"
+    readers.write_text("email,name,feeds\n" + "".join(f"reader{i:06d}@example.com,قارئ {i},ar-news\n"
+                                                       for i in range(recipients)), "utf-8")
+    with open_store(pub.state_dir) as store:
+        import_csv(store, pub, readers, now=NOW)
+    report = run(pub, now=NOW)                     # no SMTP server given: collects, renders and plans
     (planned,) = [d for d in report.deliveries if d.feed == "ar-news"]
     assert planned.pending == recipients, planned
     return pub
@@ -152,7 +150,7 @@ def publication(tmp: Path, recipients: int, label: str):
 def bench_masthead(pub, server: Server) -> tuple[float, int]:
     with open_store(pub.state_dir) as store:
         start = time.perf_counter()
-        reports = delivery.deliver(pub, store, [], now=NOW, smtp=smtp_settings({"MASTHEAD_SMTP_URL": server.url}))
+        reports = delivery.deliver(pub, store, [], now=NOW, smtp=parse_smtp_url(server.url))
         elapsed = time.perf_counter() - start
     return elapsed, sum(r.sent for r in reports)
 
@@ -161,8 +159,7 @@ def bench_plain_loop(pub, server: Server, count: int, *, reuse: bool = False) ->
     with open_store(pub.state_dir) as store:
         digest_id = AR_DIGEST
         digest = sendplan.planned_digest(store, digest_id)
-        emails = [r[0] for r in store.db.execute(
-            "SELECT email FROM sends WHERE digest_id = ? ORDER BY email LIMIT ?", (digest_id, count))]
+        emails = list(islice(roster.active_emails(store, "ar-news"), count))
     secret = load_secret(pub.state_dir)
     sent = 0
     start = time.perf_counter()
@@ -195,11 +192,9 @@ def prepare_all(pub, every: int) -> tuple[int, int]:
         planned = sendplan.planned_digest(store, AR_DIGEST)
         digest = replace(planned, id=AR_DIGEST + "-again")
         sendplan.plan(store, digest, now=NOW)
-        steps = delivery._Run(pub=pub, store=store, now=NOW, secret=secret, connection=Connection(
-            smtp_settings({"MASTHEAD_SMTP_URL": "smtp://127.0.0.1:1"}), local_hostname="x"),
-            sleep=time.sleep, clock=time.monotonic, retry=delivery.RetryPolicy(),
-            build=build_message, interval=0.0)
-        for email, name, _status in steps.pending(digest.id):
+        for email in sends.pending(store, digest.id):
+            standing = roster.standing(store, email, digest.feed)
+            name = standing.name if standing else None
             recipient = Recipient(email, name, unsubscribe_url(pub.site.email.unsubscribe_url,
                                                                 make_token(secret, email)))
             if copies % every == 0:

@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
+from masthead.config import SmtpSettings, parse_smtp_url
 from masthead.records import Digest
 from masthead.send import message as mail
 
@@ -128,6 +129,13 @@ class MailServer:
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
+
+    @property
+    def settings(self) -> SmtpSettings:
+        """What the library takes: this server as SmtpSettings."""
+        settings = parse_smtp_url(self.url)
+        assert settings is not None
+        return settings
 
     def start(self) -> MailServer:
         self.controller.start()

@@ -39,7 +39,7 @@ def test_sample_gives_expected_record(sample: Path, sample_pub: Path) -> None:
 
 class TestSeed:
     def test_seed_record(self, sample_pub: Path) -> None:
-        """The user's seed article gives the faithful record REFERENCE.md describes."""
+        """The user's seed article gives its faithful record: title, day-precision date, ar/rtl, source, credit, publisher."""
         code, [record] = inspect(SEED, sample_pub)
         lines = SEED.read_text("utf-8").splitlines()
         assert code == 0

@@ -1,6 +1,6 @@
 """Text normalisation shared by every reader: decoding, cleaning, language, summaries.
 
-Facts behind the choices are in REFERENCE.md ("Text normalisation"): strict UTF-8
+The choices: strict UTF-8
 before Windows-1256, NFC, tatweel / bidi controls / zero-width spaces removed
 from metadata (ZWNJ kept: Persian needs it), summaries cut on a word boundary and
 never inside a grapheme cluster.

@@ -65,7 +65,7 @@ def _entry(e: Any, origin: str, index: int, language: str | None) -> RawEntry:
         title=clean_meta(e.get("title", "")),
         body_html=html or summary_html, summary=None,
         published=published_raw, published_raw=published_raw,
-        # dict.get: feedparser maps a missing "updated" to "published" (issue 310 compatibility)
+        # dict.get: feedparser maps a missing "updated" to "published" (for compatibility with its old versions)
         updated=dict.get(e, "updated") if e.get("published") else None,
         date_text=None,
         language=e.get("language") or language,

@@ -1,1 +1,16 @@
-"""(package docstring follows in the next commit)"""
+"""Stage 2, feeds: records -> RSS 2.0, Atom 1.0 (through feedgen), JSON Feed, OPML and HTML pages.
+
+Owns planning which articles go in which feed (plan.py), rendering each
+format, the pages and the stylesheet, and the incremental build that writes
+only what changed (incremental.py). ``build_feeds`` makes the bytes,
+``write_feeds`` writes them.
+
+Imports: the shared vocabulary (records, errors, config, text, i18n) and
+state. Never collect, digest, send, subscribers, web, the pipeline or the CLI:
+building feeds loads no mail code.
+"""
+
+from .build import build_feeds
+from .incremental import write_feeds
+
+__all__ = ["build_feeds", "write_feeds"]

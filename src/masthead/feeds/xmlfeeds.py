@@ -2,7 +2,7 @@
 
 This is the only module that imports feedgen.
 
-feedgen 1.0.0 faults worked around here (REFERENCE.md, "feedgen traps"):
+feedgen 1.0.0 faults worked around here:
 - entries are prepended by default: they are added with ``order='append'``
   after sorting newest first;
 - the RSS channel <link> is the last link given: self and hub come first,

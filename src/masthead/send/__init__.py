@@ -1,1 +1,13 @@
-"""(package docstring follows in the next commit)"""
+"""Stage 4, send: digests to subscribers over SMTP, each copy exactly once.
+
+Owns the message (message.py: headers, placeholders, bodies), the SMTP
+connection that knows how each copy ended (smtp.py), the plan of who gets a
+digest (plan.py) and delivery itself (delivery.py).
+
+Imports: the shared vocabulary (records, errors, config, tokens) and state.
+Never collect, feeds, digest, subscribers, web, the pipeline or the CLI.
+"""
+
+from .delivery import DigestDelivery, RetryPolicy, deliver
+
+__all__ = ["DigestDelivery", "RetryPolicy", "deliver"]

@@ -1,6 +1,6 @@
 """The sign-up confirmation email: plain text and HTML, in the feed's language.
 
-Arabic is right-to-left the way the digests are (see REFERENCE.md): ``dir``
+A right-to-left language is written the way the digests are: ``dir``
 and ``lang`` on the wrapper table *and* on every cell (Gmail drops
 ``<body>``), CSS ``direction`` and ``text-align`` too, system fonts, and a
 Latin run inside Arabic text (an English feed title, the address, the link)

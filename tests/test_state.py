@@ -1,0 +1,97 @@
+"""The state database: one timestamp format, migrations of older databases, refusal of newer ones."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from masthead.config import load_publication
+from masthead.errors import ConfigError
+from masthead.pipeline import run
+from masthead.state import roster
+from masthead.state.db import MOMENTS, SCHEMA_VERSION, open_store, stamp, unstamp
+
+from .conftest import ROOT
+from .mailserver import MailServer
+
+LEGACY = ROOT / "tests" / "data" / "state-v0.db"   # written by masthead before the state package (schema 0)
+STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def moments(db: sqlite3.Connection) -> list[str]:
+    return [value for table, columns in MOMENTS.items()
+            for row in db.execute(f"SELECT {', '.join(columns)} FROM {table}") for value in row if value is not None]
+
+
+class TestStamps:
+    def test_every_moment_is_utc_and_fixed_width(self) -> None:
+        """Any offset becomes the same instant in UTC, 20 characters, so text order is time order."""
+        riyadh = datetime(2022, 5, 6, 9, 30, tzinfo=timezone(timedelta(hours=3)))
+        assert "2022-05-06T06:30:00Z" == stamp(riyadh)
+        assert riyadh == unstamp(stamp(riyadh))
+        assert sorted([stamp(riyadh), stamp(riyadh - timedelta(hours=4))]) == [
+            stamp(riyadh - timedelta(hours=4)), stamp(riyadh)]
+
+    def test_a_naive_moment_is_refused(self) -> None:
+        """A moment without a zone is never stored: its instant is unknown."""
+        with pytest.raises(ValueError):
+            stamp(datetime(2022, 5, 6, 9, 30))
+
+
+class TestMigration:
+    @pytest.fixture
+    def legacy_pub(self, sample_pub: Path) -> Path:
+        (sample_pub / ".masthead").mkdir()
+        shutil.copy(LEGACY, sample_pub / ".masthead" / "state.db")
+        return sample_pub
+
+    def test_the_old_database_really_has_mixed_formats(self) -> None:
+        """The fixture is what older masthead wrote: offsets other than Z, several formats."""
+        db = sqlite3.connect(LEGACY)
+        values = moments(db)
+        assert (0, len(values)) != (db.execute("PRAGMA user_version").fetchone()[0], 0)
+        assert any(v.endswith("+03:00") for v in values) and any(v.endswith("+00:00") for v in values)
+
+    def test_an_old_database_is_migrated_on_first_use(self, legacy_pub: Path) -> None:
+        """Opening it rewrites every moment as UTC stamps, keeps every row and records the schema version."""
+        before = sqlite3.connect(LEGACY)
+        old = sorted(unstamp(v) for v in moments(before))
+        counts = {t: before.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in MOMENTS}
+        with open_store(legacy_pub / ".masthead") as store:
+            values = moments(store.db)
+            assert SCHEMA_VERSION == store.scalar("PRAGMA user_version")
+            assert counts == {t: store.scalar(f"SELECT count(*) FROM {t}") for t in MOMENTS}
+            assert all(STAMP.match(v) for v in values), values
+            assert old == sorted(unstamp(v) for v in values)
+            assert ("unsubscribed", ("ar-news", "en-news")) == (
+                roster.get(store, "gone@example.com").status, roster.get(store, "gone@example.com").feeds)
+            assert ("ar-news",) == roster.get(store, "leaver@example.com").feeds
+
+    def test_a_run_on_a_migrated_database_sends_nothing_twice(self, legacy_pub: Path) -> None:
+        """The digests the old database sent are not sent again; its subscribers get the next one."""
+        server = MailServer().start()
+        try:
+            pub = load_publication(legacy_pub)
+            again = run(pub, now=datetime(2022, 5, 7, 6, 0, tzinfo=UTC), smtp=server.settings)
+            later = run(pub, now=datetime(2022, 5, 16, 6, 0, tzinfo=UTC), smtp=server.settings)
+        finally:
+            server.stop()
+        assert [0] * len(again.deliveries) == [d.sent for d in again.deliveries]
+        assert {"reader@example.com"} <= {r.rcpt for r in server.received}
+        assert [d for d in later.deliveries if d.failed] == []
+
+    def test_a_database_from_a_newer_masthead_is_refused(self, tmp_path: Path) -> None:
+        """A schema version above this masthead's is a clear error naming the file, not a guess."""
+        with open_store(tmp_path):
+            pass
+        db = sqlite3.connect(tmp_path / "state.db")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        db.close()
+        with pytest.raises(ConfigError) as caught:
+            open_store(tmp_path)
+        assert "state.db" in str(caught.value) and "upgrade masthead" in str(caught.value)
