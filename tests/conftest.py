@@ -70,20 +70,21 @@ def golden(request: pytest.FixtureRequest):
     return check
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """One throwaway PostgreSQL server on 127.0.0.1 for the whole run (tests/pgserver.py).
-
-    Skipped when no server binaries are found, unless MASTHEAD_PG_REQUIRED is set
-    (CI sets it, so that a missing install fails instead of passing quietly).
-    """
+def pg_or_skip() -> PgServer:
+    """A PgServer, not started; the test is skipped when no server binaries are found,
+    or fails when MASTHEAD_PG_REQUIRED is set (CI sets it: a missing install must not pass quietly)."""
     try:
-        server = PgServer()
+        return PgServer()
     except PgNotFound as missing:
         if os.environ.get("MASTHEAD_PG_REQUIRED"):
             pytest.fail(str(missing))
         pytest.skip(str(missing))
-    with server:
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One throwaway PostgreSQL server on 127.0.0.1 for the whole run (tests/pgserver.py)."""
+    with pg_or_skip() as server:
         yield server
 
 

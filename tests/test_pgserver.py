@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from .conftest import pg_or_skip
 from .pgserver import NOT_FOUND, PgNotFound, PgServer, find_bindir
 
 
@@ -91,12 +92,7 @@ def test_advisory_lock_across_connections(pg_url: str) -> None:
 
 def test_close_stops_the_server_and_deletes_its_folder() -> None:
     """After close() nothing listens on the port and the temp folder is gone; as root a plain user owned it."""
-    try:
-        server = PgServer().start()
-    except PgNotFound as missing:
-        if os.environ.get("MASTHEAD_PG_REQUIRED"):
-            pytest.fail(str(missing))
-        pytest.skip(str(missing))
+    server = pg_or_skip().start()
     folder = server.folder
     assert folder is not None
     try:
