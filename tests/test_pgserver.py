@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from .conftest import pg_or_skip
-from .pgserver import NOT_FOUND, PgNotFound, PgServer, find_bindir
+from .pgserver import NOT_FOUND, PgNotFound, PgServer, base_dir, find_bindir
 
 
 def test_select_one(pg_server: PgServer) -> None:
@@ -127,11 +127,11 @@ def test_a_failed_start_leaves_nothing_behind(monkeypatch: pytest.MonkeyPatch) -
             (bindir / name).write_text("#!/bin/sh\necho 'initdb: no room' >&2\nexit 1\n")
             (bindir / name).chmod(0o755)
         monkeypatch.setenv("MASTHEAD_PG_BIN", str(bindir))
-        before = set(Path(tempfile.gettempdir()).glob("masthead-pg-*"))
+        before = set(base_dir().glob("masthead-pg-*"))
         server = PgServer()
         with pytest.raises(RuntimeError, match="no room"):
             server.start()
         assert server.folder is None
-        assert before == set(Path(tempfile.gettempdir()).glob("masthead-pg-*"))
+        assert before == set(base_dir().glob("masthead-pg-*"))
     finally:
         shutil.rmtree(bindir)
