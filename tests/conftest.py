@@ -1,7 +1,8 @@
-"""Shared fixtures: the sample publication copied to a temp folder, golden files."""
+"""Shared fixtures: the sample publication copied to a temp folder, golden files, a PostgreSQL server."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,8 @@ from hypothesis import HealthCheck, settings
 
 from masthead.config import Publication, load_publication
 from masthead.state.db import Store, open_store
+
+from .pgserver import PgNotFound, PgServer
 
 # Shared 2-core machines are noisy: no per-example deadline, no "too slow" health check.
 settings.register_profile("masthead", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -65,3 +68,28 @@ def golden(request: pytest.FixtureRequest):
         assert path.read_bytes() == content, f"{name} differs from its golden file"
 
     return check
+
+
+def pg_or_skip() -> PgServer:
+    """A PgServer, not started; the test is skipped when no server binaries are found,
+    or fails when MASTHEAD_PG_REQUIRED is set (CI sets it: a missing install must not pass quietly)."""
+    try:
+        return PgServer()
+    except PgNotFound as missing:
+        if os.environ.get("MASTHEAD_PG_REQUIRED"):
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One throwaway PostgreSQL server on 127.0.0.1 for the whole run (tests/pgserver.py)."""
+    with pg_or_skip() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """The URL of a new, empty database on ``pg_server``, dropped after the test."""
+    with pg_server.fresh_database() as url:
+        yield url
