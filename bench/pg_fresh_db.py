@@ -4,8 +4,9 @@ Run: .venv/bin/python bench/pg_fresh_db.py [ROUNDS]   (50 by default; needs psyc
 
 Prints, over 5 servers, the start (initdb, pg_ctl start, CREATE DATABASE) and
 the stop; then, on one server, min and median over ROUNDS of each way to give
-a test an empty database, and one with masthead's schema (store.SCHEMA, BLOB
-as bytea), counting both making it and removing it afterwards:
+a test an empty database, and one with masthead's schema (made by
+``open_store``, as masthead makes it), counting both making it and removing
+it afterwards:
 
 - create/drop database: CREATE DATABASE ... TEMPLATE template1 (empty), then
   connect and create the schema; DROP DATABASE ... WITH (FORCE) after;
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,9 +34,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg
 from tests.pgserver import PgServer
 
-from masthead.store import SCHEMA
-
-PG_SCHEMA = SCHEMA.replace("BLOB", "BYTEA")
+from masthead.state.db import open_store
 
 
 class TimedServer(PgServer):
@@ -78,9 +78,10 @@ def lifecycle(servers: int = 5) -> None:
 
 
 def per_test(server: PgServer, rounds: int) -> None:
+    unused = Path(tempfile.mkdtemp())
+
     def schema(url: str) -> None:
-        with psycopg.connect(url) as db:
-            db.execute(PG_SCHEMA)
+        open_store(unused, url).close()
 
     def timed(name: str, make: Callable[[], str], fill: bool, remove: Callable[[str], None]) -> None:
         made: list[float] = []

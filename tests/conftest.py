@@ -1,4 +1,11 @@
-"""Shared fixtures: the sample publication copied to a temp folder, golden files, a PostgreSQL server."""
+"""Shared fixtures: the sample publication copied to a temp folder, golden files, the state on both engines.
+
+``store`` (and ``database``) run a test once with the state in SQLite and once
+in PostgreSQL: a throwaway server for the whole session (tests/pgserver.py)
+and, per test, a new database copied from a template that already holds the
+schema (~40 ms). Without the server binaries the PostgreSQL half is skipped,
+saying why (or fails, when MASTHEAD_PG_REQUIRED is set, as CI does).
+"""
 
 from __future__ import annotations
 
@@ -46,11 +53,33 @@ def pub(sample_pub: Path) -> Publication:
     return load_publication(sample_pub)
 
 
+ENGINES = ("sqlite", "postgresql")
+SECRET = "test-secret-shared-by-every-machine"   # MASTHEAD_SECRET for commands on a shared database
+
+
+@pytest.fixture(params=ENGINES)
+def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """Where the state lives: None (SQLite in the state folder) or a new PostgreSQL database's URL."""
+    if request.param == "sqlite":
+        yield None
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    template: str = request.getfixturevalue("pg_template")
+    with server.fresh_database(template) as url:
+        yield url
+
+
 @pytest.fixture
-def store(pub: Publication) -> Iterator[Store]:
-    """The sample publication's state database, open for the test."""
-    with open_store(pub.state_dir) as s:
+def store(pub: Publication, database: str | None) -> Iterator[Store]:
+    """The sample publication's state, open for the test (once on SQLite, once on PostgreSQL)."""
+    with open_store(pub.state_dir, database) as s:
         yield s
+
+
+@pytest.fixture
+def cli_env(database: str | None) -> dict[str, str]:
+    """What a command needs in its environment to use the test's state (and a shared key with PostgreSQL)."""
+    return {"MASTHEAD_DATABASE_URL": database, "MASTHEAD_SECRET": SECRET} if database else {}
 
 
 @pytest.fixture
@@ -86,6 +115,14 @@ def pg_server() -> Iterator[PgServer]:
     """One throwaway PostgreSQL server on 127.0.0.1 for the whole run (tests/pgserver.py)."""
     with pg_or_skip() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database holding masthead's schema, made once: each test's database is a copy of it."""
+    url = pg_server.create_database()
+    open_store(tmp_path_factory.mktemp("unused"), url).close()
+    return url
 
 
 @pytest.fixture

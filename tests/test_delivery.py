@@ -68,7 +68,7 @@ def send(pub: Publication, store: Store, server: MailServer | str | None, digest
 
 
 def statuses(store: Store) -> dict[str, int]:
-    return {r[0]: r[1] for r in store.db.execute("SELECT status, count(*) FROM sends GROUP BY status")}
+    return {r[0]: r[1] for r in store.rows("SELECT status, count(*) FROM sends GROUP BY status")}
 
 
 class TestSmtpSettings:
@@ -144,13 +144,14 @@ class TestExactlyOnce:
 
     @pytest.mark.slow
     @pytest.mark.parametrize("where", ["after the server stored message 7", "at RCPT 7"])
-    def test_killed_run_then_rerun_leaves_one_copy_each(self, pub, store, server, tmp_path, where) -> None:
+    def test_killed_run_then_rerun_leaves_one_copy_each(self, pub, store, server, tmp_path, where,
+                                                        cli_env) -> None:
         """'masthead send' killed with SIGKILL part-way, then run again, leaves one copy each."""
         emails = subscribe(store, pub, 20, tmp_path)
         send(pub, store, None)                       # planned by a run without a server
         proc = subprocess.Popen(
             [sys.executable, "-m", "masthead", "send", "--project", str(pub.root)],
-            env={**os.environ, "MASTHEAD_SMTP_URL": server.url}, stdout=subprocess.DEVNULL,
+            env={**os.environ, "MASTHEAD_SMTP_URL": server.url, **cli_env}, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
 
         def kill_at(count: int) -> None:
@@ -437,10 +438,12 @@ class TestTls:
 
 
 class TestSendCommand:
-    def test_send_reports_and_exits_by_outcome(self, pub, store, server, tmp_path, monkeypatch) -> None:
+    def test_send_reports_and_exits_by_outcome(self, pub, store, server, tmp_path, monkeypatch, cli_env) -> None:
         """'masthead send' exits 4 without a server, then sends, then has nothing to do."""
         subscribe(store, pub, 2, tmp_path)
         send(pub, store, None)
+        for name, value in cli_env.items():
+            monkeypatch.setenv(name, value)
         runner = CliRunner()
         monkeypatch.delenv("MASTHEAD_SMTP_URL", raising=False)
         without = runner.invoke(main, ["send", "--project", str(pub.root)])

@@ -70,7 +70,7 @@ class TestSelection:
     def test_empty_period_makes_no_digest(self, pub: Publication, store: Store) -> None:
         """A period without articles makes no digest and records nothing."""
         assert build_digests(pub, store, [article(1, at(3))], NOW).digests == ()
-        assert store.db.execute("SELECT count(*) FROM digests").fetchone()[0] == 0
+        assert store.scalar("SELECT count(*) FROM digests") == 0
 
     def test_second_run_same_period_changes_nothing(self, pub: Publication, store: Store) -> None:
         """Running again for the same period gives the same digest, byte for byte, and one record."""
@@ -78,7 +78,7 @@ class TestSelection:
         first = build_digests(pub, store, items, NOW).digests
         again = build_digests(pub, store, items, NOW + timedelta(hours=3)).digests
         assert first == again
-        assert store.db.execute("SELECT count(*) FROM digests").fetchone()[0] == 1
+        assert store.scalar("SELECT count(*) FROM digests") == 1
 
     def test_recorded_digest_keeps_its_articles(self, pub: Publication, store: Store) -> None:
         """An article that turns up late for an already-made digest does not change that digest."""
@@ -96,7 +96,7 @@ class TestSelection:
     def test_recorded_in_state(self, pub: Publication, store: Store) -> None:
         """The digests table records the id, feed, period, subject and article ids."""
         build_digests(pub, store, [article(1, at(6))], NOW)
-        row = store.db.execute("SELECT * FROM digests").fetchone()
+        row = store.one("SELECT * FROM digests")
         assert (row["id"], row["feed"]) == ("ar-news/daily/2022-05-06", "ar-news")
         assert json.loads(row["article_ids"]) == ["urn:test:ar-news:1"]
         assert row["subject"] == "نشرة أخبار العالم: الجمعة 6 مايو 2022"

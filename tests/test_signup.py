@@ -217,7 +217,7 @@ class TestForm:
         app = App(pub, load_secret(pub.state_dir), smtp=None, clock=Clock())
         assert sign_up(app, "new@example.com", "ar-news")[0] == 503
         with open_store(pub.state_dir) as store:
-            assert store.db.execute("SELECT count(*) FROM signup_mails").fetchone()[0] == 0
+            assert store.scalar("SELECT count(*) FROM signup_mails") == 0
 
     def test_get_without_a_token_shows_the_form(self, app) -> None:
         """GET /subscribe shows a form with a box per feed that sends a digest."""

@@ -3,8 +3,8 @@
 Each stage is a plain function with explicit arguments; nothing is passed
 through a shared dict. ``run`` returns a RunReport that the CLI prints (human
 summary or --json) and that library users can inspect. Settings from the
-environment (the SMTP server, the signing key) are the caller's to pass: the
-library reads no environment variable.
+environment (the SMTP server, the signing key, the state database) are the
+caller's to pass: the library reads no environment variable.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .state.db import open_store
 from .state.lock import publication_lock
 
 MANIFEST = "output/manifest.json"
+HELD = "left to the send workers (run with --no-send)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +51,20 @@ class RunReport:
 
 
 def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progress | None = None,
-        smtp: SmtpSettings | None = None, secret: bytes | None = None) -> RunReport:
+        smtp: SmtpSettings | None = None, secret: bytes | None = None, database: str | None = None,
+        send: bool = True) -> RunReport:
     """Run the whole job once for ``pub`` as if at ``now``.
 
     Holds the publication's lock throughout (LockedError after ``wait`` seconds
     when another run has it). ``progress(done, total, path)`` is called for each
     file collected. Digests go over ``smtp`` (None: nothing is sent, and the
     report says so), their links signed with ``secret`` (None: the key in the
-    state folder).
+    state folder). The state is in ``database`` (a PostgreSQL URL; None: the
+    SQLite file in the state folder). ``send=False`` plans every copy and
+    leaves the sending to send workers (``masthead send --worker``).
     """
-    with publication_lock(pub.state_dir, now, wait=wait), open_store(pub.state_dir) as store:
+    with open_store(pub.state_dir, database) as store, \
+            publication_lock(pub.state_dir, now, wait=wait, store=store):
         remove_stale_temps(pub.output_dir)
         collection = collect_publication(pub, store, now, progress)
         written = write_feeds(pub, store, collection.articles, now)
@@ -74,10 +79,11 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
         if atomic_write(pub.root / MANIFEST, _json_bytes(manifest)):
             changed.append(MANIFEST)
         # last, once everything is published
-        deliveries = deliver(pub, store, made.digests, now=now, smtp=smtp, secret=secret)
+        deliveries = deliver(pub, store, made.digests, now=now, smtp=smtp, secret=secret,
+                             hold=None if send else HELD)
     return RunReport(now=now, collection=collection, feeds=written.feeds, changed_files=tuple(changed),
                      removed_files=written.removed, digests=made.digests, digest_problems=made.problems,
-                     deliveries=deliveries, smtp_configured=smtp is not None)
+                     deliveries=deliveries, smtp_configured=smtp is not None and send)
 
 
 def _feed_entry(feed: FeedOutput) -> dict[str, object]:

@@ -2,8 +2,9 @@
 
 WSGI servers are pointed here (``gunicorn 'masthead.serve:make_app("/srv/news")'``);
 like the command line, it reads the environment (``MASTHEAD_SMTP_URL`` for
-sign-up confirmations, ``MASTHEAD_SECRET`` for the signing key). The app
-itself lives in ``masthead.web``.
+sign-up confirmations, ``MASTHEAD_SECRET`` for the signing key,
+``MASTHEAD_DATABASE_URL`` for a state shared by many servers). The app itself
+lives in ``masthead.web``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .config import load_publication, read_environment
+from .config import load_publication, read_environment, shared_secret
 from .tokens import load_secret
 from .web.app import App
 
@@ -20,7 +21,7 @@ def make_app(project_dir: str | os.PathLike[str] = ".") -> App:
     """The WSGI app for the publication in ``project_dir`` (for gunicorn, waitress, uwsgi...)."""
     pub = load_publication(Path(project_dir))
     env = read_environment()
-    return App(pub, load_secret(pub.state_dir, env.secret), smtp=env.smtp)
+    return App(pub, load_secret(pub.state_dir, shared_secret(env)), smtp=env.smtp, database=env.database)
 
 
 __all__ = ["App", "make_app"]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..config import Environment, Publication, read_environment
+from ..config import Environment, Publication, read_environment, shared_secret
+from ..state.db import Store, open_store
 from ..tokens import load_secret
 
 project_option = click.option(
@@ -37,10 +38,15 @@ now_option = click.option(
 
 
 def environment() -> Environment:
-    """MASTHEAD_SMTP_URL and MASTHEAD_SECRET: the CLI reads them, the library is given them."""
+    """MASTHEAD_SMTP_URL, MASTHEAD_SECRET, MASTHEAD_DATABASE_URL: the CLI reads them, the library is given them."""
     return read_environment()
 
 
 def secret_for(pub: Publication, env: Environment) -> bytes:
-    """The signing key: MASTHEAD_SECRET when set, else the one in the state folder."""
-    return load_secret(pub.state_dir, env.secret)
+    """The signing key: MASTHEAD_SECRET when set (required with a shared database), else the state folder's."""
+    return load_secret(pub.state_dir, shared_secret(env))
+
+
+def store_for(pub: Publication, env: Environment | None = None) -> Store:
+    """The publication's state: in MASTHEAD_DATABASE_URL's database when set, else .masthead/state.db."""
+    return open_store(pub.state_dir, (env or environment()).database)

@@ -14,8 +14,7 @@ import click
 from ..config import Publication, load_publication
 from ..errors import ConfigError, MastheadError
 from ..state import digests as recorded
-from ..state.db import open_store
-from .common import project_option
+from .common import project_option, store_for
 
 PREVIEW_DIR = "preview"       # under the state folder: the sample names a (placeholder) reader
 
@@ -24,7 +23,7 @@ def latest_digest(pub: Publication, feed: str | None) -> tuple[str, Path]:
     """The id and sample .eml of the latest digest (of ``feed``, or of any feed)."""
     if feed is not None:
         pub.feed(feed)                           # a ConfigError naming the feeds when unknown
-    with open_store(pub.state_dir) as store:
+    with store_for(pub) as store:
         digest_id = recorded.latest(store, feed)
     if digest_id is None:
         raise MastheadError(f"no digest has been made yet{' for ' + feed if feed else ''}",

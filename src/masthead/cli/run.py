@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..config import load_publication
-from ..pipeline import RunReport
+from ..pipeline import HELD, RunReport
 from ..pipeline import run as run_job
 from ..send.delivery import DigestDelivery
 from .common import environment, now_option, parse_now, project_option, secret_for
@@ -34,8 +34,10 @@ Exit codes:
               help="If another run holds the lock, wait up to this long instead of exiting 3.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also append the summary, with a timestamp, to this file.")
+@click.option("--no-send", "no_send", is_flag=True,
+              help="Make the digests and plan every copy, but leave the sending to 'masthead send --worker'.")
 def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool,
-        wait: float, log_file: Path | None) -> None:
+        wait: float, log_file: Path | None, no_send: bool) -> None:
     """Collect the articles, write the feeds, make and send the digests.
 
     Example: masthead run --project mypub --now 2022-05-07T06:00:00Z
@@ -44,7 +46,7 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
     env = environment()
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     report = run_job(pub, now=parse_now(now), wait=wait, progress=_progress_line if show_progress else None,
-                     smtp=env.smtp, secret=secret_for(pub, env))
+                     smtp=env.smtp, secret=secret_for(pub, env), database=env.database, send=not no_send)
     if show_progress:
         click.echo("\r\033[K", err=True, nl=False)
     if as_json:
@@ -108,7 +110,7 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
     lines += [f"problem: {problem}" for problem in shown]
     for delivery in report.deliveries:  # what a person must act on, even with --quiet
         lines += [f"delivery failed: {delivery.digest_id} to {f.email}: {f.reply}" for f in delivery.failed]
-        if quiet and delivery.not_sent and delivery.pending:
+        if quiet and delivery.not_sent and delivery.pending and delivery.not_sent != HELD:
             lines.append(_delivery_line(delivery))
     return lines
 
@@ -125,6 +127,7 @@ def _delivery_line(d: DigestDelivery) -> str:
     parts = [f"{d.recipients} recipients", f"{d.sent} sent", f"{d.already_sent} already sent"]
     parts += [f"{len(d.failed)} failed"] if d.failed else []
     parts += [f"{d.pending} pending"] if d.pending else []
+    parts += [f"{d.in_flight} with send workers"] if d.in_flight else []
     parts += [f"{d.cancelled} unsubscribed meanwhile"] if d.cancelled else []
     parts += [f"{d.uncertain} uncertain (a killed run's last copies, presumed delivered)"] if d.uncertain else []
     note = f" (not sent: {d.not_sent})" if d.not_sent else ""

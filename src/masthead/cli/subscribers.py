@@ -8,10 +8,9 @@ from pathlib import Path
 import click
 
 from ..config import load_publication
-from ..state.db import open_store
 from ..subscribers.csvimport import import_csv
 from ..subscribers.roster import add_subscriber, list_subscribers, remove_subscriber
-from .common import now_option, parse_now, project_option
+from .common import now_option, parse_now, project_option, store_for
 
 
 @click.group()
@@ -35,7 +34,7 @@ def add(project: Path, now: str | None, email: str, name: str | None, feeds: tup
     Example: masthead subscribers add reader@example.com --name "سارة" --feed ar-news
     """
     pub = load_publication(project)
-    with open_store(pub.state_dir) as store:
+    with store_for(pub) as store:
         s = add_subscriber(store, pub, email, name=name, feeds=feeds, now=parse_now(now),
                            resubscribe=resubscribe)
     click.echo(f"{s.email} follows {', '.join(s.feeds) or 'no feed'}")
@@ -53,7 +52,7 @@ def remove(project: Path, now: str | None, email: str, forget: bool) -> None:
     Example: masthead subscribers remove reader@example.com
     """
     pub = load_publication(project)
-    with open_store(pub.state_dir) as store:
+    with store_for(pub) as store:
         found = remove_subscriber(store, email, now=parse_now(now), forget=forget)
     if not found:
         raise click.ClickException(f"{email} is not a subscriber")
@@ -71,7 +70,7 @@ def list_(project: Path, status: str | None, as_json: bool) -> None:
     Example: masthead subscribers list --status active --json
     """
     pub = load_publication(project)
-    with open_store(pub.state_dir) as store:
+    with store_for(pub) as store:
         rows = list(list_subscribers(store, status=status))
     if as_json:
         click.echo(json.dumps([{"email": s.email, "name": s.name, "status": s.status,
@@ -97,7 +96,7 @@ def import_(project: Path, now: str | None, file: Path) -> None:
     Example: masthead subscribers import readers.csv
     """
     pub = load_publication(project)
-    with open_store(pub.state_dir) as store:
+    with store_for(pub) as store:
         report = import_csv(store, pub, file, now=parse_now(now))
     click.echo(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
                f"{len(report.skipped)} skipped")

@@ -2,13 +2,25 @@
 
 Settings become frozen records (settings.py). Every mistake is a ConfigError
 that names the file, the key and what is expected (toml.py), so a command can
-exit 2 with one clear line and no traceback. The mail server and the signing
-key come from the environment (environment.py), read only by entry points.
+exit 2 with one clear line and no traceback. The mail server, the signing
+key and the state database come from the environment (environment.py), read
+only by entry points.
 
 Imports: errors only.
 """
 
-from .environment import SECRET_ENV, SMTP_ENV, Environment, Security, SmtpSettings, parse_smtp_url, read_environment
+from .environment import (
+    DATABASE_ENV,
+    SECRET_ENV,
+    SMTP_ENV,
+    Environment,
+    Security,
+    SmtpSettings,
+    parse_database_url,
+    parse_smtp_url,
+    read_environment,
+    shared_secret,
+)
 from .settings import (
     CADENCES,
     FEED_FILE,
@@ -26,7 +38,8 @@ from .settings import (
 )
 
 __all__ = [
-    "CADENCES", "FEED_FILE", "SECRET_ENV", "SITE_FILE", "SMTP_ENV", "SPLITS", "WEEKDAYS", "DigestSettings",
-    "EmailSettings", "Environment", "FeedSettings", "Publication", "Security", "SiteSettings", "SmtpSettings",
-    "load_feed", "load_publication", "load_site", "parse_smtp_url", "read_environment",
+    "CADENCES", "DATABASE_ENV", "FEED_FILE", "SECRET_ENV", "SITE_FILE", "SMTP_ENV", "SPLITS", "WEEKDAYS",
+    "DigestSettings", "EmailSettings", "Environment", "FeedSettings", "Publication", "Security", "SiteSettings",
+    "SmtpSettings", "load_feed", "load_publication", "load_site", "parse_database_url", "parse_smtp_url",
+    "read_environment", "shared_secret",
 ]

@@ -1,8 +1,9 @@
 """Settings that come from the environment, never from a file in the publication.
 
 ``MASTHEAD_SMTP_URL`` names the mail server, ``MASTHEAD_SECRET`` the signing
-key. Only entry points (the command line, the WSGI entry point) read them;
-the library takes them as arguments.
+key, ``MASTHEAD_DATABASE_URL`` the state's PostgreSQL database (unset: the
+SQLite file in ``.masthead/``). Only entry points (the command line, the WSGI
+entry point) read them; the library takes them as arguments.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..errors import ConfigError
 
 SMTP_ENV = "MASTHEAD_SMTP_URL"
 SECRET_ENV = "MASTHEAD_SECRET"
+DATABASE_ENV = "MASTHEAD_DATABASE_URL"
 Security = Literal["tls", "starttls", "local"]   # local: STARTTLS when offered, else plain
 
 
@@ -82,16 +84,52 @@ def parse_smtp_url(url: str) -> SmtpSettings | None:
     )
 
 
+def parse_database_url(url: str) -> str | None:
+    """The state database a ``MASTHEAD_DATABASE_URL`` value names; None (SQLite) when it is empty."""
+    url = url.strip()
+    if not url:
+        return None
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in ("postgresql", "postgres"):
+        raise ConfigError(f"{DATABASE_ENV} must start with postgresql://, not {scheme or url[:12]!r}",
+                          where=f"environment variable {DATABASE_ENV}",
+                          hint="use postgresql://user:password@host:5432/dbname (percent-encode special "
+                               "characters), or leave it unset to keep the state in .masthead/state.db")
+    if not urlsplit(url).path.strip("/"):
+        raise ConfigError(f"{DATABASE_ENV} names no database", where=f"environment variable {DATABASE_ENV}",
+                          hint="add the database name: postgresql://user@host:5432/dbname")
+    return url
+
+
 @dataclass(frozen=True, slots=True)
 class Environment:
     """Settings that come from the environment, never from a file in the publication."""
 
     smtp: SmtpSettings | None    # MASTHEAD_SMTP_URL: where mail goes; None: nowhere
     secret: str | None           # MASTHEAD_SECRET: the signing key; None: the state folder's
+    database: str | None = field(default=None, repr=False)   # MASTHEAD_DATABASE_URL; None: SQLite
 
 
 def read_environment(environ: Mapping[str, str] | None = None) -> Environment:
     """The environment's settings (``os.environ`` unless given): only entry points call this."""
     env = os.environ if environ is None else environ
     return Environment(smtp=parse_smtp_url(env.get(SMTP_ENV, "")),
-                       secret=env.get(SECRET_ENV, "").strip() or None)
+                       secret=env.get(SECRET_ENV, "").strip() or None,
+                       database=parse_database_url(env.get(DATABASE_ENV, "")))
+
+
+def shared_secret(env: Environment) -> str | None:
+    """The signing key from the environment; ConfigError when the state is shared and there is none.
+
+    With the state in PostgreSQL, the job, the send workers and every serve
+    process may run on different machines: each would make its own key in its
+    own ``.masthead/secret``, and links signed on one would be refused (403)
+    by the others. So the key must come from ``MASTHEAD_SECRET`` there.
+    """
+    if env.database and not env.secret:
+        raise ConfigError(f"{SECRET_ENV} is unset, and {DATABASE_ENV} shares the state between machines",
+                          where=f"environment variable {SECRET_ENV}",
+                          hint="set the same MASTHEAD_SECRET for every masthead command and server of this "
+                               "publication (to keep links already mailed working, use the key in "
+                               ".masthead/secret: MASTHEAD_SECRET=$(cat .masthead/secret))")
+    return env.secret

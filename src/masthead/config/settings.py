@@ -33,6 +33,7 @@ class EmailSettings:
     unsubscribe_mailto: str | None
     rate_per_minute: int         # 0: no limit
     subscribe_url: str = ""      # public URL of `masthead serve`'s /subscribe (sign-up form target)
+    claim_lease: int = 60        # seconds a sender's claim on a batch of copies lasts unless renewed
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +149,10 @@ def load_site(root: Path) -> SiteSettings:
         # the same server as /unsubscribe: sign-up confirmations need its key and state
         subscribe_url=mail.url("subscribe_url", urlsplit(unsubscribe)._replace(
             path="/subscribe", query="", fragment="").geturl()),
+        claim_lease=mail.positive("claim_lease", 60),
     )
+    if email.claim_lease < 1:
+        raise mail.fail("claim_lease", "must be at least 1 (seconds)")
     mail.finish()
     site = SiteSettings(
         title=title, base_url=base_url, language=t.language("language", "en"),

@@ -22,7 +22,16 @@ commit per copy, 'sent' is written in the same commit as the next copy's
 
 The live case is different: when *the server* hangs up while we wait for its
 answer, it most likely dropped the message with the connection, so the copy
-is retried like any temporary failure (see smtpclient.Connection.transmit).
+is retried like any temporary failure (see smtp.Connection.transmit).
+
+Any number of senders may work at once (``masthead send --worker`` on many
+machines, beside a run): each claims batches of pending copies for a lease
+(state/sends.py), and every change it makes, the 'sending' mark above all, is
+a compare-and-set on the copy's status and on its own claim. A sender that
+finds at its dot that the copy is no longer its own hangs up instead of
+sending the dot, so the server discards that message. A sender killed at any
+moment leaves at most one copy 'sending' (uncertain) and its other claimed
+copies free once the lease runs out.
 
 Recipients are fixed once per digest (``send_plans``): whoever is an active
 subscriber of the feed when the digest is first planned. Someone who
@@ -31,16 +40,15 @@ subscribes later gets the next digest, not old ones.
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from email import policy
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
-from typing import Any
-
-from email_validator import EmailNotValidError, validate_email
 
 from ..config import Publication
 from ..errors import ConfigError
@@ -51,6 +59,7 @@ from ..tokens import load_secret, make_token, unsubscribe_url
 from .message import HeaderValueError, build_message
 from .plan import plan, planned_digest
 from .smtp import ConnectFailed, Connection, Outcome, SmtpSettings
+from .wire import wire_address, wire_bytes
 
 BOUNCE_CODES = (550, 551, 553)   # mailbox unknown / moved / bad name, said at RCPT: suppress
 Builder = Callable[..., EmailMessage]
@@ -86,28 +95,71 @@ class DigestDelivery:
     already_sent: int             # delivered by earlier runs: skipped
     failed: tuple[Failure, ...]   # refused for good in this run (5xx, or a bad header value)
     pending: int                  # still to send (temporary failures, or not attempted)
-    uncertain: int                # left 'sending' by a killed run: presumed delivered
+    uncertain: int                # left 'sending' by a killed sender: presumed delivered
     cancelled: int                # unsubscribed or bounced before their copy went
     not_sent: str | None = None   # why nothing more could be sent in this run
+    in_flight: int = 0            # held right now by other senders (send workers)
 
     def to_dict(self) -> dict[str, object]:
         return {"digest": self.digest_id, "feed": self.feed, "recipients": self.recipients,
                 "sent": self.sent, "already_sent": self.already_sent,
                 "failed": [{"email": f.email, "reply": f.reply} for f in self.failed],
                 "pending": self.pending, "uncertain": self.uncertain,
-                "cancelled": self.cancelled, "not_sent": self.not_sent}
+                "cancelled": self.cancelled, "in_flight": self.in_flight, "not_sent": self.not_sent}
 
 
-class _Stop(Exception):
+class Stop(Exception):
     """The server cannot take more mail in this run; the rest stays pending."""
 
 
-class _Unsendable(Exception):
+class Unsendable(Exception):
     """This digest cannot make a valid message for anyone (e.g. its subject); its copies wait."""
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def sender_name() -> str:
+    """A name no other sender has, shown in the state as the holder of its claims."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+RUN = "run:"           # the names of senders that hold the publication's lock (masthead run, masthead send)
+WORKER = "worker:"     # the names of send workers
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """How a sender takes copies: its name, batches of ``batch``, each held for ``lease`` seconds.
+
+    A sender holding the publication's lock takes over at once the claims of
+    any other such sender (``takeover``): the lock says that one is dead.
+    """
+
+    worker: str = field(default_factory=lambda: RUN + sender_name())
+    batch: int = 100
+    lease: float = 60.0
+    wall: Callable[[], datetime] = _utc_now     # the real time (not --now): leases span machines
+    takeover: str | None = RUN
+
+    @classmethod
+    def of_worker(cls, *, batch: int = 100, lease: float = 60.0) -> Claims:
+        """A send worker's: it takes over nobody's claims before their lease runs out."""
+        return cls(worker=WORKER + sender_name(), batch=batch, lease=lease, takeover=None)
+
+    def until(self) -> datetime:
+        return self.wall() + timedelta(seconds=self.lease)
+
+    def counts(self, store: Store, digest_id: str) -> dict[str, int]:
+        """The digest's copies per state, those other live senders hold as 'in_flight'."""
+        return sends.status_counts(store, digest_id, wall=self.wall(), takeover=self.takeover)
+
+
 @dataclass
-class _Run:
+class Sender:
+    """One sender at work: its SMTP connection, its claims, and what became of each copy it sent."""
+
     pub: Publication
     store: Store
     now: datetime
@@ -118,43 +170,51 @@ class _Run:
     retry: RetryPolicy
     build: Builder
     interval: float                               # seconds between messages (rate limit)
+    claims: Claims = field(default_factory=Claims)
     sender: str = ""
     last_start: float | None = None
+    renewed: float = 0.0                          # clock() when the claims were last extended
+    marked: bool = False                          # the current copy's 'sending' mark went in
     exhausted_in_a_row: int = 0
+    gave_up: dict[tuple[str, str], float] = field(default_factory=dict)   # deferred all its tries: when
+    sent: dict[str, int] = field(default_factory=dict)
+    taken: int = 0                                # copies another sender had by the time of the dot
     failures: dict[str, list[Failure]] = field(default_factory=dict)
-    unsaved: list[tuple[str, str, datetime, bool, str, str]] = field(default_factory=list)
+    unsaved: list[sends.Change] = field(default_factory=list)
 
-    def record(self, digest_id: str, email: str, status: str, reply: str, *,
+    def record(self, digest_id: str, email: str, status: str, reply: str, *, was: str,
                attempt: bool = False, lazy: bool = False) -> None:
-        """Write a copy's new state; ``lazy`` ones ride along with the next commit.
+        """Write a copy's new state (if it is still ``was`` and ours); ``lazy`` ones ride along with the next commit.
 
         Only 'sent' is written lazily: until it is, the row says 'sending',
-        which a later run also treats as delivered. That saves one fsync per
+        which a later run also treats as delivered. That saves one commit per
         copy. Everything else (a deferral above all) is written at once.
         """
-        self.unsaved.append((status, reply, self.now, attempt, digest_id, email))
+        self.unsaved.append(sends.Change(digest_id, email, status, reply, self.now, attempt, was))
         if not lazy:
             self.flush()
 
     def flush(self) -> None:
         if self.unsaved:
-            with self.store.transaction():
+            with self.store.transaction(serial=False):
                 self._write_unsaved()
 
     def _write_unsaved(self) -> None:
-        sends.update(self.store, self.unsaved)
+        sends.update(self.store, self.claims.worker, self.unsaved)
         self.unsaved.clear()
 
-    def mark_sending(self, digest_id: str, email: str, message_id: str) -> None:
-        """Commit that this copy's final dot is about to go (one write, no fsync: see store.py).
+    def mark_sending(self, digest_id: str, email: str, message_id: str) -> bool:
+        """Commit that this copy's final dot is about to go; False when the copy is no longer ours.
 
         The commit is visible to any later process as soon as it returns, and
         the dot follows within microseconds: that gap is the only moment a kill
         can lose a copy (kept 'sending', presumed delivered).
         """
-        with self.store.transaction():
+        with self.store.transaction(serial=False):
             self._write_unsaved()
-            sends.mark_sending(self.store, digest_id, email, message_id, now=self.now)
+            self.marked = sends.mark_sending(self.store, digest_id, email, message_id,
+                                             worker=self.claims.worker, now=self.now)
+        return self.marked
 
     def connect(self) -> None:
         for attempt in range(self.retry.attempts):
@@ -163,7 +223,7 @@ class _Run:
                 return
             except ConnectFailed as exc:
                 if exc.permanent or attempt + 1 == self.retry.attempts:
-                    raise _Stop(exc.reason) from None
+                    raise Stop(exc.reason) from None
                 self.sleep(self.retry.delay(attempt))
 
     def pace(self) -> None:
@@ -187,10 +247,10 @@ class _Run:
             msg = self.build(self.pub, digest, recipient, date=self.now)
             data = wire_bytes(msg, utf8=utf8)
         except ConfigError as exc:                       # e.g. its feed was removed since
-            raise _Unsendable(str(exc)) from None
+            raise Unsendable(str(exc)) from None
         except (HeaderValueError, ValueError, UnicodeError) as exc:
             if isinstance(exc, HeaderValueError) and not (exc.where or "").startswith("recipient"):
-                raise _Unsendable(str(exc)) from None    # the subject or sender: nobody's copy
+                raise Unsendable(str(exc)) from None    # the subject or sender: nobody's copy
             reason = exc.message if isinstance(exc, HeaderValueError) else str(exc)
             self.fail(digest.id, email, f"refused before SMTP: {reason}")
             return
@@ -199,41 +259,79 @@ class _Run:
             if not self.connection.alive:
                 self.connect()
             self.pace()
+            self.marked = False
             outcome = self.connection.transmit(
                 self.sender, rcpt, data, lambda: self.mark_sending(digest.id, email, message_id),
                 utf8=utf8)
+            was = "sending" if self.marked else "pending"
+            if outcome.kind == "abandoned":               # another sender holds it now: not ours to send
+                self.taken += 1
+                return
             if outcome.kind != "deferred":
                 self.exhausted_in_a_row = 0
-                self.settle(digest.id, email, outcome)
+                self.settle(digest.id, email, outcome, was)
                 return
-            self.record(digest.id, email, "pending", outcome.reply, attempt=True)
+            self.record(digest.id, email, "pending", outcome.reply, attempt=True, was=was)
             if attempt + 1 < self.retry.attempts:
                 self.sleep(self.retry.delay(attempt))
+        self.gave_up[(digest.id, email)] = self.clock()
         self.exhausted_in_a_row += 1
         if self.exhausted_in_a_row >= self.retry.give_up_after:
-            raise _Stop(f"the server keeps deferring mail: {outcome.reply}")
+            raise Stop(f"the server keeps deferring mail: {outcome.reply}")
 
-    def settle(self, digest_id: str, email: str, outcome: Outcome) -> None:
+    def settle(self, digest_id: str, email: str, outcome: Outcome, was: str) -> None:
         if outcome.kind == "accepted":
-            self.record(digest_id, email, "sent", outcome.reply, attempt=True, lazy=True)
+            self.record(digest_id, email, "sent", outcome.reply, attempt=True, lazy=True, was=was)
+            self.sent[digest_id] = self.sent.get(digest_id, 0) + 1
         else:
-            self.fail(digest_id, email, outcome.reply, attempt=True)
+            self.fail(digest_id, email, outcome.reply, attempt=True, was=was)
             if outcome.stage == "RCPT" and outcome.code in BOUNCE_CODES:
                 roster.set_status(self.store, email, "bounced", now=self.now, only_if="active")
 
-    def fail(self, digest_id: str, email: str, reply: str, *, attempt: bool = False) -> None:
-        self.record(digest_id, email, "failed", reply, attempt=attempt)
+    def fail(self, digest_id: str, email: str, reply: str, *, attempt: bool = False, was: str = "pending") -> None:
+        self.record(digest_id, email, "failed", reply, attempt=attempt, was=was)
         self.failures.setdefault(digest_id, []).append(Failure(email, reply))
 
-    def send_digest(self, digest: Digest) -> None:
-        for email in sends.pending(self.store, digest.id):
-            standing = roster.standing(self.store, email, digest.feed)  # fresh: an unsubscribe may land mid-run
-            reason = why_not(standing, digest.feed)
-            if reason is not None:
-                self.record(digest.id, email, "cancelled", reason)
-                continue
-            assert standing is not None
-            self.send_one(digest, email, standing.name)
+    def keep_claims(self, digest_id: str) -> None:
+        """Extend this sender's claims when a third of the lease has gone by."""
+        if self.clock() - self.renewed >= self.claims.lease / 3:
+            sends.renew(self.store, digest_id, self.claims.worker, until=self.claims.until())
+            self.renewed = self.clock()
+
+    def send_digest(self, digest: Digest, *, retry_after: float | None = None,
+                    stop: Callable[[], bool] = lambda: False) -> bool:
+        """One pass over the digest's free pending copies, a claimed batch at a time; whether any were claimed.
+
+        Copies this sender deferred all its tries on are left to others (and
+        to itself ``retry_after`` seconds later; never, when None).
+        """
+        after, claimed = "", False
+        while not stop():
+            batch = sends.claim(self.store, digest.id, self.claims.worker, after=after, limit=self.claims.batch,
+                                now=self.claims.wall(), until=self.claims.until(), takeover=self.claims.takeover)
+            if not batch:
+                return claimed
+            self.renewed, after = self.clock(), batch[-1]
+            try:
+                for email in batch:
+                    if stop():
+                        break
+                    tried = self.gave_up.get((digest.id, email))
+                    if tried is not None and (retry_after is None or self.clock() - tried < retry_after):
+                        continue
+                    claimed = True
+                    self.keep_claims(digest.id)
+                    standing = roster.standing(self.store, email, digest.feed)  # fresh: an unsubscribe may land mid-run
+                    reason = why_not(standing, digest.feed)
+                    if reason is not None:
+                        self.record(digest.id, email, "cancelled", reason, was="pending")
+                        continue
+                    assert standing is not None
+                    self.send_one(digest, email, standing.name)
+            finally:
+                self.flush()
+                sends.release(self.store, digest.id, self.claims.worker)
+        return claimed
 
 
 def why_not(standing: roster.Standing | None, feed: str) -> str | None:
@@ -245,104 +343,67 @@ def why_not(standing: roster.Standing | None, feed: str) -> str | None:
     return None if standing.follows else f"not sent: the address left {feed}"
 
 
-def wire_bytes(msg: EmailMessage, *, utf8: bool = False) -> bytes:
-    """The message as it goes over SMTP: CRLF, and no URL hidden in an encoded word.
-
-    Python folds an ASCII word longer than a line (List-Unsubscribe's https
-    URL with its token) into RFC 2047 encoded words, which mail providers do
-    not decode in that header: one-click unsubscribe would silently break.
-    Such headers are folded at their list commas instead and kept as they are.
-    """
-    wire = (policy.SMTPUTF8 if utf8 else policy.SMTP).clone(refold_source="none")
-    for name in dict.fromkeys(msg.keys()):
-        values = msg.get_all(name) or []
-        if not any(_hides_ascii(wire, name, v) for v in values):
-            continue
-        del msg[name]
-        for value in values:
-            msg.set_raw(name, ",\n ".join(str(value).split(", ")))
-    return msg.as_bytes(policy=wire)
-
-
-def _hides_ascii(wire: policy.Policy, name: str, value: Any) -> bool:
-    text = str(value)
-    if not text.isascii() or "=?" in text:
-        return False
-    longest = max((len(word) for word in text.split()), default=0)
-    return longest + len(name) + 2 > (wire.max_line_length or 78) and "=?" in wire.fold(name, value)
-
-
-def wire_address(email: str, *, smtputf8: bool) -> tuple[str | None, bool]:
-    """The address for RCPT TO and the To header, and whether the message needs SMTPUTF8.
-
-    Unicode as it is when the server speaks SMTPUTF8; otherwise an ASCII local
-    part with its domain in punycode (``x@xn--bcher-kva.de``); None when
-    neither works (a non-ASCII local part and a server without SMTPUTF8).
-    """
-    if email.isascii():
-        return email, False
-    if smtputf8:
-        return email, True
-    try:
-        return validate_email(email, check_deliverability=False).ascii_email, False
-    except EmailNotValidError:
-        return None, False
-
-
 def deliver(pub: Publication, store: Store, digests: Sequence[Digest], *, now: datetime,
             smtp: SmtpSettings | None, secret: bytes | None = None,
             sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
             retry: RetryPolicy = RetryPolicy(), build: Builder = build_message,
-            ) -> tuple[DigestDelivery, ...]:
-    """Plan ``digests``, then send every pending copy of every digest over one SMTP connection.
+            claims: Claims | None = None, hold: str | None = None) -> tuple[DigestDelivery, ...]:
+    """Plan ``digests``, then send every free pending copy of every digest over one SMTP connection.
 
     Pending copies of digests planned by earlier runs go too (their content as
-    planned). Returns one DigestDelivery per digest that was newly planned or
-    still had pending copies; a digest finished by earlier runs is left out.
-    With ``smtp`` None nothing is sent and each report says why.
+    planned). Copies other senders hold (``masthead send --worker``) are left
+    to them and reported as in flight. Returns one DigestDelivery per digest
+    that was newly planned or still had pending copies; a digest finished by
+    earlier runs is left out. With ``smtp`` None nothing is sent and each
+    report says why; ``hold`` (a reason) plans without sending, for workers.
     """
     new_ids = [digest.id for digest in digests if plan(store, digest, now=now)]
     pending = sends.pending_digest_ids(store)
     ids = pending + [i for i in new_ids if i not in pending]     # oldest plan first
     considered = [d for d in (planned_digest(store, i) for i in ids) if d is not None]
-    return _send_all(pub, store, considered, now=now, smtp=smtp, secret=secret,
-                     sleep=sleep, clock=clock, retry=retry, build=build)
-
-
-def _send_all(pub: Publication, store: Store, considered: list[Digest], *, now: datetime,
-              smtp: SmtpSettings | None, secret: bytes | None, sleep: Callable[[float], None],
-              clock: Callable[[], float], retry: RetryPolicy, build: Builder,
-              ) -> tuple[DigestDelivery, ...]:
-    before = {d.id: sends.status_counts(store, d.id) for d in considered}
-    stopped: str | None = None if smtp else "no SMTP server configured (MASTHEAD_SMTP_URL is unset)"
+    claims = claims or Claims(lease=pub.site.email.claim_lease)
+    before = {d.id: claims.counts(store, d.id) for d in considered}
+    stopped: str | None = hold or (None if smtp else "no SMTP server configured (MASTHEAD_SMTP_URL is unset)")
     run = None
     unsendable: dict[str, str] = {}
-    if smtp and any(before[d.id].get("pending") for d in considered):
-        rate = pub.site.email.rate_per_minute
-        run = _Run(pub=pub, store=store, now=now, secret=secret or load_secret(pub.state_dir),
-                   connection=Connection(smtp, local_hostname=pub.site.host), sleep=sleep,
-                   clock=clock, retry=retry, build=build, interval=60.0 / rate if rate else 0.0,
-                   sender=parseaddr(pub.site.email.sender)[1])
+    if stopped is None and smtp and any(before[d.id].get("pending") for d in considered):
+        run = start_sender(pub, store, now=now, smtp=smtp, secret=secret, sleep=sleep, clock=clock,
+                           retry=retry, build=build, claims=claims)
         try:
             for digest in considered:
                 try:
                     run.send_digest(digest)
-                except _Unsendable as exc:
+                except Unsendable as exc:
                     unsendable[digest.id] = str(exc)
-        except _Stop as exc:
+        except Stop as exc:
             stopped = str(exc)
         finally:
             run.flush()
             run.connection.close()
-    reports = []
-    for digest in considered:
-        after = sends.status_counts(store, digest.id)
-        reports.append(DigestDelivery(
-            digest_id=digest.id, feed=digest.feed, recipients=sum(after.values()),
-            sent=after.get("sent", 0) - before[digest.id].get("sent", 0),
-            already_sent=before[digest.id].get("sent", 0),
-            failed=tuple(run.failures.get(digest.id, ())) if run else (),
-            pending=after.get("pending", 0), uncertain=after.get("sending", 0),
-            cancelled=after.get("cancelled", 0),
-            not_sent=unsendable.get(digest.id, stopped) if after.get("pending") else None))
-    return tuple(reports)
+    return tuple(report(store, digest, before[digest.id], run, claims,
+                        not_sent=unsendable.get(digest.id, stopped)) for digest in considered)
+
+
+def start_sender(pub: Publication, store: Store, *, now: datetime, smtp: SmtpSettings, secret: bytes | None,
+                 sleep: Callable[[float], None], clock: Callable[[], float], retry: RetryPolicy,
+                 build: Builder, claims: Claims) -> Sender:
+    """A sender for ``pub`` over ``smtp`` (not yet connected: it connects for its first copy)."""
+    rate = pub.site.email.rate_per_minute
+    return Sender(pub=pub, store=store, now=now, secret=secret or load_secret(pub.state_dir),
+                  connection=Connection(smtp, local_hostname=pub.site.host), sleep=sleep,
+                  clock=clock, retry=retry, build=build, interval=60.0 / rate if rate else 0.0,
+                  claims=claims, sender=parseaddr(pub.site.email.sender)[1])
+
+
+def report(store: Store, digest: Digest, before: dict[str, int], run: Sender | None, claims: Claims, *,
+           not_sent: str | None) -> DigestDelivery:
+    """What became of ``digest``: this sender's part (sent, failed) and where every copy stands now."""
+    after = claims.counts(store, digest.id)
+    return DigestDelivery(
+        digest_id=digest.id, feed=digest.feed, recipients=sum(after.values()),
+        sent=run.sent.get(digest.id, 0) if run else 0,
+        already_sent=before.get("sent", 0),
+        failed=tuple(run.failures.get(digest.id, ())) if run else (),
+        pending=after.get("pending", 0), uncertain=after.get("sending", 0),
+        cancelled=after.get("cancelled", 0), in_flight=after.get("in_flight", 0),
+        not_sent=not_sent if after.get("pending") else None)

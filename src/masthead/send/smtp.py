@@ -8,7 +8,9 @@ The server is the caller's SmtpSettings (config.py reads them from
 the server cannot have accepted the message and a retry is safe. Just before
 that dot it calls the caller's ``commit`` hook, which records the send as
 'sending' (so a job killed from here on never sends this copy again), then
-looks once more whether the server hung up meanwhile.
+looks once more whether the server hung up meanwhile. A hook that answers
+False (the copy is no longer this sender's) makes it hang up without the dot:
+the server then discards the message.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from typing import Literal
 
 from ..config import SmtpSettings
 
-Kind = Literal["accepted", "rejected", "deferred"]
+Kind = Literal["accepted", "rejected", "deferred", "abandoned"]
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """How one message ended: accepted (250), rejected (5xx) or deferred (4xx, connection lost)."""
+    """How one message ended: accepted (250), rejected (5xx), deferred (4xx, connection lost),
+    or abandoned before its final dot because ``commit`` said no."""
 
     kind: Kind
     reply: str                  # "250 2.0.0 Ok: queued", "550 5.1.1 ...", "connection lost ..."
@@ -149,12 +152,14 @@ class Connection:
             self._drop()
 
     def transmit(self, sender: str, recipient: str, data: bytes,
-                 commit: Callable[[], None], *, utf8: bool = False) -> Outcome:
+                 commit: Callable[[], bool], *, utf8: bool = False) -> Outcome:
         """Send one message (``data``: CRLF lines, not yet dot-stuffed) to one recipient.
 
         ``commit`` runs after the server said 354 and the body went out, just
         before the final ``.``: the last moment when the server cannot yet have
-        accepted the message.
+        accepted the message. When it returns False the connection is closed
+        without the dot (the server drops the message) and the outcome is
+        'abandoned'.
         """
         smtp = self.smtp
         assert smtp is not None, "open() the connection first"
@@ -174,7 +179,9 @@ class Connection:
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
             return Outcome("deferred", f"connection lost before the end of the message ({exc})", stage)
-        commit()
+        if not commit():
+            self._drop()
+            return Outcome("abandoned", "not sent: another sender holds this copy", "DATA")
         if self._peer_gone():
             self._drop()
             return Outcome("deferred", "connection lost before the end of the message", "DATA")

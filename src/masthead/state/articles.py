@@ -27,21 +27,23 @@ def remember(store: Store, articles: Iterable[Article], now: datetime) -> Rememb
     changed_ids: set[str] = set()
     with store.transaction():
         for article in articles:
-            row = store.one("SELECT content_hash, first_seen FROM articles WHERE id = ?", (article.id,))
+            row = store.one("SELECT content_hash, first_seen FROM articles WHERE id = :id", {"id": article.id})
             if row is None:
                 new_ids.add(article.id)
                 first_seen[article.id] = unstamp(moment)
                 store.execute(
                     "INSERT INTO articles (id, feed, origin, content_hash, first_seen, changed, published) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (article.id, article.feed, article.origin, article.content_hash, moment, moment,
-                     stamp(article.published) if article.published else None))
+                    "VALUES (:id, :feed, :origin, :hash, :now, :now, :published)",
+                    {"id": article.id, "feed": article.feed, "origin": article.origin,
+                     "hash": article.content_hash, "now": moment,
+                     "published": stamp(article.published) if article.published else None})
                 continue
             first_seen[article.id] = unstamp(row["first_seen"])
             if row["content_hash"] != article.content_hash:
                 changed_ids.add(article.id)
-                store.execute("UPDATE articles SET content_hash = ?, changed = ?, origin = ? WHERE id = ?",
-                              (article.content_hash, moment, article.origin, article.id))
+                store.execute("UPDATE articles SET content_hash = :hash, changed = :now, origin = :origin "
+                              "WHERE id = :id", {"hash": article.content_hash, "now": moment,
+                                                 "origin": article.origin, "id": article.id})
     return Remembered(first_seen, frozenset(new_ids), frozenset(changed_ids))
 
 

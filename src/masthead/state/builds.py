@@ -19,7 +19,7 @@ FILES = "feeds_files"      # every file that build produced, to remove those no 
 
 
 def _meta(store: Store, key: str) -> str | None:
-    value: str | None = store.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+    value: str | None = store.scalar("SELECT value FROM meta WHERE key = :key", {"key": key})
     return value
 
 
@@ -42,16 +42,19 @@ def page_paths(store: Store) -> list[str]:
 
 
 def page_key(store: Store, path: str) -> str | None:
-    value: str | None = store.scalar("SELECT key FROM pages WHERE path = ?", (path,))
+    value: str | None = store.scalar("SELECT key FROM pages WHERE path = :path", {"path": path})
     return value
 
 
 def record(store: Store, fingerprint: str, feeds: list[Any], pages: Iterable[tuple[str, str]],
            files: Iterable[str]) -> None:
     """Remember a finished build: its input fingerprint, feeds, page keys and files."""
-    upsert = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    upsert = ("INSERT INTO meta (key, value) VALUES (:key, :value) "
+              "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
     with store.transaction():
         store.execute("DELETE FROM pages")
-        store.executemany("INSERT INTO pages (path, key) VALUES (?, ?)", list(pages))
-        store.executemany(upsert, [(FILES, json.dumps(sorted(files))), (INPUT, fingerprint),
-                                   (FEEDS, json.dumps(feeds))])
+        store.executemany("INSERT INTO pages (path, key) VALUES (:path, :key)",
+                          [{"path": path, "key": key} for path, key in pages])
+        store.executemany(upsert, [{"key": FILES, "value": json.dumps(sorted(files))},
+                                   {"key": INPUT, "value": fingerprint},
+                                   {"key": FEEDS, "value": json.dumps(feeds)}])

@@ -1,32 +1,40 @@
-"""The publication's state in SQLite, kept outside output/ (``.masthead/state.db``).
+"""The publication's state: the schema, its migrations, and ``open_store``.
 
 One database holds what every stage must remember between runs: the files
 already read, every article and when it was first seen, the digests made,
 each (digest, recipient) send, the subscribers, upstream HTTP validators and
-the sign-up rate limit. ``Store`` is the connection; the SQL on each table
-lives in one module of this package (filecache, articles, digests, roster,
-sends, builds, httpcache, signups), exposed as named functions.
+the sign-up rate limit. By default it is an SQLite file outside output/
+(``.masthead/state.db``, sqlite.py); given a ``postgresql://`` URL it lives in
+PostgreSQL (postgres.py), shared by many machines. ``Store`` (engine.py) is
+the connection; the SQL on each table lives in one module of this package
+(filecache, articles, digests, roster, sends, builds, httpcache, signups),
+exposed as named functions, written once for both engines.
 
 Every moment is stored as RFC 3339 in UTC with a fixed width
 (``2022-05-07T06:00:00Z``, see ``stamp``), so SQL compares them as text
-correctly. The schema carries a version (``PRAGMA user_version``); a database
-written by an older masthead is migrated when it is first opened, and one
-written by a newer masthead is refused.
+correctly. The schema carries a version; a database written by an older
+masthead is migrated when it is first opened (or by ``masthead db upgrade``),
+and one written by a newer masthead is refused.
+
+Adding to the schema: the CREATE goes in SCHEMA (what a new database gets)
+and a numbered entry in MIGRATIONS brings older databases there (ALTER TABLE
+... ADD COLUMN; a new table needs only its CREATE). Write column types as
+SQLite names them (INTEGER, TEXT, BLOB, REAL): PostgreSQL gets its own.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from ..errors import ConfigError
+from .engine import Store
+from .postgres import PostgresStore
+from .sqlite import SqliteStore
 
 STATE_FILE = "state.db"
-Params = Mapping[str, Any] | Sequence[Any]
+URL_SCHEMES = ("postgresql", "postgres")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -80,6 +88,8 @@ CREATE TABLE IF NOT EXISTS sends (
     reply       TEXT,               -- the server's last answer
     message_id  TEXT,
     updated     TEXT NOT NULL,
+    claimed_by  TEXT,               -- the sender working on this copy (send/worker.py)
+    claimed_until TEXT,             -- stamp(): its claim lapses then, and another sender may take it
     PRIMARY KEY (digest_id, email)
 );
 CREATE INDEX IF NOT EXISTS sends_by_status ON sends (digest_id, status, email);
@@ -142,107 +152,101 @@ def _to_stamp(value: str | None) -> str | None:
     return stamp(moment)
 
 
-def _utc_stamps(db: sqlite3.Connection) -> None:
-    """Version 1: every moment as stamp(), whatever offset or precision an older masthead wrote."""
-    for table, columns in MOMENTS.items():
-        rows = db.execute(f"SELECT rowid, {', '.join(columns)} FROM {table}").fetchall()
-        sets = ", ".join(f"{c} = ?" for c in columns)
-        db.executemany(f"UPDATE {table} SET {sets} WHERE rowid = ?",
-                       [(*(_to_stamp(row[c]) for c in columns), row["rowid"]) for row in rows])
+def _utc_stamps(store: Store) -> None:
+    """Version 1: every moment as stamp(), whatever offset or precision an older masthead wrote.
 
+    Only SQLite databases are that old (PostgreSQL came later), hence rowid.
+    """
+    for table, columns in MOMENTS.items():
+        rows = store.rows(f"SELECT rowid, {', '.join(columns)} FROM {table}")
+        sets = ", ".join(f"{c} = :{c}" for c in columns)
+        store.executemany(f"UPDATE {table} SET {sets} WHERE rowid = :rowid",
+                          [{**{c: _to_stamp(row[c]) for c in columns}, "rowid": row["rowid"]} for row in rows])
+
+
+Migration = Callable[[Store], None] | str    # a function, or statements separated by ";"
 
 # (version, what it does): applied in order to a database below that version.
-MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = ((1, _utc_stamps),)
+MIGRATIONS: tuple[tuple[int, Migration], ...] = (
+    (1, _utc_stamps),
+    (2, "ALTER TABLE sends ADD COLUMN claimed_by TEXT; ALTER TABLE sends ADD COLUMN claimed_until TEXT"),
+)
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
-class Store:
-    """A connection to the state database with the schema in place (migrated when older)."""
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip()]
 
-    def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self._depth = 0
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: a commit is one write(), no fsync. A process killed at any
-        # point (kill -9, OOM) loses nothing the next run cannot see; only a power
-        # cut can forget the last moments, which at worst repeats a few copies.
-        # FULL would put an fsync between "this copy is being sent" and its final
-        # dot: a kill during that fsync leaves a copy marked but never sent.
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._upgrade()
 
-    def _upgrade(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise ConfigError(
-                f"the state database has schema version {version}; this masthead knows up to "
-                f"{SCHEMA_VERSION}", where=str(self.path),
-                hint="a newer masthead wrote it: upgrade masthead (pip install -U masthead)")
+def _refuse_newer(store: Store, version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"the state database has schema version {version}; this masthead knows up to "
+            f"{SCHEMA_VERSION}", where=store.where,
+            hint="a newer masthead wrote it: upgrade masthead (pip install -U masthead)")
+
+
+def upgrade(store: Store) -> tuple[int, int]:
+    """Bring the schema to SCHEMA_VERSION: (version before, version now).
+
+    Tables first, then the migrations an existing database needs, then the
+    indexes (which may name a column a migration added). ConfigError when a
+    newer masthead wrote the database. Safe when several processes open a new
+    database at once: the version is read again under the writers' lock.
+    """
+    before = store.schema_version()
+    _refuse_newer(store, before)
+    if before == SCHEMA_VERSION:
+        return before, before
+    with store.transaction():
+        version = store.schema_version()
+        _refuse_newer(store, version)
         if version == SCHEMA_VERSION:
-            return
-        with self.transaction():
-            fresh = self.db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'articles'").fetchone()[0] == 0
-            for statement in SCHEMA.split(";"):   # not executescript: it would COMMIT first
-                if statement.strip():
-                    self.db.execute(statement)
-            for target, migrate in MIGRATIONS:
-                if version < target and not fresh:
-                    migrate(self.db)
-            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
-        return self.db.execute(sql, params)
-
-    def executemany(self, sql: str, rows: Sequence[Params]) -> sqlite3.Cursor:
-        return self.db.executemany(sql, rows)
-
-    def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.db.execute(sql, params).fetchone()
-        return row
-
-    def rows(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return self.db.execute(sql, params).fetchall()
-
-    def scalar(self, sql: str, params: Params = ()) -> Any:
-        row = self.db.execute(sql, params).fetchone()
-        return None if row is None else row[0]
-
-    @contextmanager
-    def transaction(self) -> Iterator[Store]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error; nested calls join the outer one."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self
-            finally:
-                self._depth -= 1
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        self._depth = 1
-        try:
-            yield self
-        except BaseException:
-            self._depth = 0
-            self.db.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        self.db.execute("COMMIT")
-
-    def close(self) -> None:
-        self.db.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+            return version, version
+        fresh = "articles" not in store.tables()
+        statements = _statements(SCHEMA)
+        for statement in statements:
+            if not statement.upper().startswith("CREATE INDEX"):
+                store.execute(store.ddl(statement))
+        for target, migrate in MIGRATIONS:
+            if version < target and not fresh:
+                if callable(migrate):
+                    migrate(store)
+                else:
+                    for statement in _statements(migrate):
+                        store.execute(store.ddl(statement))
+        for statement in statements:
+            if statement.upper().startswith("CREATE INDEX"):
+                store.execute(store.ddl(statement))
+        store.set_schema_version(SCHEMA_VERSION)
+    return before, SCHEMA_VERSION
 
 
-def open_store(state_dir: Path) -> Store:
-    """Open (creating if needed) the state database in ``state_dir``."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    return Store(state_dir / STATE_FILE)
+def is_database_url(url: str) -> bool:
+    """Whether ``url`` names a database masthead can keep its state in (PostgreSQL)."""
+    return url.split("://", 1)[0].lower() in URL_SCHEMES and "://" in url
+
+
+def open_store(state_dir: Path, url: str | None = None, *, migrate: bool = True) -> Store:
+    """Open the state, creating or migrating its schema as needed (unless ``migrate`` is False).
+
+    ``url`` None or empty: the SQLite file in ``state_dir``. A ``postgresql://``
+    URL: that PostgreSQL database (psycopg is imported only then).
+    """
+    if url:
+        if not is_database_url(url):
+            raise ConfigError(f"the state database URL must start with postgresql://, not {url.split(':', 1)[0]!r}",
+                              where="MASTHEAD_DATABASE_URL",
+                              hint="use postgresql://user:password@host:5432/dbname, or leave it unset for "
+                                   "SQLite")
+        store: Store = PostgresStore(url)
+    else:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        store = SqliteStore(state_dir / STATE_FILE)
+    try:
+        if migrate:
+            upgrade(store)
+    except BaseException:
+        store.close()
+        raise
+    return store

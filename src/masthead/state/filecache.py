@@ -24,14 +24,15 @@ def save(store: Store, rows: Iterable[tuple[str, int, int, str, str]]) -> None:
     """(path, size, mtime_ns, hash, result) rows, in one transaction."""
     with store.transaction():
         store.executemany(
-            "INSERT INTO files (path, size, mtime_ns, hash, result) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO files (path, size, mtime_ns, hash, result) VALUES (:path, :size, :mtime_ns, :hash, :result) "
             "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
-            "hash = excluded.hash, result = excluded.result", list(rows))
+            "hash = excluded.hash, result = excluded.result",
+            [{"path": p, "size": s, "mtime_ns": m, "hash": h, "result": r} for p, s, m, h, r in rows])
 
 
 def forget_others(store: Store, seen: Iterable[str]) -> None:
     """Drop the rows of files not in ``seen`` (deleted or moved since the last run)."""
     keep = set(seen)
     with store.transaction():
-        gone = [(path,) for (path,) in store.rows("SELECT path FROM files") if path not in keep]
-        store.executemany("DELETE FROM files WHERE path = ?", gone)
+        gone = [{"path": path} for (path,) in store.rows("SELECT path FROM files") if path not in keep]
+        store.executemany("DELETE FROM files WHERE path = :path", gone)

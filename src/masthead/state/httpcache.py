@@ -14,7 +14,7 @@ class CachedResponse(NamedTuple):
 
 
 def get(store: Store, url: str) -> CachedResponse | None:
-    row = store.one("SELECT etag, last_modified, body FROM http_cache WHERE url = ?", (url,))
+    row = store.one("SELECT etag, last_modified, body FROM http_cache WHERE url = :url", {"url": url})
     if row is None:
         return None
     return CachedResponse(row["etag"], row["last_modified"], bytes(row["body"]) if row["body"] is not None else None)
@@ -23,6 +23,6 @@ def get(store: Store, url: str) -> CachedResponse | None:
 def put(store: Store, url: str, etag: str | None, last_modified: str | None, body: bytes) -> None:
     with store.transaction():
         store.execute(
-            "INSERT INTO http_cache (url, etag, last_modified, body) VALUES (?, ?, ?, ?) "
+            "INSERT INTO http_cache (url, etag, last_modified, body) VALUES (:url, :etag, :last_modified, :body) "
             "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, "
-            "body = excluded.body", (url, etag, last_modified, body))
+            "body = excluded.body", {"url": url, "etag": etag, "last_modified": last_modified, "body": body})

@@ -1,8 +1,14 @@
-"""One run at a time per publication: an advisory lock on ``.masthead/lock``.
+"""One run at a time per publication.
 
-The lock is ``flock`` on an open file, so the kernel drops it the moment the
-holding process dies, even by SIGKILL: a killed run never leaves a stale lock.
-The file also records the holder's pid and start time for the error message.
+With the state in SQLite the lock is ``flock`` on ``.masthead/lock``: the
+kernel drops it the moment the holding process dies, even by SIGKILL, so a
+killed run never leaves a stale lock. The file also records the holder's pid
+and start time for the error message.
+
+With the state in PostgreSQL, runs may start on different machines, so the
+lock is a session advisory lock in the database, held on the run's own
+connection: the server drops it when that session ends, a killed run's too.
+The error names the holder from ``pg_stat_activity``.
 """
 
 from __future__ import annotations
@@ -16,13 +22,31 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import LockedError
+from .engine import Store
+from .postgres import LOCK_CLASS, RUN
 
 LOCK_FILE = "lock"
+_HINT = "let it finish, or pass --wait SECONDS to wait for it"
 
 
 @contextmanager
-def publication_lock(state_dir: Path, now: datetime, *, wait: float = 0.0) -> Iterator[None]:
-    """Hold the publication's lock; LockedError when another run holds it after ``wait`` seconds."""
+def publication_lock(state_dir: Path, now: datetime, *, wait: float = 0.0,
+                     store: Store | None = None) -> Iterator[None]:
+    """Hold the publication's lock; LockedError when another run holds it after ``wait`` seconds.
+
+    ``store`` on PostgreSQL: the lock is taken in that database (across
+    machines); otherwise it is the state folder's lock file.
+    """
+    if store is not None and store.engine == "postgresql":
+        with _database_lock(store, wait):
+            yield
+        return
+    with _file_lock(state_dir, now, wait):
+        yield
+
+
+@contextmanager
+def _file_lock(state_dir: Path, now: datetime, wait: float) -> Iterator[None]:
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / LOCK_FILE
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -35,11 +59,8 @@ def publication_lock(state_dir: Path, now: datetime, *, wait: float = 0.0) -> It
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
-                    raise LockedError(
-                        f"another masthead run holds the lock ({holder or 'unknown holder'})",
-                        where=str(path),
-                        hint="let it finish, or pass --wait SECONDS to wait for it",
-                    ) from None
+                    raise LockedError(f"another masthead run holds the lock ({holder or 'unknown holder'})",
+                                      where=str(path), hint=_HINT) from None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, run for {now.isoformat()}\n".encode(), 0)
@@ -50,3 +71,30 @@ def publication_lock(state_dir: Path, now: datetime, *, wait: float = 0.0) -> It
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def _database_lock(store: Store, wait: float) -> Iterator[None]:
+    deadline = time.monotonic() + wait
+    while not store.scalar(f"SELECT pg_try_advisory_lock({LOCK_CLASS}, {RUN})"):
+        if time.monotonic() >= deadline:
+            raise LockedError(f"another masthead run holds the lock ({_holder(store)})",
+                              where=store.where, hint=_HINT)
+        time.sleep(0.2)
+    try:
+        yield
+    finally:
+        if not store.db.closed:
+            store.scalar(f"SELECT pg_advisory_unlock({LOCK_CLASS}, {RUN})")
+
+
+def _holder(store: Store) -> str:
+    """Who holds the run lock: the application name masthead gives its sessions, and since when."""
+    row = store.one(
+        "SELECT a.application_name, a.client_addr, a.backend_start FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+        f"AND l.classid = {LOCK_CLASS} AND l.objid = {RUN} AND l.objsubid = 2")
+    if row is None:
+        return "unknown holder"
+    started = row[2].isoformat(timespec="seconds") if row[2] else "?"
+    return f"{row[0] or 'a session'}{f' from {row[1]}' if row[1] else ''}, connected since {started}"

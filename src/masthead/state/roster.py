@@ -26,11 +26,12 @@ class Standing(NamedTuple):
 
 
 def get(store: Store, email: str) -> Subscriber | None:
-    row = store.one("SELECT email, name, status, created, updated FROM subscribers WHERE email = ?", (email,))
+    row = store.one("SELECT email, name, status, created, updated FROM subscribers WHERE email = :email",
+                    {"email": email})
     if row is None:
         return None
-    feeds = tuple(r[0] for r in store.rows("SELECT feed FROM subscriptions WHERE email = ? ORDER BY feed",
-                                           (email,)))
+    feeds = tuple(r[0] for r in store.rows("SELECT feed FROM subscriptions WHERE email = :email ORDER BY feed",
+                                           {"email": email}))
     return Subscriber(email=row["email"], name=row["name"], status=row["status"], feeds=feeds,
                       created=row["created"], updated=row["updated"])
 
@@ -39,7 +40,7 @@ def standing(store: Store, email: str, feed: str) -> Standing | None:
     """The address's name, status and whether it follows ``feed``; None when it is unknown."""
     row = store.one(
         "SELECT s.name, s.status, EXISTS (SELECT 1 FROM subscriptions f WHERE f.email = s.email "
-        "AND f.feed = ?) FROM subscribers s WHERE s.email = ?", (feed, email))
+        "AND f.feed = :feed) FROM subscribers s WHERE s.email = :email", {"feed": feed, "email": email})
     return None if row is None else Standing(row[0], row[1], bool(row[2]))
 
 
@@ -53,32 +54,35 @@ def upsert(store: Store, email: str, name: str | None, feeds: tuple[str, ...], n
     a suppressed address makes it follow exactly ``feeds`` (what it asked for now).
     """
     moment = stamp(now)
+    pairs = [{"email": email, "feed": f} for f in feeds]
     with store.transaction():
-        row = store.one("SELECT name, status FROM subscribers WHERE email = ?", (email,))
-        left = {r[0] for r in store.rows("SELECT feed FROM left_feeds WHERE email = ?", (email,))}
+        row = store.one("SELECT name, status FROM subscribers WHERE email = :email", {"email": email})
+        left = {r[0] for r in store.rows("SELECT feed FROM left_feeds WHERE email = :email", {"email": email})}
         if resubscribe:
-            store.executemany("DELETE FROM left_feeds WHERE email = ? AND feed = ?", [(email, f) for f in feeds])
+            store.executemany("DELETE FROM left_feeds WHERE email = :email AND feed = :feed", pairs)
         elif left & set(feeds):
             feeds = tuple(f for f in feeds if f not in left)
             if not feeds:
                 return "left"
         if row is None:
             store.execute("INSERT INTO subscribers (email, name, status, created, updated) "
-                          "VALUES (?, ?, 'active', ?, ?)", (email, name, moment, moment))
-            store.executemany("INSERT INTO subscriptions (email, feed) VALUES (?, ?)", [(email, f) for f in feeds])
+                          "VALUES (:email, :name, 'active', :now, :now)", {"email": email, "name": name, "now": moment})
+            store.executemany("INSERT INTO subscriptions (email, feed) VALUES (:email, :feed)",
+                              [{"email": email, "feed": f} for f in feeds])
             return "added"
         if row["status"] != "active" and not resubscribe:
             return str(row["status"])
         if row["status"] != "active":     # resubscribing: what was followed before is not asked for
-            store.execute("DELETE FROM subscriptions WHERE email = ?", (email,))
-        have = {r[0] for r in store.rows("SELECT feed FROM subscriptions WHERE email = ?", (email,))}
+            store.execute("DELETE FROM subscriptions WHERE email = :email", {"email": email})
+        have = {r[0] for r in store.rows("SELECT feed FROM subscriptions WHERE email = :email", {"email": email})}
         new_feeds = [f for f in feeds if f not in have]
         new_name = name if name is not None else row["name"]
         if not new_feeds and new_name == row["name"] and row["status"] == "active":
             return "unchanged"
-        store.execute("UPDATE subscribers SET name = ?, status = 'active', updated = ? WHERE email = ?",
-                      (new_name, moment, email))
-        store.executemany("INSERT INTO subscriptions (email, feed) VALUES (?, ?)", [(email, f) for f in new_feeds])
+        store.execute("UPDATE subscribers SET name = :name, status = 'active', updated = :now WHERE email = :email",
+                      {"name": new_name, "now": moment, "email": email})
+        store.executemany("INSERT INTO subscriptions (email, feed) VALUES (:email, :feed)",
+                          [{"email": email, "feed": f} for f in new_feeds])
     return "updated"
 
 
@@ -101,24 +105,26 @@ def leave_feed(store: Store, email: str, feed: str, *, now: datetime) -> bool:
     """
     moment = stamp(now)
     with store.transaction():
-        row = store.one("SELECT status FROM subscribers WHERE email = ?", (email,))
+        row = store.one("SELECT status FROM subscribers WHERE email = :email", {"email": email})
         if row is None:
             return False
-        store.execute("DELETE FROM subscriptions WHERE email = ? AND feed = ?", (email, feed))
-        store.execute("INSERT INTO left_feeds (email, feed, left_at) VALUES (?, ?, ?) "
-                      "ON CONFLICT (email, feed) DO UPDATE SET left_at = excluded.left_at", (email, feed, moment))
-        remaining = store.scalar("SELECT count(*) FROM subscriptions WHERE email = ?", (email,))
+        keys = {"email": email, "feed": feed, "now": moment}
+        store.execute("DELETE FROM subscriptions WHERE email = :email AND feed = :feed", keys)
+        store.execute("INSERT INTO left_feeds (email, feed, left_at) VALUES (:email, :feed, :now) "
+                      "ON CONFLICT (email, feed) DO UPDATE SET left_at = excluded.left_at", keys)
+        remaining = store.scalar("SELECT count(*) FROM subscriptions WHERE email = :email", keys)
         status = "unsubscribed" if remaining == 0 and row["status"] == "active" else row["status"]
-        store.execute("UPDATE subscribers SET status = ?, updated = ? WHERE email = ?", (status, moment, email))
+        store.execute("UPDATE subscribers SET status = :status, updated = :now WHERE email = :email",
+                      {**keys, "status": status})
     return True
 
 
 def forget(store: Store, email: str) -> bool:
     """Erase the address from the roster (its subscriptions and left feeds too); False when unknown."""
     with store.transaction():
-        store.execute("DELETE FROM subscriptions WHERE email = ?", (email,))
-        store.execute("DELETE FROM left_feeds WHERE email = ?", (email,))
-        cursor = store.execute("DELETE FROM subscribers WHERE email = ?", (email,))
+        store.execute("DELETE FROM subscriptions WHERE email = :email", {"email": email})
+        store.execute("DELETE FROM left_feeds WHERE email = :email", {"email": email})
+        cursor = store.execute("DELETE FROM subscribers WHERE email = :email", {"email": email})
     return cursor.rowcount > 0
 
 
@@ -133,5 +139,5 @@ def active_emails(store: Store, feed: str) -> Iterator[str]:
     """The active subscribers of ``feed``, in address order."""
     for (email,) in store.execute(
             "SELECT s.email FROM subscribers s JOIN subscriptions f ON f.email = s.email "
-            "WHERE f.feed = ? AND s.status = 'active' ORDER BY s.email", (feed,)):
+            "WHERE f.feed = :feed AND s.status = 'active' ORDER BY s.email", {"feed": feed}):
         yield email

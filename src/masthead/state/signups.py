@@ -15,16 +15,17 @@ def claim(store: Store, address_key: str, *, now: datetime, since: datetime, mos
     "claimed" (and the mail is recorded).
     """
     with store.transaction():
-        store.execute("DELETE FROM signup_mails WHERE sent <= ?", (stamp(since),))
+        store.execute("DELETE FROM signup_mails WHERE sent <= :since", {"since": stamp(since)})
         if store.scalar("SELECT count(*) FROM signup_mails") >= most:
             return "full"
-        if store.one("SELECT 1 FROM signup_mails WHERE address_key = ?", (address_key,)):
+        if store.one("SELECT 1 FROM signup_mails WHERE address_key = :key", {"key": address_key}):
             return "limited"
-        store.execute("INSERT INTO signup_mails (address_key, sent) VALUES (?, ?)", (address_key, stamp(now)))
+        store.execute("INSERT INTO signup_mails (address_key, sent) VALUES (:key, :now)",
+                      {"key": address_key, "now": stamp(now)})
     return "claimed"
 
 
 def release(store: Store, address_key: str) -> None:
     """Forget a claim whose mail did not go: the person may try again at once."""
     with store.transaction():
-        store.execute("DELETE FROM signup_mails WHERE address_key = ?", (address_key,))
+        store.execute("DELETE FROM signup_mails WHERE address_key = :key", {"key": address_key})

@@ -112,7 +112,7 @@ def _mail(pub: Publication, secret: bytes, form: Signup, *, now: datetime, smtp:
         msg = build_confirmation(pub, request, rcpt, url, language=signup_language(pub, form.feeds),
                                  days=CONFIRM_DAYS, now=now)
         outcome = connection.transmit(parseaddr(pub.site.email.sender)[1], rcpt,
-                                      wire_bytes(msg, utf8=utf8), lambda: None, utf8=utf8)
+                                      wire_bytes(msg, utf8=utf8), lambda: True, utf8=utf8)
     finally:
         connection.close()
     if outcome.kind == "deferred":

@@ -27,8 +27,8 @@ class App:
     """The WSGI callable. One per publication; safe to share between threads."""
 
     def __init__(self, pub: Publication, secret: bytes, *, smtp: SmtpSettings | None = None,
-                 clock: Callable[[], datetime] = _utc_now):
-        self.site = Site(pub, secret, smtp, clock)
+                 clock: Callable[[], datetime] = _utc_now, database: str | None = None):
+        self.site = Site(pub, secret, smtp, clock, database)
         self.files = Files(pub.output_dir)
         self.routes: dict[str, Handler] = {
             self.site.unsubscribe_path.rstrip("/"): unsubscribe,

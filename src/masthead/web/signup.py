@@ -16,7 +16,6 @@ from urllib.parse import parse_qs
 
 from ..errors import ConfigError, InputError
 from ..i18n import word
-from ..state.db import open_store
 from ..subscribers.signup import (
     SignupUnavailable,
     check_form,
@@ -51,7 +50,7 @@ def sign_up(site: Site, form: dict[str, list[str]], environ: dict[str, Any]) -> 
         signup = check_form(site.pub, form.get("email", [""])[0], form.get("name", [""])[0],
                             form.get("feed", []))
         lang = language_of(signup_language(site.pub, signup.feeds))
-        with open_store(site.pub.state_dir) as store:
+        with site.store() as store:
             request_signup(site.pub, store, site.secret, signup, now=site.clock(), smtp=site.smtp)
     except (InputError, ConfigError):
         return site.page(lang, "400 Bad Request", "bad_title", text(lang, "form_bad"))
@@ -97,7 +96,7 @@ def confirm(site: Site, token: str, confirmed: bool) -> Answer:
         return request
     lang = language_of(signup_language(site.pub, request.feeds))
     try:
-        with open_store(site.pub.state_dir) as store:
+        with site.store() as store:
             confirm_signup(site.pub, store, request, now=site.clock())
     except InputError:
         return site.page(lang, "410 Gone", "bad_title", text(lang, "expired"))

@@ -1,4 +1,4 @@
-"""What every handler of the web app shares: the publication, its key, its mail server, its clock."""
+"""What every handler of the web app shares: the publication, its key, its mail server, its state, its clock."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from ..config import FeedSettings, Publication, SmtpSettings
+from ..state.db import Store, open_store
 from .pages import Answer, language_of, page
 
 
@@ -23,6 +24,7 @@ class Site:
     secret: bytes
     smtp: SmtpSettings | None = None          # where sign-up confirmations go; None: sign-up answers 503
     clock: Callable[[], datetime] = _utc_now
+    database: str | None = field(default=None, repr=False)   # the state's PostgreSQL URL; None: SQLite
     unsubscribe_path: str = field(init=False)
     subscribe_path: str = field(init=False)
     lang: str = field(init=False)
@@ -44,6 +46,10 @@ class Site:
     def title(self, feed: str) -> str:
         settings = self.feed(feed)
         return settings.title if settings else feed     # a feed removed since the mail went
+
+    def store(self) -> Store:
+        """The publication's state, opened for one request (each serve process, each thread its own)."""
+        return open_store(self.pub.state_dir, self.database)
 
     def page(self, lang: str, status: str, title_key: str, content: str) -> Answer:
         return page(self.pub.site.title, lang, status, title_key, content)

@@ -17,7 +17,6 @@ from urllib.parse import parse_qs
 
 from ..i18n import word
 from ..state import roster
-from ..state.db import open_store
 from ..tokens import Unsubscribe, read_token
 from .pages import SECURITY, Answer, fill, hidden, read_form, text
 from .site import Site
@@ -50,7 +49,7 @@ def unsubscribe(site: Site, method: str, environ: dict[str, Any]) -> Answer:
         return found
     everything = found.feed is None or (confirmed and form.get("scope", [""])[0] == "all")
     lang = site.language(found.feed)
-    with open_store(site.pub.state_dir) as store:
+    with site.store() as store:
         if everything:
             roster.set_status(store, found.email, "unsubscribed", now=site.clock(), only_if="active")
             return site.page(lang, "200 OK", "done_title", text(lang, "done"))

@@ -1,0 +1,58 @@
+"""A message as it goes over SMTP: its bytes, and the address it goes to.
+
+``wire_bytes`` serialises with CRLF and keeps long ASCII header values (the
+List-Unsubscribe URL) readable; ``wire_address`` picks the RCPT form of an
+internationalised address for what the server speaks.
+"""
+
+from __future__ import annotations
+
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+
+def wire_bytes(msg: EmailMessage, *, utf8: bool = False) -> bytes:
+    """The message as it goes over SMTP: CRLF, and no URL hidden in an encoded word.
+
+    Python folds an ASCII word longer than a line (List-Unsubscribe's https
+    URL with its token) into RFC 2047 encoded words, which mail providers do
+    not decode in that header: one-click unsubscribe would silently break.
+    Such headers are folded at their list commas instead and kept as they are.
+    """
+    wire = (policy.SMTPUTF8 if utf8 else policy.SMTP).clone(refold_source="none")
+    for name in dict.fromkeys(msg.keys()):
+        values = msg.get_all(name) or []
+        if not any(_hides_ascii(wire, name, v) for v in values):
+            continue
+        del msg[name]
+        for value in values:
+            msg.set_raw(name, ",\n ".join(str(value).split(", ")))
+    return msg.as_bytes(policy=wire)
+
+
+def _hides_ascii(wire: policy.Policy, name: str, value: Any) -> bool:
+    text = str(value)
+    if not text.isascii() or "=?" in text:
+        return False
+    longest = max((len(word) for word in text.split()), default=0)
+    return longest + len(name) + 2 > (wire.max_line_length or 78) and "=?" in wire.fold(name, value)
+
+
+def wire_address(email: str, *, smtputf8: bool) -> tuple[str | None, bool]:
+    """The address for RCPT TO and the To header, and whether the message needs SMTPUTF8.
+
+    Unicode as it is when the server speaks SMTPUTF8; otherwise an ASCII local
+    part with its domain in punycode (``x@xn--bcher-kva.de``); None when
+    neither works (a non-ASCII local part and a server without SMTPUTF8).
+    """
+    if email.isascii():
+        return email, False
+    if smtputf8:
+        return email, True
+    try:
+        return validate_email(email, check_deliverability=False).ascii_email, False
+    except EmailNotValidError:
+        return None, False
