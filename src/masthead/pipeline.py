@@ -26,7 +26,7 @@ from .state.db import open_store
 from .state.lock import publication_lock
 
 MANIFEST = "output/manifest.json"
-HELD = "left to the send workers (run with --no-send)"
+HELD = "left to the send workers by --no-send"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ extra: ``pip install 'masthead[postgres]'``).
 What this module adapts, so the state modules' SQL runs unchanged:
 
 - parameters: ``:name`` and ``?`` become psycopg's ``%(name)s`` and ``%s``
-  (string literals, quoted names and comments are left alone; a literal ``%``
-  is doubled). Values are bound by psycopg on the client (``ClientCursor``),
+  (string literals, quoted names and comments are left alone, but every ``%``
+  is doubled: psycopg reads it anywhere). Values are bound by psycopg on the client (``ClientCursor``),
   as SQLite binds them: untyped, so ``:feed IS NULL OR feed = :feed`` works;
 - rows: readable by position and by column name, like ``sqlite3.Row``;
 - DDL: SQLite's INTEGER is 64-bit (BIGINT; INTEGER PRIMARY KEY becomes an
@@ -46,12 +46,12 @@ _TYPES = {"INTEGER": "BIGINT", "TEXT": 'TEXT COLLATE "C"', "BLOB": "BYTEA", "REA
 
 @functools.lru_cache(maxsize=2048)
 def to_pyformat(sql: str) -> str:
-    """``:name`` -> ``%(name)s``, ``?`` -> ``%s``, ``%`` -> ``%%``, outside literals and comments."""
+    """``:name`` -> ``%(name)s`` and ``?`` -> ``%s`` outside literals and comments; every ``%`` doubled."""
     def swap(match: re.Match[str]) -> str:
         token = match.group(0)
         if match.group(1):
             return f"%({match.group(1)})s"
-        return {"?": "%s", "%": "%%"}.get(token, token)
+        return {"?": "%s"}.get(token, token.replace("%", "%%"))
     return _TOKEN.sub(swap, sql)
 
 
@@ -160,7 +160,10 @@ class PostgresStore(Store):
         return map_types(statement)
 
     def schema_version(self) -> int:
-        if not self.scalar("SELECT to_regclass(:name) IS NOT NULL", {"name": VERSION_TABLE}):
+        # Asked of the catalogue by a query (the statement's snapshot), not to_regclass (a cached view
+        # that may predate another process's schema committed while this one waited for the lock).
+        if not self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+                           "AND table_name = :name", {"name": VERSION_TABLE}):
             return 0
         return int(self.scalar(f"SELECT coalesce(max(version), 0) FROM {VERSION_TABLE}"))
 
