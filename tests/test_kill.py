@@ -6,13 +6,15 @@ killed with SIGKILL at different moments: while collecting and writing (timed
 kills) and in the middle of sending (from the SMTP server, after N messages).
 After each kill every output file is either the old version or the new one,
 never a mix; the restarted job finishes and leaves output identical to a run
-that was never killed, and every subscriber holds exactly one copy.
+that was never killed, and every subscriber holds exactly one copy. The same
+holds for send workers on PostgreSQL, killed at random while others go on.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -136,3 +138,82 @@ def test_two_runs_started_at_once(sample_pub: Path, tmp_path: Path, server: Mail
     assert dict.fromkeys(SUBSCRIBERS, 1) == server.copies()
     for path in (pub / "output").rglob("*.xml"):
         assert not feedparser.parse(path.read_bytes()).bozo, path
+
+
+@pytest.mark.slow
+def test_three_workers_killed_at_random_moments_on_postgresql(sample_pub: Path, tmp_path: Path,
+                                                              server: MailServer, pg_server,
+                                                              pg_template: str) -> None:
+    """3 send workers on PostgreSQL, 2,000 subscribers, random workers SIGKILLed at random moments and
+    restarted: every subscriber gets a copy, at most one repeat per kill (reported uncertain first, then
+    resent on request), and a repeat carries the same Message-ID."""
+    seed = int(time.time())
+    rng = random.Random(seed)
+    readers = [f"reader{i:04d}@example.com" for i in range(2000)]
+    site = sample_pub / "feeds" / "site.toml"
+    site.write_text(site.read_text(encoding="utf-8") + "claim_lease = 2\n", encoding="utf-8")
+    with pg_server.fresh_database(pg_template) as url:
+        env = {**os.environ, "MASTHEAD_SMTP_URL": server.url, "MASTHEAD_SECRET": "kill-test-secret-shared",
+               "MASTHEAD_DATABASE_URL": url}
+        csv = tmp_path / "readers.csv"
+        csv.write_text("email,name,feeds\n" + "".join(f"{a},,ar-news\n" for a in readers), "utf-8")
+        assert finish(job(sample_pub, "subscribers", "import", str(csv), env=env)) == 0
+        assert finish(job(sample_pub, "run", "--no-send", "--now", NOW, env=env)) == 0
+        assert [] == server.received
+        logs = tmp_path / "workers"
+        logs.mkdir()
+
+        def worker() -> subprocess.Popen[bytes]:
+            with (logs / f"{len(list(logs.iterdir()))}.log").open("wb") as log:
+                return subprocess.Popen([sys.executable, "-m", "masthead", "send", "--worker", "--batch", "50",
+                                         "--project", str(sample_pub)], env=env, stdout=log, stderr=log)
+
+        workers = [worker() for _ in range(3)]
+        kills = 0
+        # Each kill lands while mail flows: once the server has taken a random number of messages,
+        # after a random fraction of a message's time, on a random live worker, which is restarted.
+        for mark in sorted(rng.sample(range(30, 1700), 8)):
+            while len(server.received) < mark and any(w.poll() is None for w in workers):
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, 0.02))
+            alive = [w for w in workers if w.poll() is None]
+            if not alive:
+                break
+            victim = rng.choice(alive)
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            kills += 1
+            workers[workers.index(victim)] = worker()
+        for w in workers:
+            w.wait(timeout=300)
+        for log in logs.iterdir():
+            assert b"Traceback" not in log.read_bytes(), f"seed {seed}: {log.read_text()}"
+        assert kills >= 3, f"seed {seed}: the workers finished before enough kills ({kills})"
+
+        def states() -> dict[str, int]:
+            with_db = subprocess.run([sys.executable, "-c", (
+                "import json, sys; from pathlib import Path; from masthead.state.db import open_store\n"
+                f"with open_store(Path('.'), {url!r}) as s:\n"
+                "    print(json.dumps({r[0]: r[1] for r in s.rows('SELECT status, count(*) FROM sends GROUP BY status')}))"
+            )], capture_output=True, text=True, check=True)
+            return json.loads(with_db.stdout)
+
+        first = states()
+        copies = server.copies()
+        uncertain = first.get("sending", 0)
+        assert (first.get("pending", 0), first.get("failed", 0)) == (0, 0), f"seed {seed}: {first}"
+        assert uncertain <= kills, f"seed {seed}: {uncertain} uncertain after {kills} kills"
+        assert [] == [a for a, n in copies.items() if n > 1], f"seed {seed}: a copy went twice"
+        assert len(set(readers) - set(copies)) <= uncertain, f"seed {seed}: copies lost"
+
+        digest = "ar-news/daily/2022-05-06"
+        again = job(sample_pub, "send", "--worker", "--resend-uncertain", digest, env=env)
+        assert finish(again) == 0
+        copies = server.copies()
+        repeats = {a: n for a, n in copies.items() if n > 1}
+        assert set(readers) == set(copies), f"seed {seed}: {len(set(readers) - set(copies))} never arrived"
+        assert sum(n - 1 for n in repeats.values()) <= kills, f"seed {seed}: {repeats} after {kills} kills"
+        for address in repeats:
+            ids = {r.message["Message-ID"] for r in server.received if r.rcpt == address}
+            assert 1 == len(ids), f"seed {seed}: {address} got {ids}"
+        assert {"sent": 2000} == states(), f"seed {seed}"
