@@ -20,7 +20,7 @@ import pytest
 
 from masthead.config import Publication, load_publication
 from masthead.pipeline import run
-from masthead.send.delivery import Claims
+from masthead.send.claims import Claims
 from masthead.send.worker import work
 from masthead.state import sends
 from masthead.state.db import Store, open_store, stamp

@@ -12,7 +12,8 @@ import click
 
 from ..config import SMTP_ENV, load_publication
 from ..errors import DeliveryError
-from ..send.delivery import RUN, Claims, DigestDelivery, deliver
+from ..send.claims import RUN, Claims
+from ..send.delivery import DigestDelivery, deliver
 from ..send.worker import WorkerReport, work
 from ..state.db import Store
 from ..state.lock import publication_lock

@@ -3,7 +3,8 @@
 Owns the message (message.py: headers, placeholders, bodies; wire.py: its
 bytes and address on the wire), the SMTP connection that knows how each copy
 ended (smtp.py), the plan of who gets a digest (plan.py), delivery itself
-(delivery.py) and the send workers that share it across machines (worker.py).
+(delivery.py) and the send workers that share it across machines (claims.py,
+worker.py).
 
 Imports: the shared vocabulary (records, errors, config, tokens) and state.
 Never collect, feeds, digest, subscribers, web, the pipeline or the CLI.

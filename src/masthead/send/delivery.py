@@ -40,13 +40,10 @@ subscribes later gets the next digest, not old ones.
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import parseaddr
 
@@ -56,6 +53,7 @@ from ..records import Digest, Recipient
 from ..state import roster, sends
 from ..state.db import Store
 from ..tokens import load_secret, make_token, unsubscribe_url
+from .claims import Claims
 from .message import HeaderValueError, build_message
 from .plan import plan, planned_digest
 from .smtp import ConnectFailed, Connection, Outcome, SmtpSettings
@@ -114,46 +112,6 @@ class Stop(Exception):
 
 class Unsendable(Exception):
     """This digest cannot make a valid message for anyone (e.g. its subject); its copies wait."""
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def sender_name() -> str:
-    """A name no other sender has, shown in the state as the holder of its claims."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-RUN = "run:"           # the names of senders that hold the publication's lock (masthead run, masthead send)
-WORKER = "worker:"     # the names of send workers
-
-
-@dataclass(frozen=True, slots=True)
-class Claims:
-    """How a sender takes copies: its name, batches of ``batch``, each held for ``lease`` seconds.
-
-    A sender holding the publication's lock takes over at once the claims of
-    any other such sender (``takeover``): the lock says that one is dead.
-    """
-
-    worker: str = field(default_factory=lambda: RUN + sender_name())
-    batch: int = 100
-    lease: float = 60.0
-    wall: Callable[[], datetime] = _utc_now     # the real time (not --now): leases span machines
-    takeover: str | None = RUN
-
-    @classmethod
-    def of_worker(cls, *, batch: int = 100, lease: float = 60.0) -> Claims:
-        """A send worker's: it takes over nobody's claims before their lease runs out."""
-        return cls(worker=WORKER + sender_name(), batch=batch, lease=lease, takeover=None)
-
-    def until(self) -> datetime:
-        return self.wall() + timedelta(seconds=self.lease)
-
-    def counts(self, store: Store, digest_id: str) -> dict[str, int]:
-        """The digest's copies per state, those other live senders hold as 'in_flight'."""
-        return sends.status_counts(store, digest_id, wall=self.wall(), takeover=self.takeover)
 
 
 @dataclass

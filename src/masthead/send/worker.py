@@ -20,9 +20,9 @@ from ..config import Publication
 from ..records import Digest
 from ..state import sends
 from ..state.db import Store, unstamp
+from .claims import Claims
 from .delivery import (
     Builder,
-    Claims,
     DigestDelivery,
     RetryPolicy,
     Sender,
