@@ -14,7 +14,7 @@ import click
 from ..errors import MastheadError
 
 # One module per command (group); each defines click commands added to ``main``.
-COMMAND_MODULES = ("run", "inspect", "init", "preview", "subscribers", "send", "serve")
+COMMAND_MODULES = ("run", "inspect", "init", "preview", "subscribers", "send", "serve", "dkim", "bounces", "report")
 
 
 class _Group(click.Group):

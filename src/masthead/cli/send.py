@@ -13,7 +13,7 @@ from ..send.delivery import DigestDelivery, deliver
 from ..state.db import open_store
 from ..state.lock import publication_lock
 from ..state.sends import resend_uncertain
-from .common import environment, now_option, parse_now, project_option, secret_for
+from .common import environment, now_option, parse_now, project_option, secret_for, smtp_for
 
 
 @click.command()
@@ -36,7 +36,7 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
     pub = load_publication(project)
     moment = parse_now(now)
     env = environment()
-    smtp = env.smtp
+    smtp = smtp_for(pub, env)
     with publication_lock(pub.state_dir, moment, wait=wait), open_store(pub.state_dir) as store:
         if resend:
             count = resend_uncertain(store, resend, now=moment)
