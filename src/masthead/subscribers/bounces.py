@@ -122,7 +122,7 @@ def process(pub: Publication, store: Store, secret: bytes, raw: bytes, *, where:
         kind, status, detail = _verdict(report, address)
         event = MailEvent(key=f"{key}:{address}", email=address, digest_id=digest_id, kind=kind, status=status,
                           detail=detail, source=source, received=when)
-        changed = apply_event(pub, store, event, now=when)
+        changed = apply_event(pub, store, event, now=now)
         if changed is not False:
             events.append((address, kind, digest_id, changed or None))
     if not events:

@@ -88,7 +88,7 @@ def import_csv(store: Store, pub: Publication, path: Path, *, now: datetime) -> 
                 continue
             seen.add(address)
             outcome = roster.upsert(store, address, name, feeds, now, resubscribe=False)
-            if outcome in ("unsubscribed", "bounced"):
+            if outcome in ("unsubscribed", "bounced", "complained"):
                 skipped.append(SkippedRow(line, raw, f"suppressed: the address {outcome} earlier"))
             elif outcome == "left":
                 skipped.append(SkippedRow(line, raw, "suppressed: the address left these feeds earlier"))
