@@ -19,7 +19,7 @@ from ..state.feedback import DigestNumbers
 from ..text import direction_of
 
 COMPLAINT_LIMIT = 0.003          # Gmail and Yahoo, 2024: keep spam complaints under 0.3%
-REACH = (("recipients", "#0b4f71"), ("sent", "#6aa84f"))
+REACH = (("sent", "#6aa84f"), ("recipients", "#0b4f71"))     # the list size drawn last, dashed, over sent
 BACK = (("bounced", "#d28a1e"), ("complained", "#c0392b"), ("unsubscribed", "#7f6a93"))
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 720, 230, 52, 16, 14, 34
 
@@ -58,8 +58,9 @@ def _feed(pub: Publication, name: str, rows: list[DigestNumbers], size_now: int,
                         f"<span>{html.escape(label)}</span><strong>{html.escape(value)}</strong></div>"
                         for label, value in cards)
     labels = [_short(r, lang) for r in rows]
-    reach = _chart(w["chart_reach"], labels, [(w[k], c, [getattr(r, k) for r in rows]) for k, c in REACH])
-    back = _chart(w["chart_back"], labels, [(w[k], c, [getattr(r, k) for r in rows]) for k, c in BACK])
+    dir_ = direction_of(lang)
+    reach = _chart(w["chart_reach"], labels, [(w[k], c, [getattr(r, k) for r in rows]) for k, c in REACH], dir_)
+    back = _chart(w["chart_back"], labels, [(w[k], c, [getattr(r, k) for r in rows]) for k, c in BACK], dir_)
     head = "".join(f"<th>{html.escape(w[k])}</th>"
                    for k in ("issue", "recipients", "sent", "bounced", "complained", "unsubscribed", "complaint_rate"))
     body = "".join(
@@ -103,9 +104,13 @@ def _nice(top: int) -> int:
         step *= 10
 
 
-def _chart(title: str, labels: list[str], series: list[tuple[str, str, list[int]]]) -> str:
-    """A line chart (dots and lines, one per series) as inline SVG, time running left to right."""
+def _chart(title: str, labels: list[str], series: list[tuple[str, str, list[int]]], dir_: str) -> str:
+    """A line chart (dots and lines, one per series) as inline SVG, time running left to right.
+
+    Labels are written in the page's direction; the first and last are kept inside the frame.
+    """
     top = _nice(max([1, *(v for _, _, values in series for v in values)]))
+    steps = next(n for n in (5, 4, 2, 1) if top % n == 0)
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     count = len(labels)
 
@@ -116,18 +121,22 @@ def _chart(title: str, labels: list[str], series: list[tuple[str, str, list[int]
         return TOP + inner_h * (1 - v / top)
 
     parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{html.escape(title)}" direction="ltr">']
-    for tick in range(5):
-        value = top * tick // 4
+    for tick in range(steps + 1):
+        value = top * tick // steps
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="grid"/>'
                      f'<text x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value:,}</text>')
     every = max(1, (count + 7) // 8)
+    left, right = ("end", "start") if dir_ == "rtl" else ("start", "end")   # text-anchor follows direction
     for i, label in enumerate(labels):
         if i % every == 0 or i == count - 1:
-            parts.append(f'<text x="{x(i):.1f}" y="{HEIGHT - 12}" text-anchor="middle">{html.escape(label)}</text>')
-    for _, colour, values in series:
+            anchor = "middle" if count == 1 else left if i == 0 else right if i == count - 1 else "middle"
+            parts.append(f'<text x="{x(i):.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}" direction="{dir_}">'
+                         f"{html.escape(label)}</text>")
+    for number, (_, colour, values) in enumerate(series):
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
+        dash = ' stroke-dasharray="7 5"' if number and len(series) == 2 else ""
         if count > 1:
-            parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
+            parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"{dash}/>')
         parts += [f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}"><title>{v:,}</title></circle>'
                   for i, v in enumerate(values)]
     parts.append("</svg>")
