@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..config import load_publication
-from ..send.dkim import aligned, generate_key, key_path, txt_record, txt_value, write_key
+from ..send.dkim import Algorithm, aligned, generate_key, key_path, txt_record, txt_value, write_key
 from .common import project_option
 
 
@@ -35,7 +35,7 @@ def keygen(project: Path, selector: str | None, bits: int, ed25519: bool) -> Non
     """
     pub = load_publication(project)
     name = selector or f"mh{date.today():%Y%m}"
-    algorithm = "ed25519" if ed25519 else "rsa"
+    algorithm: Algorithm = "ed25519" if ed25519 else "rsa"
     pem, public = generate_key(algorithm, bits)
     path = key_path(pub.state_dir, name)
     write_key(path, pem)

@@ -38,7 +38,8 @@ from .settings import (
 )
 
 __all__ = [
-    "CADENCES", "DKIM_ENV", "FEED_FILE", "IMAP_PASSWORD_ENV", "MAILGUN_ENV", "SECRET_ENV", "SITE_FILE", "SMTP_ENV", "SPLITS", "WEEKDAYS", "DigestSettings", "DkimKey",
+    "CADENCES", "DKIM_ENV", "FEED_FILE", "IMAP_PASSWORD_ENV", "MAILGUN_ENV", "SECRET_ENV", "SITE_FILE", "SMTP_ENV",
+    "SPLITS", "WEEKDAYS", "DigestSettings", "DkimKey",
     "EmailSettings", "Environment", "FeedSettings", "Publication", "Security", "SiteSettings", "SmtpSettings",
     "load_feed", "load_publication", "load_site", "parse_smtp_url", "read_environment",
 ]

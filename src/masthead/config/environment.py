@@ -3,8 +3,9 @@
 ``MASTHEAD_SMTP_URL`` names the mail server, ``MASTHEAD_SECRET`` the signing
 key, ``MASTHEAD_DKIM_KEY_FILE`` a DKIM private key kept outside the
 publication, ``MASTHEAD_MAILGUN_SIGNING_KEY`` Mailgun's webhook key and
-``MASTHEAD_IMAP_PASSWORD`` the bounce mailbox's password. Only entry points (the command line, the WSGI entry point) read them;
-the library takes them as arguments.
+``MASTHEAD_IMAP_PASSWORD`` the bounce mailbox's password. Only entry points
+(the command line, the WSGI entry point) read them; the library takes them
+as arguments.
 """
 
 from __future__ import annotations

@@ -167,8 +167,8 @@ def feedback_id(pub: Publication, digest_id: str) -> str:
     Gmail's Postmaster Tools count spam complaints per value of each field;
     the last field names the sender.
     """
-    fields = [re.sub(r"[^A-Za-z0-9._-]", "-", part) for part in reversed(digest_id.split("/"))]
-    return ":".join([*fields[:3], pub.site.host])
+    fields = [re.sub(r"[^A-Za-z0-9._-]", "-", part) for part in digest_id.split("/")]
+    return ":".join([*fields[-1:], *fields[:-1]][:3] + [pub.site.host])
 
 
 def list_id(pub: Publication, feed_name: str) -> str:

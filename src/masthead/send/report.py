@@ -37,7 +37,8 @@ def render(pub: Publication, numbers: list[DigestNumbers], list_sizes: dict[str,
         blocks = [f"<p>{html.escape(w['none'])}</p>"]
     title = f"{html.escape(w['title'])} · {html.escape(pub.site.title)}"
     return (f'<!DOCTYPE html>\n<html lang="{lang}" dir="{dir_}"><head><meta charset="utf-8">'
-            f'<meta name="robots" content="noindex"><meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="robots" content="noindex">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
             f"<title>{title}</title><style>{_STYLE}</style></head><body>"
             f"<header><h1>{title}</h1><p class=\"note\">{html.escape(w['made'])} "
@@ -54,7 +55,8 @@ def _feed(pub: Publication, name: str, rows: list[DigestNumbers], size_now: int,
     cards = [(w["subscribers_now"], f"{size_now:,}"), (w["issues"], f"{len(rows):,}"), (w["sent"], f"{sent:,}"),
              (w["bounced"], _percent(sum(r.bounced for r in rows), sent)),
              (w["complaint_rate"], _percent(complained, sent))]
-    card_html = "".join(f'<div class="card{" alarm" if label == w["complaint_rate"] and rate >= COMPLAINT_LIMIT else ""}">'
+    alarm = {w["complaint_rate"]} if rate >= COMPLAINT_LIMIT else set()
+    card_html = "".join(f'<div class="card{" alarm" if label in alarm else ""}">'
                         f"<span>{html.escape(label)}</span><strong>{html.escape(value)}</strong></div>"
                         for label, value in cards)
     labels = [_short(r, lang) for r in rows]
@@ -142,7 +144,8 @@ def _chart(title: str, labels: list[str], series: list[tuple[str, str, list[int]
     parts.append("</svg>")
     legend = "".join(f'<span><i style="background:{colour}"></i>{html.escape(name)}</span>'
                      for name, colour, _ in series)
-    return f'<figure><figcaption>{html.escape(title)}</figcaption>{"".join(parts)}<div class="legend">{legend}</div></figure>'
+    return (f'<figure><figcaption>{html.escape(title)}</figcaption>{"".join(parts)}'
+            f'<div class="legend">{legend}</div></figure>')
 
 
 _STYLE = (

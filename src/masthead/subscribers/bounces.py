@@ -55,30 +55,32 @@ class Outcome:
                 "events": [{"email": e, "kind": k, "digest": d, "status": s} for e, k, d, s in self.events]}
 
 
-def apply_event(pub: Publication, store: Store, event: MailEvent, *, now: datetime) -> str | None | bool:
-    """Keep one bounce or complaint and apply the policy: the address's new status, None, or False (seen before)."""
+def apply_event(pub: Publication, store: Store, event: MailEvent, *, now: datetime) -> tuple[bool, str | None]:
+    """Keep one bounce or complaint and apply the policy.
+
+    Returns whether it was kept (False: seen before, or not a subscriber) and
+    the address's new status (None when it did not change).
+    """
     email = pub.site.email
     with store.transaction():
         if roster.get(store, event.email) is None:
-            return None                          # not (or no longer) a subscriber: nothing to keep
+            return False, None                   # not (or no longer) a subscriber: nothing to keep
         if not feedback.record_event(store, event):
-            return False
+            return False, None
         why = f"{event.kind} bounce" if event.kind != "complaint" else "spam complaint"
         detail = f"{why} ({event.source}{', ' + event.digest_id if event.digest_id else ''}): " \
                  f"{event.status + ' ' if event.status else ''}{event.detail}"[:300]
-        if event.kind == "complaint":
-            return "complained" if roster.set_status(store, event.email, "complained", now=now,
-                                                     only_if="active", reason=detail) else None
-        if event.kind == "hard":
-            return "bounced" if roster.set_status(store, event.email, "bounced", now=now,
-                                                  only_if="active", reason=detail) else None
+        if event.kind in ("complaint", "hard"):
+            status = "complained" if event.kind == "complaint" else "bounced"
+            changed = roster.set_status(store, event.email, status, now=now, only_if="active", reason=detail)
+            return True, status if changed else None
         since = now - timedelta(days=email.soft_bounce_days)
         count = feedback.soft_bounced_copies(store, event.email, since)
         if count >= email.soft_bounce_limit:
             reason = f"{count} soft-bounced copies in {email.soft_bounce_days} days; last: {detail}"
-            return "bounced" if roster.set_status(store, event.email, "bounced", now=now,
-                                                  only_if="active", reason=reason[:300]) else None
-    return None
+            changed = roster.set_status(store, event.email, "bounced", now=now, only_if="active", reason=reason[:300])
+            return True, "bounced" if changed else None
+    return True, None
 
 
 def apply_notices(pub: Publication, store: Store, delivery: Delivery, *, now: datetime) -> Outcome:
@@ -94,9 +96,9 @@ def apply_notices(pub: Publication, store: Store, delivery: Delivery, *, now: da
             continue
         event = MailEvent(key=notice.key, email=notice.email, digest_id=digest_id, kind=notice.kind,
                           status=notice.status, detail=notice.detail, source=delivery.provider, received=now)
-        result = apply_event(pub, store, event, now=now)
-        if result is not False:
-            events.append((notice.email, notice.kind, digest_id, result or None))
+        kept, status = apply_event(pub, store, event, now=now)
+        if kept:
+            events.append((notice.email, notice.kind, digest_id, status))
     return Outcome(delivery.provider, "notification", tuple(events))
 
 
@@ -122,9 +124,9 @@ def process(pub: Publication, store: Store, secret: bytes, raw: bytes, *, where:
         kind, status, detail = _verdict(report, address)
         event = MailEvent(key=f"{key}:{address}", email=address, digest_id=digest_id, kind=kind, status=status,
                           detail=detail, source=source, received=when)
-        changed = apply_event(pub, store, event, now=now)
-        if changed is not False:
-            events.append((address, kind, digest_id, changed or None))
+        kept, status = apply_event(pub, store, event, now=now)
+        if kept:
+            events.append((address, kind, digest_id, status))
     if not events:
         return Outcome(where, report.kind, problem="read before: nothing new")
     return Outcome(where, report.kind, tuple(events))
@@ -223,11 +225,11 @@ def read_imap(url: str, password: str | None, *, timeout: float = 60.0) -> Itera
         if status != "OK":
             raise ConfigError(f"no folder {folder!r} on {parts.hostname}", where="--imap")
         _, found = client.uid("SEARCH", "UNSEEN")
-        for uid in (found[0] or b"").split():
+        for uid in (found[0] or b"").decode("ascii").split():
             _, data = client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((item[1] for item in data if isinstance(item, tuple)), None)
-            if raw is not None:
-                yield f"imap {folder} uid {uid.decode()}", raw
+            if isinstance(raw, bytes):
+                yield f"imap {folder} uid {uid}", raw
                 client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
     finally:
         try:

@@ -283,7 +283,7 @@ def _looks_like_bounce(msg: Message) -> bool:
 
 def _notice(msg: Message) -> str:
     """The human-readable notice, without the copy of the returned message that follows it."""
-    texts = []
+    texts: list[str] = []
     for part in msg.walk():
         if part.get_content_type() == "message/rfc822":
             break
