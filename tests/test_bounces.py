@@ -26,6 +26,7 @@ from masthead.subscribers.roster import add_subscriber
 from masthead.tokens import load_secret, return_token
 
 from .conftest import ROOT
+from .imapserver import ImapServer
 
 DATA = ROOT / "tests" / "data" / "bounces"
 EXPECTED = json.loads((DATA / "EXPECTED.json").read_text("utf-8"))
@@ -196,3 +197,24 @@ class TestCommand:
                                            str(tmp_path / "bounces.mbox"), "--json"])
         assert [{"email": "gone@example.com", "kind": "hard", "digest": DIGEST, "status": "bounced"}] == \
             json.loads(result.stdout)[0]["events"]
+
+    def test_imap(self, sample_pub) -> None:
+        """--imap reads the folder's unread messages with MASTHEAD_IMAP_PASSWORD, marks them read, and a wrong password is a clear error."""
+        pub = load_publication(sample_pub)
+        secret = load_secret(pub.state_dir)
+        with open_store(pub.state_dir) as store:
+            add_subscriber(store, pub, "gone@example.com", feeds=["ar-news"], now=NOW - timedelta(days=9))
+            token = sent_copy(store, secret, "gone@example.com")
+        bounce = f"Delivered-To: bounces+{token}@news.example.org\r\n".encode() + \
+            (DATA / "postfix/lhost-postfix-63.eml").read_bytes()
+        with ImapServer([bounce, (DATA / "not-bounce/is-not-bounce-02.eml").read_bytes()]) as imap:
+            args = ["bounces", "--project", str(sample_pub), "--imap", imap.url]
+            wrong = CliRunner().invoke(main, args, env={"MASTHEAD_IMAP_PASSWORD": "guess"})
+            assert 2 == wrong.exit_code
+            assert "cannot read 127.0.0.1" in wrong.output
+            first = CliRunner().invoke(main, args, env={"MASTHEAD_IMAP_PASSWORD": "s3cret"})
+            assert 0 == first.exit_code, first.output
+            assert "soft bounce for gone@example.com (ar-news/daily/2022-05-06)" in first.output
+            assert {1, 2} == imap.seen
+            again = CliRunner().invoke(main, args, env={"MASTHEAD_IMAP_PASSWORD": "s3cret"})
+            assert "0 messages" in again.output

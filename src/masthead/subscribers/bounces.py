@@ -205,10 +205,10 @@ def read_imap(url: str, password: str | None, *, timeout: float = 60.0) -> Itera
         raise ConfigError("no IMAP password", where="--imap", hint="set MASTHEAD_IMAP_PASSWORD")
     folder = unquote(parts.path.strip("/")) or "INBOX"
     context = ssl.create_default_context()
+    client: imaplib.IMAP4 | None = None
     try:
         if parts.scheme == "imaps":
-            client: imaplib.IMAP4 = imaplib.IMAP4_SSL(parts.hostname, parts.port or 993, ssl_context=context,
-                                                      timeout=timeout)
+            client = imaplib.IMAP4_SSL(parts.hostname, parts.port or 993, ssl_context=context, timeout=timeout)
         else:
             client = imaplib.IMAP4(parts.hostname, parts.port or 143, timeout=timeout)
             if "STARTTLS" in client.capabilities:
@@ -217,7 +217,11 @@ def read_imap(url: str, password: str | None, *, timeout: float = 60.0) -> Itera
                 raise ConfigError(f"{parts.hostname} offers no STARTTLS", where="--imap",
                                   hint="use imaps:// so the password never travels in clear")
         client.login(unquote(parts.username), secret)
-    except (OSError, imaplib.IMAP4.error) as exc:
+    except (OSError, imaplib.IMAP4.error, ConfigError) as exc:
+        if client is not None:
+            client.shutdown()
+        if isinstance(exc, ConfigError):
+            raise
         raise ConfigError(f"cannot read {parts.hostname}: {exc}", where="--imap",
                           hint="check the host, the user name and MASTHEAD_IMAP_PASSWORD") from None
     try:
