@@ -73,7 +73,7 @@ class ImapServer:
     """One mailbox (``user``/``password``) of ``messages``; ``url`` is for --imap."""
 
     def __init__(self, messages: list[bytes], *, user: str = "bounces", password: str = "s3cret") -> None:
-        self.messages = {uid: raw for uid, raw in enumerate(messages, 1)}
+        self.messages = dict(enumerate(messages, 1))
         self.seen: set[int] = set()
         self.user, self.password = user, password
         self.server = _Server(("127.0.0.1", 0), _Session)
