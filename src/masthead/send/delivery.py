@@ -261,7 +261,7 @@ def why_not(standing: roster.Standing | None, feed: str) -> str | None:
     if standing is None:
         return "not sent: the address is no longer a subscriber"
     if standing.status != "active":
-        return f"not sent: the address is {standing.status}"
+        return f"not sent: the address {standing.status}"    # unsubscribed, bounced, complained
     return None if standing.follows else f"not sent: the address left {feed}"
 
 
