@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..config import load_publication
-from ..state.db import open_store
-from ..state.lock import publication_lock
-from ..subscribers.bounces import Outcome, process, read_imap, read_maildir, read_mbox
-from ..tokens import hook_password
 from .common import environment, now_option, parse_now, project_option, secret_for
+
+if TYPE_CHECKING:
+    from ..subscribers.bounces import Outcome
 
 
 @click.command()
@@ -39,6 +39,11 @@ def bounces(project: Path, now: str | None, mbox: Path | None, maildir: Path | N
 
     Example: masthead bounces --maildir ~/Maildir/.bounces
     """
+    from ..state.db import open_store
+    from ..state.lock import publication_lock
+    from ..subscribers.bounces import process, read_imap, read_maildir, read_mbox
+    from ..tokens import hook_password
+
     pub = load_publication(project)
     env = environment()
     secret = secret_for(pub, env)
@@ -87,5 +92,3 @@ def summary(outcomes: list[Outcome]) -> list[str]:
                  f"{len(outcomes) - acted - unreadable} not applied or read before")
     return lines
 
-
-COMMANDS = [bounces]

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from ..config import load_publication
-from ..send.dkim import Algorithm, aligned, generate_key, key_path, txt_record, txt_value, write_key
 from .common import project_option
 
 
@@ -33,6 +32,8 @@ def keygen(project: Path, selector: str | None, bits: int, ed25519: bool) -> Non
 
     Example: masthead dkim keygen --selector mh2026
     """
+    from ..send.dkim import Algorithm, aligned, generate_key, key_path, txt_record, txt_value, write_key
+
     pub = load_publication(project)
     name = selector or f"mh{date.today():%Y%m}"
     algorithm: Algorithm = "ed25519" if ed25519 else "rsa"
@@ -48,5 +49,3 @@ def keygen(project: Path, selector: str | None, bits: int, ed25519: bool) -> Non
         click.echo(f"warning: the signing domain {domain} does not align with the From domain {from_domain}: "
                    "DMARC will not count this signature", err=True)
 
-
-COMMANDS = [dkim]

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..check import check_publication, mail_warnings
 from ..config import load_publication
-from ..scaffold import init_publication
 from .common import environment, project_option
 
 
@@ -25,6 +23,8 @@ def init(directory: Path, title: str, base_url: str, language: str, timezone: st
 
     Example: masthead init mypub --language ar --timezone Asia/Riyadh && masthead run --project mypub
     """
+    from ..scaffold import init_publication
+
     written = init_publication(directory, title=title, base_url=base_url, language=language,
                                timezone=timezone, today=date.today())
     load_publication(directory)  # what init writes must load
@@ -42,11 +42,10 @@ def check(project: Path) -> None:
 
     Example: masthead check --project mypub
     """
+    from ..check import check_publication, mail_warnings
+
     pub = load_publication(project)
     checked = check_publication(pub)
     for warning in mail_warnings(pub, environment().dkim_key_file):
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"ok: {len(pub.feeds)} feeds, {len(checked)} templates checked")
-
-
-COMMANDS = [init, check]

@@ -7,10 +7,6 @@ from pathlib import Path
 import click
 
 from ..config import load_publication
-from ..send.report import render
-from ..state import feedback
-from ..state.atomic import atomic_write
-from ..state.db import open_store
 from .common import now_option, parse_now, project_option
 
 REPORT_FILE = "report.html"
@@ -27,6 +23,11 @@ def report(project: Path, now: str | None) -> None:
 
     Example: masthead report && xdg-open .masthead/report.html
     """
+    from ..send.report import render
+    from ..state import feedback
+    from ..state.atomic import atomic_write
+    from ..state.db import open_store
+
     pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         numbers = feedback.digest_numbers(store)
@@ -35,5 +36,3 @@ def report(project: Path, now: str | None) -> None:
     atomic_write(path, render(pub, numbers, sizes, now=parse_now(now)).encode("utf-8"), mode=0o600)
     click.echo(str(path))
 
-
-COMMANDS = [report]

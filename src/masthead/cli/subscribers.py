@@ -8,9 +8,6 @@ from pathlib import Path
 import click
 
 from ..config import load_publication
-from ..state.db import open_store
-from ..subscribers.csvimport import import_csv
-from ..subscribers.roster import add_subscriber, list_subscribers, remove_subscriber, status_of
 from .common import now_option, parse_now, project_option
 
 
@@ -34,6 +31,9 @@ def add(project: Path, now: str | None, email: str, name: str | None, feeds: tup
 
     Example: masthead subscribers add reader@example.com --name "سارة" --feed ar-news
     """
+    from ..state.db import open_store
+    from ..subscribers.roster import add_subscriber, status_of
+
     pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         before = status_of(store, email) if resubscribe else None
@@ -58,6 +58,9 @@ def remove(project: Path, now: str | None, email: str, forget: bool) -> None:
 
     Example: masthead subscribers remove reader@example.com
     """
+    from ..state.db import open_store
+    from ..subscribers.roster import remove_subscriber
+
     pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         found = remove_subscriber(store, email, now=parse_now(now), forget=forget)
@@ -76,6 +79,9 @@ def list_(project: Path, status: str | None, as_json: bool) -> None:
 
     Example: masthead subscribers list --status active --json
     """
+    from ..state.db import open_store
+    from ..subscribers.roster import list_subscribers, status_of
+
     pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         rows = list(list_subscribers(store, status=status))
@@ -104,6 +110,9 @@ def import_(project: Path, now: str | None, file: Path) -> None:
 
     Example: masthead subscribers import readers.csv
     """
+    from ..state.db import open_store
+    from ..subscribers.csvimport import import_csv
+
     pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         report = import_csv(store, pub, file, now=parse_now(now))
@@ -111,6 +120,3 @@ def import_(project: Path, now: str | None, file: Path) -> None:
                f"{len(report.skipped)} skipped")
     for row in report.skipped:
         click.echo(f"  line {row.line}: {row.value or '(empty)'}: {row.reason}", err=True)
-
-
-COMMANDS = [subscribers]
