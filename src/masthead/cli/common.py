@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..config import Environment, Publication, read_environment, shared_secret
-from ..state.db import Store, open_store
+from ..config import Environment, Publication, SmtpSettings, read_environment, shared_secret
 from ..tokens import load_secret
+
+if TYPE_CHECKING:
+    from ..state.db import Store
 
 project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
@@ -47,6 +51,17 @@ def secret_for(pub: Publication, env: Environment) -> bytes:
     return load_secret(pub.state_dir, shared_secret(env))
 
 
+def smtp_for(pub: Publication, env: Environment) -> SmtpSettings | None:
+    """MASTHEAD_SMTP_URL's server with the DKIM key every message is signed with (when one is set up)."""
+    if env.smtp is None:
+        return None
+    from ..send.dkim import load_key
+
+    return replace(env.smtp, dkim=load_key(pub, env.dkim_key_file))
+
+
 def store_for(pub: Publication, env: Environment | None = None) -> Store:
     """The publication's state: in MASTHEAD_DATABASE_URL's database when set, else .masthead/state.db."""
+    from ..state.db import open_store
+
     return open_store(pub.state_dir, (env or environment()).database)

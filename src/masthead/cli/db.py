@@ -7,8 +7,6 @@ from pathlib import Path
 import click
 
 from ..config import load_publication
-from ..state.db import SCHEMA_VERSION, open_store, upgrade
-from ..state.transfer import export_state, import_state
 from .common import environment, project_option, store_for
 
 
@@ -24,6 +22,8 @@ def upgrade_command(project: Path) -> None:
 
     Example: MASTHEAD_DATABASE_URL=postgresql://masthead@db.example.org/news masthead db upgrade
     """
+    from ..state.db import open_store, upgrade
+
     pub = load_publication(project)
     with open_store(pub.state_dir, environment().database, migrate=False) as store:
         before, after = upgrade(store)
@@ -44,6 +44,9 @@ def export_command(project: Path, file: Path) -> None:
 
     Example: masthead db export state.jsonl
     """
+    from ..state.db import SCHEMA_VERSION
+    from ..state.transfer import export_state
+
     pub = load_publication(project)
     with store_for(pub) as store:
         counts = export_state(store, file)
@@ -63,6 +66,8 @@ def import_command(project: Path, file: Path, replace: bool) -> None:
 
     Example: MASTHEAD_DATABASE_URL=postgresql://masthead@db.example.org/news masthead db import state.jsonl
     """
+    from ..state.transfer import import_state
+
     pub = load_publication(project)
     with store_for(pub) as store:
         counts = import_state(store, file, replace=replace)

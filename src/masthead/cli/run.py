@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..config import load_publication
-from ..pipeline import HELD, RunReport
-from ..pipeline import run as run_job
-from ..send.delivery import DigestDelivery
-from .common import environment, now_option, parse_now, project_option, secret_for
+from .common import environment, now_option, parse_now, project_option, secret_for, smtp_for
+
+if TYPE_CHECKING:
+    from ..pipeline import RunReport
+    from ..send.delivery import DigestDelivery
 
 SHOW_FILES = 12  # files named in the summary; --json lists them all
 EXIT_CODES = """\b
@@ -42,11 +44,14 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
 
     Example: masthead run --project mypub --now 2022-05-07T06:00:00Z
     """
+    from ..pipeline import run as run_job
+
     pub = load_publication(project)
     env = environment()
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     report = run_job(pub, now=parse_now(now), wait=wait, progress=_progress_line if show_progress else None,
-                     smtp=env.smtp, secret=secret_for(pub, env), database=env.database, send=not no_send)
+                     smtp=smtp_for(pub, env), secret=secret_for(pub, env), database=env.database,
+                     send=not no_send)
     if show_progress:
         click.echo("\r\033[K", err=True, nl=False)
     if as_json:
@@ -85,6 +90,7 @@ def report_json(report: RunReport) -> dict:
         "digests": [{"id": d.id, "feed": d.feed, "subject": d.subject, "items": len(d.article_ids)}
                     for d in report.digests],
         "deliveries": [d.to_dict() for d in report.deliveries],
+        "mail": [n.to_dict() for n in report.mail],
         "files_changed": list(report.changed_files),
         "files_removed": list(report.removed_files),
     }
@@ -92,6 +98,8 @@ def report_json(report: RunReport) -> dict:
 
 def summary_lines(report: RunReport, quiet: bool) -> list[str]:
     """The human summary; with ``quiet`` only what a person must act on."""
+    from ..pipeline import HELD
+
     c = report.collection
     lines: list[str] = []
     if not quiet:
@@ -99,6 +107,8 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
         lines += [f"feed {feed.name}: {feed.items} items" for feed in report.feeds]
         lines += [f"digest {d.id}: {len(d.article_ids)} articles, \"{d.subject}\"" for d in report.digests]
         lines += [_delivery_line(d) for d in report.deliveries if d.recipients]
+        lines += [f"mail {n.digest_id}: {n.sent} sent, {n.bounced} bounced, {n.complained} complained, "
+                  f"{n.unsubscribed} unsubscribed" for n in report.mail if n.recipients]
         named = report.changed_files[:SHOW_FILES]
         lines += [f"wrote {path}" for path in named]
         if len(report.changed_files) > len(named):
@@ -132,6 +142,3 @@ def _delivery_line(d: DigestDelivery) -> str:
     parts += [f"{d.uncertain} uncertain (a killed run's last copies, presumed delivered)"] if d.uncertain else []
     note = f" (not sent: {d.not_sent})" if d.not_sent else ""
     return f"send {d.digest_id}: {', '.join(parts)}{note}"
-
-
-COMMANDS = [run]

@@ -7,18 +7,18 @@ import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..config import SMTP_ENV, load_publication
 from ..errors import DeliveryError
-from ..send.claims import RUN, Claims
-from ..send.delivery import DigestDelivery, deliver
-from ..send.worker import WorkerReport, work
-from ..state.db import Store
-from ..state.lock import publication_lock
-from ..state.sends import resend_uncertain
-from .common import environment, now_option, parse_now, project_option, secret_for, store_for
+from .common import environment, now_option, parse_now, project_option, secret_for, smtp_for, store_for
+
+if TYPE_CHECKING:
+    from ..send.delivery import DigestDelivery
+    from ..send.worker import WorkerReport
+    from ..state.db import Store
 
 
 @click.command()
@@ -47,12 +47,17 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
 
     Example: MASTHEAD_SMTP_URL=smtp://127.0.0.1:8025 masthead send --worker --batch 200
     """
+    from ..send.claims import RUN, Claims
+    from ..send.delivery import deliver
+    from ..send.worker import work
+    from ..state.lock import publication_lock
+
     if (batch is not None or forever) and not worker:
         raise click.UsageError("--batch and --forever go with --worker")
     pub = load_publication(project)
     moment = parse_now(now)
     env = environment()
-    smtp = env.smtp
+    smtp = smtp_for(pub, env)
     if worker and smtp is None:
         raise DeliveryError("a send worker needs a mail server",
                             hint=f"set {SMTP_ENV}, e.g. smtp://user:password@mail.example.org:587")
@@ -86,6 +91,8 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
 
 def _resend(store: Store, digest_id: str | None, moment: datetime, *, takeover: str | None) -> None:
     """--resend-uncertain: copies left 'sending' by a dead sender go back to pending."""
+    from ..state.sends import resend_uncertain
+
     if digest_id:
         count = resend_uncertain(store, digest_id, now=moment, wall=datetime.now(UTC), takeover=takeover)
         click.echo(f"{count} uncertain copies of {digest_id} will be sent again", err=True)
@@ -125,6 +132,3 @@ def summary(reports: tuple[DigestDelivery, ...]) -> list[str]:
             lines.append(f"  not sent: {r.not_sent}")
         lines.extend(f"  failed {f.email}: {f.reply}" for f in r.failed)
     return lines
-
-
-COMMANDS = [send]

@@ -11,8 +11,12 @@ Imports: errors only.
 
 from .environment import (
     DATABASE_ENV,
+    DKIM_ENV,
+    IMAP_PASSWORD_ENV,
+    MAILGUN_ENV,
     SECRET_ENV,
     SMTP_ENV,
+    DkimKey,
     Environment,
     Security,
     SmtpSettings,
@@ -38,8 +42,8 @@ from .settings import (
 )
 
 __all__ = [
-    "CADENCES", "DATABASE_ENV", "FEED_FILE", "SECRET_ENV", "SITE_FILE", "SMTP_ENV", "SPLITS", "WEEKDAYS",
-    "DigestSettings", "EmailSettings", "Environment", "FeedSettings", "Publication", "Security", "SiteSettings",
-    "SmtpSettings", "load_feed", "load_publication", "load_site", "parse_database_url", "parse_smtp_url",
-    "read_environment", "shared_secret",
+    "CADENCES", "DATABASE_ENV", "DKIM_ENV", "FEED_FILE", "IMAP_PASSWORD_ENV", "MAILGUN_ENV", "SECRET_ENV",
+    "SITE_FILE", "SMTP_ENV", "SPLITS", "WEEKDAYS", "DigestSettings", "DkimKey", "EmailSettings", "Environment",
+    "FeedSettings", "Publication", "Security", "SiteSettings", "SmtpSettings", "load_feed", "load_publication",
+    "load_site", "parse_database_url", "parse_smtp_url", "read_environment", "shared_secret",
 ]

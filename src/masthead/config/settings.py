@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +35,17 @@ class EmailSettings:
     rate_per_minute: int         # 0: no limit
     subscribe_url: str = ""      # public URL of `masthead serve`'s /subscribe (sign-up form target)
     claim_lease: int = 60        # seconds a sender's claim on a batch of copies lasts unless renewed
+    return_path: str = ""        # envelope sender; each digest copy goes from local+TOKEN@domain (VERP)
+    dkim_selector: str | None = None   # sign with .masthead/dkim/<selector>.pem (or MASTHEAD_DKIM_KEY_FILE)
+    dkim_domain: str = ""        # the signing domain (d=); the From domain by default
+    soft_bounce_limit: int = 3   # this many soft-bounced copies ...
+    soft_bounce_days: int = 30   # ... within this many days suppress the address
+    ses_topics: tuple[str, ...] = ()   # SNS topic ARNs whose SES notifications /hooks/bounce accepts
+
+    @property
+    def from_address(self) -> str:
+        """The From address alone (``newsletter@news.example.org``)."""
+        return parseaddr(self.sender)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +151,10 @@ def load_site(root: Path) -> SiteSettings:
     author.finish()
     host = urlsplit(base_url).hostname or "localhost"
     mail = t.table("email")
+    sender = mail.text("from", f"{title} <newsletter@{host}>")
+    from_domain = parseaddr(sender)[1].rpartition("@")[2].lower() or host
     email = EmailSettings(
-        sender=mail.text("from", f"{title} <newsletter@{host}>"),
+        sender=sender,
         reply_to=mail.text("reply_to", None),
         postal_address=mail.text("postal_address", ""),
         unsubscribe_url=(unsubscribe := mail.url("unsubscribe_url", f"{base_url}unsubscribe")),
@@ -150,6 +164,12 @@ def load_site(root: Path) -> SiteSettings:
         subscribe_url=mail.url("subscribe_url", urlsplit(unsubscribe)._replace(
             path="/subscribe", query="", fragment="").geturl()),
         claim_lease=mail.positive("claim_lease", 60),
+        return_path=_address(mail, "return_path", f"bounces@{from_domain}"),
+        dkim_selector=_selector(mail),
+        dkim_domain=(mail.text("dkim_domain", from_domain) or from_domain).lower().rstrip("."),
+        soft_bounce_limit=mail.positive("soft_bounce_limit", 3) or 1,
+        soft_bounce_days=mail.positive("soft_bounce_days", 30) or 1,
+        ses_topics=mail.strings("ses_topics"),
     )
     if email.claim_lease < 1:
         raise mail.fail("claim_lease", "must be at least 1 (seconds)")
@@ -162,6 +182,26 @@ def load_site(root: Path) -> SiteSettings:
     )
     t.finish()
     return site
+
+
+_SELECTOR = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+_PLAIN_ADDRESS = re.compile(r"^[A-Za-z0-9._%=-]{1,40}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
+def _address(t: Table, key: str, default: str) -> str:
+    """A plain ASCII address with room for ``+TOKEN`` in its local part."""
+    value = t.text(key, default)
+    if not _PLAIN_ADDRESS.match(value) or "+" in value:
+        raise t.fail(key, f"must be a plain address such as 'bounces@example.org' (no '+', a local part of "
+                          f"at most 40 characters), not {value!r}")
+    return str(value)
+
+
+def _selector(t: Table) -> str | None:
+    value = t.text("dkim_selector", None)
+    if value is not None and not _SELECTOR.match(value):
+        raise t.fail("dkim_selector", f"must be a DNS label such as 'mh2026', not {value!r}")
+    return value
 
 
 def load_feed(folder: Path, site: SiteSettings) -> FeedSettings:

@@ -1,10 +1,11 @@
 """Stage 4, send: digests to subscribers over SMTP, each copy exactly once.
 
 Owns the message (message.py: headers, placeholders, bodies; wire.py: its
-bytes and address on the wire), the SMTP connection that knows how each copy
-ended (smtp.py), the plan of who gets a digest (plan.py), delivery itself
-(delivery.py) and the send workers that share it across machines (claims.py,
-worker.py).
+bytes and address on the wire), DKIM keys and signing (dkim.py), the SMTP
+connection that knows how each copy ended and signs what it sends (smtp.py),
+the plan of who gets a digest (plan.py), delivery itself with a return path
+per copy (delivery.py), the send workers that share it across machines
+(claims.py, worker.py), and the delivery report page (report.py).
 
 Imports: the shared vocabulary (records, errors, config, tokens) and state.
 Never collect, feeds, digest, subscribers, web, the pipeline or the CLI.

@@ -40,25 +40,26 @@ subscribes later gets the next digest, not old ones.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import parseaddr
 
 from ..config import Publication
 from ..errors import ConfigError
 from ..records import Digest, Recipient
-from ..state import roster, sends
+from ..state import feedback, roster, sends
 from ..state.db import Store
-from ..tokens import load_secret, make_token, unsubscribe_url
+from ..tokens import load_secret, make_token, return_token, unsubscribe_url, verp_address
 from .claims import Claims
 from .message import HeaderValueError, build_message
 from .plan import plan, planned_digest
 from .smtp import ConnectFailed, Connection, Outcome, SmtpSettings
 from .wire import wire_address, wire_bytes
 
+_ENHANCED = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
 BOUNCE_CODES = (550, 551, 553)   # mailbox unknown / moved / bad name, said at RCPT: suppress
 Builder = Callable[..., EmailMessage]
 
@@ -97,13 +98,17 @@ class DigestDelivery:
     cancelled: int                # unsubscribed or bounced before their copy went
     not_sent: str | None = None   # why nothing more could be sent in this run
     in_flight: int = 0            # held right now by other senders (send workers)
+    bounced: int = 0              # recipients whose copy bounced so far (at sending, by mail or webhook)
+    complained: int = 0           # recipients who marked it as spam so far
+    unsubscribed: int = 0         # recipients who left after it arrived
 
     def to_dict(self) -> dict[str, object]:
         return {"digest": self.digest_id, "feed": self.feed, "recipients": self.recipients,
                 "sent": self.sent, "already_sent": self.already_sent,
                 "failed": [{"email": f.email, "reply": f.reply} for f in self.failed],
                 "pending": self.pending, "uncertain": self.uncertain,
-                "cancelled": self.cancelled, "in_flight": self.in_flight, "not_sent": self.not_sent}
+                "cancelled": self.cancelled, "in_flight": self.in_flight, "not_sent": self.not_sent,
+                "bounced": self.bounced, "complained": self.complained, "unsubscribed": self.unsubscribed}
 
 
 class Stop(Exception):
@@ -129,7 +134,6 @@ class Sender:
     build: Builder
     interval: float                               # seconds between messages (rate limit)
     claims: Claims = field(default_factory=Claims)
-    sender: str = ""
     last_start: float | None = None
     renewed: float = 0.0                          # clock() when the claims were last extended
     marked: bool = False                          # the current copy's 'sending' mark went in
@@ -161,7 +165,7 @@ class Sender:
         sends.update(self.store, self.claims.worker, self.unsaved)
         self.unsaved.clear()
 
-    def mark_sending(self, digest_id: str, email: str, message_id: str) -> bool:
+    def mark_sending(self, digest_id: str, email: str, message_id: str, token: str) -> bool:
         """Commit that this copy's final dot is about to go; False when the copy is no longer ours.
 
         The commit is visible to any later process as soon as it returns, and
@@ -172,6 +176,8 @@ class Sender:
             self._write_unsaved()
             self.marked = sends.mark_sending(self.store, digest_id, email, message_id,
                                              worker=self.claims.worker, now=self.now)
+            if self.marked:
+                feedback.remember_return(self.store, token, digest_id, email)
         return self.marked
 
     def connect(self) -> None:
@@ -213,13 +219,16 @@ class Sender:
             self.fail(digest.id, email, f"refused before SMTP: {reason}")
             return
         message_id = str(msg["Message-ID"] or "")
+        # VERP: a bounce comes back to an address that names this copy, whatever it quotes
+        token = return_token(self.secret, digest.id, email)
+        sender = verp_address(self.pub.site.email.return_path, token)
         for attempt in range(self.retry.attempts):
             if not self.connection.alive:
                 self.connect()
             self.pace()
             self.marked = False
             outcome = self.connection.transmit(
-                self.sender, rcpt, data, lambda: self.mark_sending(digest.id, email, message_id),
+                sender, rcpt, data, lambda: self.mark_sending(digest.id, email, message_id, token),
                 utf8=utf8)
             was = "sending" if self.marked else "pending"
             if outcome.kind == "abandoned":               # another sender holds it now: not ours to send
@@ -244,7 +253,13 @@ class Sender:
         else:
             self.fail(digest_id, email, outcome.reply, attempt=True, was=was)
             if outcome.stage == "RCPT" and outcome.code in BOUNCE_CODES:
-                roster.set_status(self.store, email, "bounced", now=self.now, only_if="active")
+                with self.store.transaction():
+                    feedback.record_event(self.store, feedback.MailEvent(
+                        key=f"smtp:{digest_id}:{email}", email=email, digest_id=digest_id, kind="hard",
+                        status=enhanced_status(outcome.reply), detail=outcome.reply, source="smtp",
+                        received=self.now))
+                    roster.set_status(self.store, email, "bounced", now=self.now, only_if="active",
+                                      reason=f"refused while sending {digest_id}: {outcome.reply}")
 
     def fail(self, digest_id: str, email: str, reply: str, *, attempt: bool = False, was: str = "pending") -> None:
         self.record(digest_id, email, "failed", reply, attempt=attempt, was=was)
@@ -290,6 +305,12 @@ class Sender:
                 self.flush()
                 sends.release(self.store, digest.id, self.claims.worker)
         return claimed
+
+
+def enhanced_status(reply: str) -> str | None:
+    """The RFC 3463 code in a server's reply (``550 5.1.1 ...`` -> ``5.1.1``), or None."""
+    match = _ENHANCED.search(reply)
+    return match.group(0) if match else None
 
 
 def why_not(standing: roster.Standing | None, feed: str) -> str | None:
@@ -350,13 +371,15 @@ def start_sender(pub: Publication, store: Store, *, now: datetime, smtp: SmtpSet
     return Sender(pub=pub, store=store, now=now, secret=secret or load_secret(pub.state_dir),
                   connection=Connection(smtp, local_hostname=pub.site.host), sleep=sleep,
                   clock=clock, retry=retry, build=build, interval=60.0 / rate if rate else 0.0,
-                  claims=claims, sender=parseaddr(pub.site.email.sender)[1])
+                  claims=claims)
 
 
 def report(store: Store, digest: Digest, before: dict[str, int], run: Sender | None, claims: Claims, *,
            not_sent: str | None) -> DigestDelivery:
-    """What became of ``digest``: this sender's part (sent, failed) and where every copy stands now."""
+    """What became of ``digest``: this sender's part (sent, failed), where every copy stands now, and
+    what came back so far (bounces, complaints, unsubscribes)."""
     after = claims.counts(store, digest.id)
+    came_back = next(iter(feedback.digest_numbers(store, [digest.id])), None)
     return DigestDelivery(
         digest_id=digest.id, feed=digest.feed, recipients=sum(after.values()),
         sent=run.sent.get(digest.id, 0) if run else 0,
@@ -364,4 +387,6 @@ def report(store: Store, digest: Digest, before: dict[str, int], run: Sender | N
         failed=tuple(run.failures.get(digest.id, ())) if run else (),
         pending=after.get("pending", 0), uncertain=after.get("sending", 0),
         cancelled=after.get("cancelled", 0), in_flight=after.get("in_flight", 0),
-        not_sent=not_sent if after.get("pending") else None)
+        not_sent=not_sent if after.get("pending") else None,
+        bounced=came_back.bounced if came_back else 0, complained=came_back.complained if came_back else 0,
+        unsubscribed=came_back.unsubscribed if came_back else 0)

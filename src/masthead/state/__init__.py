@@ -4,8 +4,9 @@ Owns the database (db.py: the schema, its migrations, ``open_store``;
 engine.py: ``Store``, the connection every module talks to; sqlite.py and
 postgres.py: the two engines) and every query on it, one module per table or
 group of tables: filecache, articles, digests, roster, sends, builds,
-httpcache, signups; transfer.py moves the whole state to a file and back.
-Also the publication's lock (lock.py) and atomic file writes (atomic.py).
+httpcache, signups, feedback (bounces, complaints, return paths, status
+history, webhook receipts); transfer.py moves the whole state to a file and
+back. Also the publication's lock (lock.py) and atomic file writes (atomic.py).
 
 Imports: records, errors and config only; every stage may import it.
 """

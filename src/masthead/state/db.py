@@ -2,13 +2,14 @@
 
 One database holds what every stage must remember between runs: the files
 already read, every article and when it was first seen, the digests made,
-each (digest, recipient) send, the subscribers, upstream HTTP validators and
-the sign-up rate limit. By default it is an SQLite file outside output/
+each (digest, recipient) send, the subscribers, upstream HTTP validators,
+the sign-up rate limit, and what came back: bounces, complaints and each
+address's status history. By default it is an SQLite file outside output/
 (``.masthead/state.db``, sqlite.py); given a ``postgresql://`` URL it lives in
 PostgreSQL (postgres.py), shared by many machines. ``Store`` (engine.py) is
 the connection; the SQL on each table lives in one module of this package
-(filecache, articles, digests, roster, sends, builds, httpcache, signups),
-exposed as named functions, written once for both engines.
+(filecache, articles, digests, roster, sends, builds, httpcache, signups,
+feedback), exposed as named functions, written once for both engines.
 
 Every moment is stored as RFC 3339 in UTC with a fixed width
 (``2022-05-07T06:00:00Z``, see ``stamp``), so SQL compares them as text
@@ -119,6 +120,42 @@ CREATE TABLE IF NOT EXISTS signup_mails (
 );
 """
 
+# Version 2: what comes back after sending (bounces, complaints) and each address's status history.
+FEEDBACK_SCHEMA = """
+CREATE TABLE IF NOT EXISTS return_paths (
+    token       TEXT PRIMARY KEY,   -- the +TOKEN of one copy's envelope sender (tokens.return_token)
+    digest_id   TEXT NOT NULL,
+    email       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mail_events (
+    event_key   TEXT PRIMARY KEY,   -- one report read twice is one event
+    email       TEXT NOT NULL,
+    digest_id   TEXT,               -- the copy it is about, when known
+    kind        TEXT NOT NULL,      -- hard, soft, complaint
+    status      TEXT,               -- RFC 3463 code such as 5.1.1, when the report gives one
+    detail      TEXT NOT NULL,      -- why, as the report says it
+    source      TEXT NOT NULL,      -- smtp, mbox, maildir, imap, ses, postmark, mailgun
+    received    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mail_events_by_email ON mail_events (email, received);
+CREATE INDEX IF NOT EXISTS mail_events_by_digest ON mail_events (digest_id, kind);
+CREATE TABLE IF NOT EXISTS status_history (
+    email       TEXT NOT NULL,
+    changed     TEXT NOT NULL,
+    status      TEXT NOT NULL,      -- active, unsubscribed, bounced, complained, or left (one feed)
+    feed        TEXT NOT NULL DEFAULT '',   -- the feed left, for 'left'
+    reason      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS status_history_by_email ON status_history (email, changed);
+CREATE TABLE IF NOT EXISTS hook_receipts (
+    provider    TEXT NOT NULL,      -- ses, mailgun: webhook deliveries already taken (replays are refused)
+    receipt     TEXT NOT NULL,      -- SNS MessageId, Mailgun token
+    received    TEXT NOT NULL,
+    PRIMARY KEY (provider, receipt)
+);
+CREATE INDEX IF NOT EXISTS sends_by_message_id ON sends (message_id);
+"""
+
 # Columns that hold moments: what the version-1 migration rewrites as stamp().
 MOMENTS = {
     "articles": ("first_seen", "changed", "published"),
@@ -164,12 +201,22 @@ def _utc_stamps(store: Store) -> None:
                           [{**{c: _to_stamp(row[c]) for c in columns}, "rowid": row["rowid"]} for row in rows])
 
 
+def _feedback_tables(store: Store) -> None:
+    """Version 2: bounce, complaint and status-history tables; addresses already suppressed get a first entry."""
+    for statement in _statements(FEEDBACK_SCHEMA):
+        store.execute(store.ddl(statement))
+    store.execute("INSERT INTO status_history (email, changed, status, reason) "
+                  "SELECT email, updated, status, :reason FROM subscribers WHERE status <> 'active'",
+                  {"reason": "before masthead kept a history"})
+
+
 Migration = Callable[[Store], None] | str    # a function, or statements separated by ";"
 
 # (version, what it does): applied in order to a database below that version.
 MIGRATIONS: tuple[tuple[int, Migration], ...] = (
     (1, _utc_stamps),
-    (2, "ALTER TABLE sends ADD COLUMN claimed_by TEXT; ALTER TABLE sends ADD COLUMN claimed_until TEXT"),
+    (2, _feedback_tables),
+    (3, "ALTER TABLE sends ADD COLUMN claimed_by TEXT; ALTER TABLE sends ADD COLUMN claimed_until TEXT"),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -204,7 +251,7 @@ def upgrade(store: Store) -> tuple[int, int]:
         if version == SCHEMA_VERSION:
             return version, version
         fresh = "articles" not in store.tables()
-        statements = _statements(SCHEMA)
+        statements = _statements(SCHEMA + FEEDBACK_SCHEMA)
         for statement in statements:
             if not statement.upper().startswith("CREATE INDEX"):
                 store.execute(store.ddl(statement))
