@@ -16,7 +16,7 @@ import pytest
 from masthead.config import Publication, load_publication
 from masthead.errors import ConfigError
 from masthead.pipeline import run
-from masthead.state import httpcache, roster, signups
+from masthead.state import feedback, httpcache, roster, signups
 from masthead.state.db import SCHEMA_VERSION, open_store
 from masthead.state.transfer import export_state, import_state, table_counts
 from masthead.subscribers.roster import add_subscriber
@@ -38,7 +38,8 @@ def masthead(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 @pytest.fixture(scope="module")
 def lived_in(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A publication whose SQLite state has rows in every table: a run that sent digests, subscribers
-    who left a feed or bounced, a sign-up under way, an upstream response cached."""
+    who left a feed or bounced (a bounce read from a provider's webhook), a sign-up under way, an
+    upstream response cached."""
     root = tmp_path_factory.mktemp("lived-in") / "pub"
     shutil.copytree(ROOT / "feeds", root / "feeds")
     shutil.copytree(ROOT / "templates", root / "templates")
@@ -55,6 +56,10 @@ def lived_in(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with open_store(pub.state_dir) as store:
         roster.leave_feed(store, "amal@example.com", "en-news", now=NOW)
         roster.set_status(store, "camil@example.com", "bounced", now=NOW)
+        feedback.record_event(store, feedback.MailEvent(
+            key="ses:0001:camil@example.com", email="camil@example.com", digest_id="en-news/weekly/2022-04-25",
+            kind="hard", status="5.1.1", detail="550 5.1.1 no such user", source="ses", received=NOW))
+        feedback.claim_receipt(store, "ses", "0001", now=NOW, keep_since=NOW - timedelta(days=1))
         signups.claim(store, "hmac-of-an-address", now=NOW, since=NOW - timedelta(minutes=10), most=200)
         httpcache.put(store, "https://example.org/feed.xml", '"v1"', "Fri, 06 May 2022 10:00:00 GMT",
                       b"<rss>\x00\xff</rss>")
