@@ -70,7 +70,9 @@ class Store:
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        if rows:
+        if len(rows) == 1:          # one round trip, without the batching machinery
+            self.db.execute(self.sql(sql), rows[0])
+        elif rows:
             self.db.cursor().executemany(self.sql(sql), rows)
 
     def one(self, sql: str, params: Params = ()) -> Row | None:
@@ -116,7 +118,7 @@ class Store:
             self._rollback()
             raise
         self._depth = 0
-        self.db.execute("COMMIT")
+        self._commit()
 
     @contextmanager
     def snapshot(self) -> Iterator[Store]:
@@ -137,6 +139,9 @@ class Store:
 
     def _lock_writers(self) -> None:
         """Inside a transaction begun with serial=False: become a serial writer."""
+
+    def _commit(self) -> None:
+        self.db.execute("COMMIT")
 
     def _rollback(self) -> None:
         self.db.execute("ROLLBACK")

@@ -16,7 +16,9 @@ What this module adapts, so the state modules' SQL runs unchanged:
   identity column), BLOB is BYTEA, REAL is DOUBLE PRECISION, and TEXT sorts
   by bytes (COLLATE "C") as in SQLite, whatever the database's locale;
 - transactions: a serial writer holds one transaction-scoped advisory lock
-  (engine.py says why); the schema version is a one-row table.
+  (engine.py says why); BEGIN (and that lock) travel with the transaction's
+  first statement, one round trip fewer per transaction (the send path makes
+  one per copy); the schema version is a one-row table.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ LOCK_CLASS = 0x6D617374     # "mast": the first key of every advisory lock masth
 WRITERS = 1                 # second key: the serial writers' transaction lock
 RUN = 2                     # second key: the publication's run lock (lock.py)
 VERSION_TABLE = "schema_version"
+_LOCK_WRITERS = f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, {WRITERS}); "
 
 _TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|/\*.*?\*/|::|:([A-Za-z_]\w*)|\?|%""",
                     re.S | re.A)
@@ -116,6 +119,7 @@ class PostgresStore(Store):
 
     def __init__(self, url: str):
         super().__init__()
+        self._opening = ""           # BEGIN (and the writers' lock) not sent yet: they go with the next statement
         psycopg = _psycopg()
         self.where = redact(url)
         given = psycopg.conninfo.conninfo_to_dict(url)
@@ -135,24 +139,54 @@ class PostgresStore(Store):
     def sql(self, text: str) -> str:
         return to_pyformat(text)
 
+    def execute(self, sql: str, params: Params = ()) -> Any:
+        if not self._opening:
+            return self.db.execute(self.sql(sql), params)
+        opening, self._opening = self._opening, ""
+        cursor = self.db.execute(opening + self.sql(sql), params)
+        while cursor.nextset():      # on to the statement's own result
+            pass
+        return cursor
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+        self._open()
+        super().executemany(sql, rows)
+
+    def _open(self) -> None:
+        """Send a BEGIN still waiting for a statement to ride with."""
+        if self._opening:
+            opening, self._opening = self._opening, ""
+            self.db.execute(opening)
+
     def stream(self, sql: str, params: Params = (), *, size: int = 1000) -> Iterator[Any]:
+        self._open()
         with self.db.cursor(name="masthead_stream", row_factory=_rows) as cursor:
             cursor.execute(self.sql(sql), params)
             while batch := cursor.fetchmany(size):
                 yield from batch
 
     def _begin(self, serial: bool) -> None:
-        self.db.execute("BEGIN")
-        if serial:
-            self._lock_writers()
+        self._opening = "BEGIN; " + (_LOCK_WRITERS if serial else "")
 
     def _lock_writers(self) -> None:
-        self.db.execute(f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, {WRITERS})")
+        if self._opening:
+            self._opening += _LOCK_WRITERS
+        else:
+            self.db.execute(_LOCK_WRITERS)
 
     def _begin_snapshot(self) -> None:
         self.db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 
+    def _commit(self) -> None:
+        if self._opening:            # nothing was sent: nothing to commit
+            self._opening = ""
+            return
+        self.db.execute("COMMIT")
+
     def _rollback(self) -> None:
+        if self._opening:
+            self._opening = ""
+            return
         if not self.db.closed:
             self.db.execute("ROLLBACK")
 
