@@ -1,4 +1,4 @@
-"""Per-statement cost of SQLAlchemy Core ``text()`` beside the raw drivers, on SQLite and PostgreSQL.
+"""Per-statement cost of masthead's Store and of SQLAlchemy Core ``text()`` beside the raw drivers.
 
 Run: .venv/bin/python bench/sql_overhead.py [COUNT]   (10,000 by default; needs sqlalchemy>=2 and psycopg;
 the PostgreSQL half runs when the server binaries are found, on a throwaway server of tests/pgserver.py)
@@ -11,6 +11,9 @@ what is timed); 5 rounds, min and median per kind, and the ratio of the medians
 to the raw driver:
 
 - raw: sqlite3 (qmark parameters) or psycopg 3 (%s parameters), one connection;
+- masthead Store: the state's own layer over the same drivers (``:name``
+  parameters translated for psycopg, values bound on the client, rows by name),
+  as every state module uses it;
 - core, text() once: one ``text()`` with :named parameters built before the loop;
 - core, text() inline: ``conn.execute(text("..."), {...})`` written in the loop,
   as hand-written state code would look (SQLAlchemy caches the compiled form).
@@ -38,6 +41,10 @@ import psycopg
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection
 from tests.pgserver import PgNotFound, PgServer
+
+from masthead.state.engine import Store
+from masthead.state.postgres import PostgresStore
+from masthead.state.sqlite import SqliteStore
 
 ROUNDS = 5
 COLUMNS = "(id INTEGER PRIMARY KEY, email TEXT NOT NULL, status TEXT NOT NULL, updated TEXT NOT NULL)"
@@ -89,6 +96,26 @@ def core(conn: Connection, count: int, inline: bool) -> dict[str, list[float]]:
             "insert many": rounds(lambda: conn.execute(insert, rows), lambda: conn.execute(text("DELETE FROM log")))}
 
 
+def through_store(store: Store, count: int) -> dict[str, list[float]]:
+    select = SELECT.format(":id")
+    update = UPDATE.format(":status", ":updated", ":id")
+
+    def selects() -> None:
+        for i in range(1, count + 1):
+            store.one(select, {"id": i})
+
+    def updates() -> None:
+        for i in range(1, count + 1):
+            store.execute(update, {"status": "sent", "updated": "2024-01-01T00:00:00+00:00", "id": i})
+
+    insert = INSERT.format(":id", ":email", ":status", ":updated")
+    rows = [dict(zip(("id", "email", "status", "updated"), row, strict=True)) for row in fill(count)]
+    with store.transaction(serial=False):
+        return {"select": rounds(selects), "update": rounds(updates),
+                "insert many": rounds(lambda: store.executemany(insert, rows),
+                                      lambda: store.execute("DELETE FROM log"))}
+
+
 def fill(count: int) -> list[tuple[int, str, str, str]]:
     return [(i, f"reader{i}@example.org", "active", "2024-01-01T00:00:00+00:00") for i in range(1, count + 1)]
 
@@ -116,6 +143,8 @@ def on_sqlite(folder: Path, count: int) -> None:
                                             lambda: db.execute("DELETE FROM log"))}
     db.execute("COMMIT")
     db.close()
+    with SqliteStore(path) as store:
+        results["masthead Store"] = through_store(store, count)
     engine = create_engine(f"sqlite:///{path}")
 
     @event.listens_for(engine, "connect")
@@ -155,6 +184,8 @@ def on_postgres(url: str, count: int) -> None:
 
         results["raw"] = {"select": rounds(selects), "update": rounds(updates),
                           "insert many": rounds(inserts, lambda: db.execute("DELETE FROM log"))}
+    with PostgresStore(url) as store:
+        results["masthead Store"] = through_store(store, count)
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     for kind, inline in (("core, text() once", False), ("core, text() inline", True)):
         with engine.begin() as conn:

@@ -1,7 +1,8 @@
 """Send workers: messages per second with 1, 2 and 4 workers on PostgreSQL, against a server that takes 20 ms.
 
-Run: .venv/bin/python bench/workers.py [COPIES] [ROUNDS]   (400 and 3 by default; needs the
-     PostgreSQL server binaries and psycopg, as the tests do)
+Run: .venv/bin/python bench/workers.py [COPIES] [ROUNDS] [--batch N] [--delay MS]
+     (600 copies, 3 rounds, batches of 10, 20 ms by default; needs the PostgreSQL
+     server binaries and psycopg, as the tests do)
 
 The state is in a throwaway PostgreSQL server (tests/pgserver.py); the mail
 server is aiosmtpd in its own process on 127.0.0.1 that waits --delay ms (20)
@@ -9,7 +10,10 @@ before answering each message, as a real server that writes to disk and scans
 the mail would, and notes when it accepted each one. The digest is the sample
 publication's Arabic daily, made by ``masthead run --no-send``;
 each measurement plans it again under a new id for COPIES subscribers and
-starts N ``masthead send --worker`` processes, which claim batches of 50.
+starts N ``masthead send --worker --batch N`` processes. Batches are small
+beside the list so that the last ones do not leave workers idle (with 300
+copies in batches of 50, four workers would share six batches: the last two
+go at half speed).
 
 Rounds are interleaved (1, 2, 4 workers, then again); for each N it prints
 messages per second, min and median over the rounds, two ways: from the
@@ -84,7 +88,7 @@ def prepare(folder: Path, url: str, copies: int) -> tuple[Path, list[str], str]:
 
 
 def measure(folder: Path, url: str, emails: list[str], content: str, log: Path, workers: int,
-            smtp_port: int, label: str) -> tuple[float, float]:
+            smtp_port: int, label: str, batch: int) -> tuple[float, float]:
     """Plan the digest again as ``label`` and let ``workers`` workers send it; (sending rate, whole rate)."""
     data = json.loads(content)
     data["id"] = label
@@ -94,7 +98,7 @@ def measure(folder: Path, url: str, emails: list[str], content: str, log: Path, 
     env = {**os.environ, "MASTHEAD_DATABASE_URL": url, "MASTHEAD_SECRET": SECRET,
            "MASTHEAD_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"}
     started = time.monotonic()
-    procs = [subprocess.Popen([sys.executable, "-m", "masthead", "send", "--worker", "--batch", "50",
+    procs = [subprocess.Popen([sys.executable, "-m", "masthead", "send", "--worker", "--batch", str(batch),
                                "--project", str(folder), "--now", "2022-05-07T06:00:00Z"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(workers)]
     for proc in procs:
@@ -110,8 +114,9 @@ def measure(folder: Path, url: str, emails: list[str], content: str, log: Path, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("copies", nargs="?", type=int, default=400)
+    parser.add_argument("copies", nargs="?", type=int, default=600)
     parser.add_argument("rounds", nargs="?", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=10, help="copies a worker claims at a time")
     parser.add_argument("--delay", type=float, default=20.0, help="ms the server waits on each message")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="masthead-bench-workers-"))
@@ -128,14 +133,14 @@ def main() -> None:
             for round_ in range(args.rounds):
                 for n in WORKERS:
                     rates[n].append(measure(folder, url, emails, content, log, n, smtp_port,
-                                            f"bench/{round_}/{n}"))
+                                            f"bench/{round_}/{n}", args.batch))
                     print(f"round {round_ + 1}, {n} worker(s): {rates[n][-1][0]:6.1f} msg/s sending, "
                           f"{rates[n][-1][1]:6.1f} msg/s with start-up", flush=True)
     finally:
         server.terminate()
         server.wait()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"\n{args.copies} copies per measurement, server delay {args.delay:.0f} ms "
+    print(f"\n{args.copies} copies per measurement in batches of {args.batch}, server delay {args.delay:.0f} ms "
           f"(one connection: at most {1000 / args.delay:.0f} msg/s), {args.rounds} interleaved rounds")
     for which, name in ((0, "sending (first to last accepted)"), (1, "whole (workers started to all exited)")):
         base = statistics.median(r[which] for r in rates[1])

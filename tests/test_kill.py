@@ -172,7 +172,7 @@ def test_three_workers_killed_at_random_moments_on_postgresql(sample_pub: Path, 
         kills = 0
         # Each kill lands while mail flows: once the server has taken a random number of messages,
         # after a random fraction of a message's time, on a random live worker, which is restarted.
-        for mark in sorted(rng.sample(range(30, 1700), 8)):
+        for mark in sorted(rng.sample(range(30, 1700), 6)):
             while len(server.received) < mark and any(w.poll() is None for w in workers):
                 time.sleep(0.005)
             time.sleep(rng.uniform(0, 0.02))
