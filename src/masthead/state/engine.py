@@ -71,7 +71,7 @@ class Store:
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         if len(rows) == 1:          # one round trip, without the batching machinery
-            self.db.execute(self.sql(sql), rows[0])
+            self.execute(sql, rows[0])
         elif rows:
             self.db.cursor().executemany(self.sql(sql), rows)
 

@@ -149,7 +149,8 @@ class PostgresStore(Store):
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        self._open()
+        if len(rows) > 1:
+            self._open()
         super().executemany(sql, rows)
 
     def _open(self) -> None:
