@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-Precision = Literal["day", "minute", "second"]
+Precision = Literal["year", "month", "day", "minute", "second"]
 Direction = Literal["ltr", "rtl"]
 
 
@@ -30,6 +30,23 @@ class Image:
     length: int = 0          # bytes, 0 when unknown
     width: int | None = None
     height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    """A file that goes with an article (podcast audio, video, a PDF): RSS <enclosure>, JSON Feed attachment."""
+
+    url: str
+    length: int = 0          # bytes, 0 when unknown
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    """A file beside an article's source that its page refers to, copied into output/ with it."""
+
+    source: str              # relative to the publication: feeds/news/images/a.jpg
+    target: str              # relative to the publication: output/news/images/a.jpg
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +71,13 @@ class Article:
     photo_credit: str | None = None
     publisher: str | None = None     # publisher or series line
     image: Image | None = None
+    enclosures: tuple[Enclosure, ...] = ()  # as the source gave them (the picture may be one of them)
     origin: str = ""                 # file path relative to the publication, or a URL
     slug: str = ""                   # path segment for the article's page
     content_hash: str = ""           # of the normalised record, to tell edits
     problems: tuple[str, ...] = ()   # plain-language notes about this article
+    draft: bool = False              # collected and inspected, never published nor mailed
+    local_files: tuple[LocalFile, ...] = ()  # files its body or image refers to, copied into output/
 
     def __post_init__(self) -> None:
         _aware("published", self.published)

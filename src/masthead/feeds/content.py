@@ -8,15 +8,12 @@ line go inside the same wrapper, labelled in the article's own language.
 
 from __future__ import annotations
 
-import re
 from html import escape
-from urllib.parse import urljoin, urlsplit
 
 from ..i18n import word
 from ..records import Article
+from ..text import absolute_links
 
-# href / src attributes of sanitised HTML (nh3 writes them double-quoted).
-_LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 
 def credits_line(article: Article) -> str:
     """Source, photo credit and publisher as one plain-text line ('' when none)."""
@@ -29,16 +26,6 @@ def credits_line(article: Article) -> str:
     if article.publisher:
         parts.append(article.publisher)
     return word(lang, "article.sep").join(parts)
-
-
-def absolute_links(html: str, base: str) -> str:
-    """Relative href and src values made absolute against ``base``: readers have no base URL."""
-    def fix(match: re.Match[str]) -> str:
-        value = match.group(2)
-        if not value or value.startswith("#") or urlsplit(value).scheme:
-            return match.group(0)
-        return match.group(1) + urljoin(base, value) + match.group(3)
-    return _LINK_ATTR.sub(fix, html)
 
 
 def inner_html(article: Article) -> str:
