@@ -258,12 +258,12 @@ def test_replace_keeps_records_frozen() -> None:
 
 
 def test_relative_links_in_the_body_become_absolute(pub: Publication) -> None:
-    """A body's relative image and link URLs are resolved against the article's URL; others stay."""
+    """A body's relative image, link and footnote URLs are resolved against the article's URL; others stay."""
     body = '<p><img src="media/a.jpg"> <a href="/about.html">x</a> <a href="#n">y</a> <a href="mailto:a@b.c">z</a></p>'
     out = output(build_feeds(pub, [article(1, body_html=body)], NOW), "ar-news")
     content = parse(out, "atom").entries[0].content[0].value
     assert f'src="{BASE}ar-news/media/a.jpg"' in content and f'href="{BASE}about.html"' in content
-    assert 'href="#n"' in content and 'href="mailto:a@b.c"' in content
+    assert f'href="{BASE}ar-news/item-1.html#n"' in content and 'href="mailto:a@b.c"' in content
 
 
 def test_article_page_never_takes_a_feed_page(pub: Publication) -> None:

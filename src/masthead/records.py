@@ -40,6 +40,12 @@ class Enclosure:
     length: int = 0          # bytes, 0 when unknown
     mime_type: str = "application/octet-stream"
 
+    @property
+    def kind(self) -> str:
+        """audio, video, image or file: how a page or an email offers it."""
+        major = self.mime_type.split("/")[0]
+        return major if major in ("audio", "video", "image") else "file"
+
 
 @dataclass(frozen=True, slots=True)
 class LocalFile:
@@ -86,6 +92,18 @@ class Article:
             raise ValueError(f"direction must be 'ltr' or 'rtl', got {self.direction!r}")
 
     @property
+    def attachments(self) -> tuple[Enclosure, ...]:
+        """What feeds carry as enclosures: the article's, and its picture when it is not one of them."""
+        if self.image is None or any(e.url == self.image.url for e in self.enclosures):
+            return self.enclosures
+        return (*self.enclosures, Enclosure(self.image.url, self.image.length, self.image.mime_type))
+
+    @property
+    def media(self) -> tuple[Enclosure, ...]:
+        """The enclosures that are not pictures (audio, video, documents): what pages and emails offer to play."""
+        return tuple(e for e in self.enclosures if e.kind != "image")
+
+    @property
     def primary_language(self) -> str:
         """The ISO 639 part of the language tag: what feed readers want."""
         return self.language.split("-")[0].lower()
@@ -111,6 +129,7 @@ class Collection:
     problems: tuple[Problem, ...] = ()
     new_ids: frozenset[str] = field(default_factory=frozenset)
     changed_ids: frozenset[str] = field(default_factory=frozenset)
+    drafts: tuple[Article, ...] = ()   # ``draft: true``: collected, never published nor mailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +143,7 @@ class FeedOutput:
     files: dict[str, str]    # "rss" | "atom" | "json" -> path relative to the publication
     urls: dict[str, str]     # the same keys -> public URLs
     contents: dict[str, bytes] = field(default_factory=dict, repr=False)  # path -> bytes to write
+    left_out: int = 0        # entries within `limit` left out to keep each file under the size cap
 
 
 @dataclass(frozen=True, slots=True)

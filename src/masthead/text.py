@@ -173,10 +173,24 @@ _ALLOWED_ATTRS = {"*": {"dir", "lang", "title"}, "a": {"href"},
                   "th": {"colspan", "rowspan"}}
 
 
+# Footnote anchors (Markdown's [^1]) keep their ids, and only those: fn-<article>-1, fnref-<article>-1.
+_FOOTNOTE_ID = re.compile(r"fn(?:ref)?-[\w-]{1,80}\Z")
+_WITH_FOOTNOTE_IDS = {**_ALLOWED_ATTRS, "a": {"href", "id"}, "li": {"id"}, "sup": {"id"}}
+
+
+def _footnote_ids_only(element: str, attribute: str, value: str) -> str | None:
+    if attribute == "id":
+        return value if _FOOTNOTE_ID.match(value) else None
+    return value
+
+
 def sanitise_html(markup: str) -> str:
     """HTML safe to put in a feed or an email: no scripts, handlers or javascript: URLs."""
+    footnotes = ' id="fn' in markup
     cleaned = nh3.clean(
-        clean_text(markup), tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS,
+        clean_text(markup), tags=_ALLOWED_TAGS,
+        attributes=_WITH_FOOTNOTE_IDS if footnotes else _ALLOWED_ATTRS,
+        attribute_filter=_footnote_ids_only if footnotes else None,
         url_schemes={"http", "https", "mailto"}, link_rel="noopener",
         strip_comments=True,
     )
@@ -214,12 +228,16 @@ def html_to_text(markup: str) -> str:
 _LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 
 
-def absolute_links(markup: str, base: str) -> str:
-    """Relative href and src values of sanitised HTML made absolute against ``base``."""
+def absolute_links(markup: str, base: str, *, fragments: bool = False) -> str:
+    """Relative href and src values of sanitised HTML made absolute against ``base``.
+
+    A bare ``#fragment`` is resolved only with ``fragments`` (when ``base`` is
+    the article's own page: a footnote link in a feed then opens the page there).
+    """
     def fix(match: re.Match[str]) -> str:
         value = html.unescape(match.group(2))
         try:
-            if not value or value.startswith("#") or urlsplit(value).scheme:
+            if not value or (value.startswith("#") and not fragments) or urlsplit(value).scheme:
                 return match.group(0)
             joined = urljoin(base, value)
         except ValueError:          # cannot be parsed ("http://[::1"): left as it is
@@ -239,6 +257,15 @@ def relative_links(markup: str) -> list[str]:
         except ValueError:
             continue
     return found
+
+
+def file_size(length: int) -> str:
+    """A size in bytes as people read it: 24.4 MB, 310 KB ('' when unknown)."""
+    if length <= 0:
+        return ""
+    if length >= 1_000_000:
+        return f"{length / 1_000_000:.1f} MB"
+    return f"{max(1, round(length / 1000))} KB"
 
 
 def html_title(markup: str) -> str:

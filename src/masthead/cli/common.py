@@ -7,12 +7,21 @@ from pathlib import Path
 
 import click
 
-from ..config import Environment, Publication, read_environment
+from ..config import Environment, Publication, find_publication, read_environment
 from ..tokens import load_secret
 
+
+def _project(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """--project as given; without it, the publication around the current folder (searched upward)."""
+    if value is not None:
+        return value
+    return find_publication(Path.cwd()) or Path(".")
+
+
 project_option = click.option(
-    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-    show_default="current folder", help="The publication's folder (the one holding feeds/).",
+    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
+    callback=_project, show_default="the publication holding the current folder",
+    help="The publication's folder (the one holding feeds/); found upward from here when not given.",
 )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..check import check_publication
+from ..check import check_publication, placeholders
 from ..config import load_publication
 from ..scaffold import init_publication
 from .common import project_option
@@ -37,12 +37,16 @@ def check(project: Path) -> None:
     """Check the settings and templates without building anything.
 
     Exits 0 when all is well, 2 with a message naming the file and key (or
-    line) otherwise.
+    line) otherwise. Values still left from `masthead init` (the base URL,
+    the sender, the example article) and a missing postal address while
+    digests are on are named as warnings.
 
     Example: masthead check --project mypub
     """
     pub = load_publication(project)
     checked = check_publication(pub)
+    for line in placeholders(pub):
+        click.echo(f"warning: {line}", err=True)
     click.echo(f"ok: {len(pub.feeds)} feeds, {len(checked)} templates checked")
 
 

@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from .common import project_option
 
 KEYS = ("id", "title", "url", "published", "updated", "precision", "language", "direction",
-        "summary", "source", "photo_credit", "publisher", "authors", "tags", "origin")
+        "summary", "source", "photo_credit", "publisher", "authors", "tags", "origin", "draft")
 
 
 @click.command()
@@ -48,6 +48,7 @@ def inspect(paths: tuple[Path, ...], project: Path, body: bool) -> None:
             if body:
                 out.update(body_html=record["body_html"], body_text=record["body_text"])
             out["image"] = record["image"]
+            out["enclosures"] = record["enclosures"]
             out["problems"] = list(article.problems) + [p.message for p in problems if not p.fatal]
             _emit(out)
         if not articles:

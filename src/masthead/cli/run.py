@@ -8,7 +8,9 @@ from pathlib import Path
 
 import click
 
+from ..check import placeholders
 from ..config import load_publication
+from ..feeds.build import MAX_FEED_BYTES
 from ..pipeline import RunReport
 from ..pipeline import run as run_job
 from ..send.delivery import DigestDelivery
@@ -47,9 +49,10 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
                      smtp=env.smtp, secret=secret_for(pub, env))
     if show_progress:
         click.echo("\r\033[K", err=True, nl=False)
+    warnings = [f"warning: {line}" for line in placeholders(pub)]
     if as_json:
-        click.echo(json.dumps(report_json(report), ensure_ascii=False, indent=2))
-    lines = summary_lines(report, quiet)
+        click.echo(json.dumps({**report_json(report), "warnings": warnings}, ensure_ascii=False, indent=2))
+    lines = summary_lines(report, quiet) + ([] if quiet else warnings)
     for line in lines:
         click.echo(line, err=True)
     if log_file:
@@ -77,9 +80,10 @@ def report_json(report: RunReport) -> dict:
     return {
         "now": report.now.isoformat(),
         "articles": len(c.articles), "new": sorted(c.new_ids), "changed": sorted(c.changed_ids),
+        "drafts": sorted(d.origin for d in c.drafts),
         "problems": [{"where": p.where, "message": p.message, "fatal": p.fatal}
                      for p in report.all_problems],
-        "feeds": [{"name": f.name, "items": f.items} for f in report.feeds],
+        "feeds": [{"name": f.name, "items": f.items, "left_out": f.left_out} for f in report.feeds],
         "digests": [{"id": d.id, "feed": d.feed, "subject": d.subject, "items": len(d.article_ids)}
                     for d in report.digests],
         "deliveries": [d.to_dict() for d in report.deliveries],
@@ -93,8 +97,9 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
     c = report.collection
     lines: list[str] = []
     if not quiet:
-        lines.append(f"{len(c.articles)} articles ({len(c.new_ids)} new, {len(c.changed_ids)} changed)")
-        lines += [f"feed {feed.name}: {feed.items} items" for feed in report.feeds]
+        drafts = f", {len(c.drafts)} drafts not published" if c.drafts else ""
+        lines.append(f"{len(c.articles)} articles ({len(c.new_ids)} new, {len(c.changed_ids)} changed){drafts}")
+        lines += [f"feed {feed.name}: {feed.items} items" + _left_out(feed.left_out) for feed in report.feeds]
         lines += [f"digest {d.id}: {len(d.article_ids)} articles, \"{d.subject}\"" for d in report.digests]
         lines += [_delivery_line(d) for d in report.deliveries if d.recipients]
         named = report.changed_files[:SHOW_FILES]
@@ -111,6 +116,13 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
         if quiet and delivery.not_sent and delivery.pending:
             lines.append(_delivery_line(delivery))
     return lines
+
+
+def _left_out(count: int) -> str:
+    if not count:
+        return ""
+    return (f" ({count} more within 'limit' left out: the RSS or Atom file would be over "
+            f"{MAX_FEED_BYTES // 1_000_000} MB; lower 'limit' or shorten the bodies)")
 
 
 def delivery_failed(report: RunReport) -> bool:

@@ -1,10 +1,12 @@
-"""Collect a publication: every article file and upstream source -> Articles and Problems.
+"""Collect a publication: every article file, upstream source and page -> Articles and Problems.
 
-One reader per input kind (plaintext, markdown, jsonrecords, upstream); the
-readers give RawEntry records and normalise.py makes Articles of them. A bad
-file is a Problem naming it; every other file is still collected. Files that
-did not change since the last run (same size and mtime, or same bytes) are not
-read again: their Articles come from the state's file cache. Duplicates are
+One reader per input kind (plaintext, markdown, jsonrecords, upstream,
+htmlpage); the readers give RawEntry records and normalise.py makes Articles
+of them. A bad file is a Problem naming it; every other file is still
+collected. Files that did not change since the last run (same size and mtime,
+or same bytes) are not read again: their Articles come from the state's file
+cache. Links between the publication's files are then made absolute
+(links.py), drafts are set aside (collected, never published), duplicates are
 kept once, undated articles take the moment they were first seen, and the
 result is sanitised (sanitise.py) once, for every later stage.
 """
@@ -16,7 +18,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .. import __version__
 from ..config import FEED_FILE, FeedSettings, Publication, SiteSettings
@@ -27,20 +29,22 @@ from ..state import filecache
 from ..state.db import Store
 from ..text import fold_for_key
 from .cache import article_from_dict, article_to_dict
+from .htmlpage import read_html_page
 from .jsonrecords import is_json_feed, load_json, read_json_records
+from .links import DOCUMENT_SUFFIXES, MEDIA_SUFFIXES, link_local_files
 from .markdown import read_markdown
 from .normalise import normalise
 from .plaintext import read_plaintext
 from .raw import RawEntry
 from .sanitise import sanitise_articles
-from .upstream import fetch, read_upstream
+from .upstream import StaleCopy, fetch, read_upstream
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 CACHE_BATCH = 500
-CACHE_VERSION = "3"  # bump when reading or normalising changes what a file gives
+CACHE_VERSION = "4"  # bump when reading or normalising changes what a file gives
 READERS: dict[str, str] = {
     ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
-    ".json": "json", ".xml": "feed", ".rss": "feed", ".atom": "feed",
+    ".json": "json", ".xml": "feed", ".rss": "feed", ".atom": "feed", ".html": "html", ".htm": "html",
 }
 
 
@@ -53,6 +57,8 @@ def read_entries(data: bytes, origin: str, kind: str) -> tuple[list[RawEntry], l
     if kind == "json":
         document = load_json(data, origin)
         return read_upstream(data, origin) if is_json_feed(document) else read_json_records(document, origin)
+    if kind == "html":
+        return read_html_page(data, origin), []
     return read_upstream(data, origin)
 
 
@@ -88,7 +94,8 @@ def article_files(feed: FeedSettings) -> Iterator[Path]:
     """The feed's article files at any depth, in a stable order.
 
     Hidden and ``_``-prefixed files are skipped, and so are files the feed lists
-    in ``sources`` (read once, as upstream feeds).
+    in ``sources`` (read once, as upstream feeds) and the pictures, sound,
+    video and documents articles refer to (links.py publishes those).
     """
     listed = {(feed.folder / s).resolve() for s in feed.sources if "://" not in s}
     for path in sorted(feed.folder.rglob("*")):
@@ -97,7 +104,7 @@ def article_files(feed: FeedSettings) -> Iterator[Path]:
             continue
         if listed and path.resolve() in listed:
             continue
-        if path.is_file() and path.name != FEED_FILE:
+        if path.is_file() and path.name != FEED_FILE and path.suffix.lower() not in MEDIA_SUFFIXES:
             yield path
 
 
@@ -109,6 +116,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     articles: list[Article] = []
     problems: list[Problem] = []
     seen_paths: list[str] = []
+    documents: list[str] = []   # not articles: a problem unless an article links to them
     pending: list[tuple] = []   # file-cache rows, written in batches: one commit per file cost ~2 ms
     listed = [(feed, list(article_files(feed))) for feed in pub.feeds]
     total = sum(len(paths) for _, paths in listed)
@@ -120,6 +128,9 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
             if progress:
                 progress(len(seen_paths), total, origin)
             kind = READERS.get(path.suffix.lower())
+            if kind is None and path.suffix.lower() in DOCUMENT_SUFFIXES:
+                documents.append(origin)
+                continue
             if kind is None:
                 problems.append(Problem(origin, f"'{path.suffix or path.name}' files are not articles: "
                                         f"skipped (masthead reads {', '.join(sorted(READERS))})"))
@@ -130,21 +141,32 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
             articles += got
             problems += trouble
         for source in feed.sources:
-            got, trouble = _read_source(store, pub, feed, source)
+            got, trouble = _read_source(store, pub, feed, source, now)
+            articles += got
+            problems += trouble
+        for page in feed.pages:
+            got, trouble = _read_source(store, pub, feed, page, now, kind="html")
             articles += got
             problems += trouble
     _save_reads(store, pending)
     filecache.forget_others(store, seen_paths)
-    unique, duplicate_problems = dedupe(articles)
+    articles, link_problems = link_local_files(pub, articles)
+    problems += link_problems
+    linked = {f.source for a in articles for f in a.local_files}
+    problems += [Problem(origin, f"'{PurePosixPath(origin).suffix}' files are not articles: skipped (masthead reads "
+                                 f"{', '.join(sorted(READERS))}); link to it from an article to publish it")
+                 for origin in documents if origin not in linked]
+    drafts = tuple(a for a in articles if a.draft)
+    unique, duplicate_problems = dedupe([a for a in articles if not a.draft])
     problems += duplicate_problems
     # What normalising noted on single articles is reported per file too (and counts for --strict).
-    problems += [Problem(a.origin, note) for a in unique for note in a.problems]
+    problems += [Problem(a.origin, note) for a in (*unique, *drafts) for note in a.problems]
     known = known_articles.remember(store, unique, now)
     dated = [a if a.published is not None else
              replace(a, published=known.first_seen[a.id], precision="second") for a in unique]
     clean, repairs = sanitise_articles(dated)
     return Collection(articles=clean, problems=(*problems, *repairs),
-                      new_ids=known.new_ids, changed_ids=known.changed_ids)
+                      new_ids=known.new_ids, changed_ids=known.changed_ids, drafts=drafts)
 
 
 def _context(site: SiteSettings, feed: FeedSettings) -> str:
@@ -193,11 +215,17 @@ def _from_cache(cached: dict) -> tuple[list[Article], list[Problem]]:
             [Problem(w, m, f) for w, m, f in cached["problems"]])
 
 
-def _read_source(store: Store, pub: Publication, feed: FeedSettings,
-                 source: str) -> tuple[list[Article], list[Problem]]:
+def _read_source(store: Store, pub: Publication, feed: FeedSettings, source: str, now: datetime,
+                 kind: str = "feed") -> tuple[list[Article], list[Problem]]:
+    """An upstream feed (a URL or a file) or a page URL: its articles, and problems with it."""
+    stale: list[Problem] = []
     try:
         if source.startswith(("http://", "https://")):
-            data, origin = fetch(source, store), source
+            try:
+                data, origin = fetch(source, store, now=now), source
+            except StaleCopy as exc:   # unreachable: the last good copy, said on every run until it is back
+                data, origin = exc.body, source
+                stale.append(Problem(source, exc.message))
         else:
             path = (feed.folder / source).resolve()
             origin = pub.relative(path)
@@ -207,7 +235,8 @@ def _read_source(store: Store, pub: Publication, feed: FeedSettings,
     except OSError as exc:
         return [], [Problem(f"feeds/{feed.name}/{FEED_FILE}: sources",
                             f"cannot read {source!r}: {exc.strerror}; fix the path", fatal=True)]
-    return read_articles(data, origin, "feed", feed, pub.site)
+    got, trouble = read_articles(data, origin, kind, feed, pub.site)
+    return got, [*stale, *trouble]
 
 
 def dedupe(articles: list[Article]) -> tuple[list[Article], list[Problem]]:

@@ -166,7 +166,10 @@ def _read_text(text: str, zone: tzinfo, language: str) -> tuple[datetime, Precis
         return at_noon(early.date(), zone), "day"
     dt = early
     if dt.tzinfo is not None:  # dateutil's tzlocal() depends on the machine: keep the offset only
-        dt = dt.replace(tzinfo=timezone(dt.utcoffset() or timedelta(0)))
+        try:
+            dt = dt.replace(tzinfo=timezone(dt.utcoffset() or timedelta(0)))
+        except ValueError:     # an offset of 24 hours or more
+            return None
     elif named is not None:
         dt = dt.replace(tzinfo=named)
     return dt, "second" if dt.second or dt.microsecond else "minute"

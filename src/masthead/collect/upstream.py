@@ -160,11 +160,25 @@ def _size(value: object) -> int | None:
     return _length(value) or None
 
 
-def fetch(url: str, store: Store, *, sleep: Callable[[float], None] = time.sleep) -> bytes:
-    """The body at ``url``: fresh when it changed, the cached copy on 304 or when unreachable."""
+class StaleCopy(InputError):
+    """An upstream that could not be reached this run; ``body`` is its last good copy, used instead."""
+
+    def __init__(self, message: str, *, where: str, body: bytes):
+        super().__init__(message, where=where)
+        self.body = body
+
+
+def fetch(url: str, store: Store, *, now: datetime | None = None,
+          sleep: Callable[[float], None] = time.sleep) -> bytes:
+    """The body at ``url``: fresh when it changed, the cached copy on 304.
+
+    Unreachable with a copy kept: StaleCopy, carrying the copy and its age.
+    Only answers that ask for a retry (5xx, 429) are tried again: a refused
+    connection or a timeout would cost the same seconds again for nothing.
+    """
     row = httpcache.get(store, url)
     headers = {"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, "
-               "application/feed+json, application/xml;q=0.9, */*;q=0.8"}
+               "application/feed+json, application/xml;q=0.9, text/html;q=0.8, */*;q=0.7"}
     if row and row.etag:
         headers["If-None-Match"] = row.etag
     if row and row.last_modified:
@@ -175,20 +189,36 @@ def fetch(url: str, store: Store, *, sleep: Callable[[float], None] = time.sleep
             with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
                                         timeout=TIMEOUT) as response:
                 body = response.read()
-                httpcache.put(store, url, response.headers.get("ETag"), response.headers.get("Last-Modified"), body)
+                httpcache.put(store, url, response.headers.get("ETag"), response.headers.get("Last-Modified"),
+                              body, now)
                 return body
         except urllib.error.HTTPError as exc:
             exc.close()  # the error carries the open response
             if exc.code == 304 and row and row.body is not None:
+                httpcache.confirmed(store, url, now)
                 return row.body
             error = exc
             if exc.code < 500 and exc.code != 429:
                 break
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             error = exc
+            break
         if attempt + 1 < RETRIES:
             sleep(2 ** attempt)
     if row and row.body is not None:
-        return row.body
+        raise StaleCopy(f"could not fetch it ({error}); {_age(row.fetched, now)} was used instead",
+                        where=url, body=row.body)
     raise InputError(f"could not fetch the upstream feed: {error}", where=url,
                      hint="check the URL and the network; the other sources were still published")
+
+
+def _age(fetched: datetime | None, now: datetime | None) -> str:
+    """'the copy fetched 3 days ago', as precisely as the state knows it."""
+    if fetched is None or now is None:
+        return "the last copy fetched"
+    seconds = max(0, int((now - fetched).total_seconds()))
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            return f"the copy fetched {count} {unit}{'s' if count != 1 else ''} ago"
+    return "the copy fetched moments ago"

@@ -20,6 +20,7 @@ from .settings import (
     FeedSettings,
     Publication,
     SiteSettings,
+    find_publication,
     load_feed,
     load_publication,
     load_site,
@@ -28,5 +29,5 @@ from .settings import (
 __all__ = [
     "CADENCES", "FEED_FILE", "SECRET_ENV", "SITE_FILE", "SMTP_ENV", "SPLITS", "WEEKDAYS", "DigestSettings",
     "EmailSettings", "Environment", "FeedSettings", "Publication", "Security", "SiteSettings", "SmtpSettings",
-    "load_feed", "load_publication", "load_site", "parse_smtp_url", "read_environment",
+    "find_publication", "load_feed", "load_publication", "load_site", "parse_smtp_url", "read_environment",
 ]

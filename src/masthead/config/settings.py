@@ -73,6 +73,7 @@ class FeedSettings:
     include: tuple[str, ...]     # other feeds merged into this one (an aggregate)
     split: tuple[str, ...]       # extra feeds per "language" and/or "tag"
     digest: DigestSettings
+    pages: tuple[str, ...] = ()  # URLs of HTML article pages, fetched as sources are
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,20 +180,36 @@ def load_feed(folder: Path, site: SiteSettings) -> FeedSettings:
     for value in split:
         if value not in SPLITS:
             raise t.fail("split", f"may hold only {', '.join(SPLITS)}; got {value!r}")
+    pages = t.strings("pages")
+    for page in pages:
+        parts = urlsplit(page)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise t.fail("pages", f"must list http(s) URLs of article pages, not {page!r} "
+                                  "(put .html files in the feed's folder instead)")
     feed = FeedSettings(
         name=name, folder=folder, title=t.text("title"), description=t.text("description", ""),
         language=t.language("language", site.language), limit=t.positive("limit", 50) or 50,
         sources=t.strings("sources"), include=t.strings("include"), split=split, digest=digest,
+        pages=pages,
     )
     t.finish()
     return feed
+
+
+def find_publication(start: Path) -> Path | None:
+    """The folder holding ``feeds/site.toml``: ``start`` or the nearest folder above it, as git finds its repository."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / "feeds" / SITE_FILE).is_file():
+            return folder
+    return None
 
 
 def load_publication(root: Path) -> Publication:
     """Load and check every setting of the publication at ``root``."""
     root = root.resolve()
     if not (root / "feeds").is_dir():
-        raise ConfigError(f"no feeds/ folder in {root}",
+        raise ConfigError(f"no feeds/ folder in {root} or any folder above it",
                           hint="run inside a publication, pass --project DIR, or create one with 'masthead init DIR'")
     site = load_site(root)
     folders = sorted(p.parent for p in (root / "feeds").glob(f"*/{FEED_FILE}"))

@@ -17,7 +17,7 @@ from . import jsonfeed, opml, pages
 from .plan import FeedPlan, plan_feeds, shortened
 from .xmlfeeds import FILES, STYLESHEET, entry_id, output_path, public_url, render_xml
 
-MAX_FEED_BYTES = 4_000_000       # per RSS / Atom file; older entries are left out beyond it
+MAX_FEED_BYTES = 4_000_000       # per RSS / Atom file; older entries are left out beyond it, and counted
 
 
 def _within_budget(pub: Publication, plan: FeedPlan) -> tuple[FeedPlan, dict[str, bytes]]:
@@ -52,6 +52,7 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
     outputs: list[FeedOutput] = []
     for plan in plans:
         files = {kind: output_path(plan, kind) for kind in FILES}
+        wanted = len(plan.articles)
         plan, xml = _within_budget(pub, plan)
         contents = {files["rss"]: xml["rss"], files["atom"]: xml["atom"],
                     files["json"]: jsonfeed.render(pub, plan, entry_id)}
@@ -59,7 +60,7 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
         outputs.append(FeedOutput(
             name=plan.name, title=plan.title, language=plan.language, items=len(plan.articles),
             files=files, urls={k: public_url(pub.site, p) for k, p in files.items()},
-            contents=contents))
+            contents=contents, left_out=wanted - len(plan.articles)))
     if outputs:
         extra = {f"output/{STYLESHEET}": pages.stylesheet(pub),
                  opml.PATH: opml.render(pub, plans, outputs)}

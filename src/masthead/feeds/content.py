@@ -12,7 +12,15 @@ from html import escape
 
 from ..i18n import word
 from ..records import Article
-from ..text import absolute_links
+from ..text import absolute_links, file_size
+
+_OFFER = {"audio": "article.listen", "video": "article.watch", "file": "article.download"}
+
+
+def media(article: Article) -> list[dict[str, str]]:
+    """The article's audio, video and documents as a page offers them: url, kind, mime type, label, size."""
+    return [{"url": e.url, "kind": e.kind, "type": e.mime_type, "label": word(article.language, _OFFER[e.kind]),
+             "size": file_size(e.length)} for e in article.media]
 
 
 def credits_line(article: Article) -> str:
@@ -36,7 +44,7 @@ def inner_html(article: Article) -> str:
         if article.image.width and article.image.height:
             img += f' width="{article.image.width}" height="{article.image.height}"'
         pieces.append(f"<figure>{img} /></figure>")
-    pieces.append(absolute_links(article.body_html.strip(), article.url))
+    pieces.append(absolute_links(article.body_html.strip(), article.url, fragments=True))
     line = credits_line(article)
     if line:
         pieces.append(f'<p class="credits"><small>{escape(line, quote=False)}</small></p>')

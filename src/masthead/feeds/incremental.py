@@ -65,11 +65,12 @@ class Ledger:
         self.store = store
         self.settings = settings
 
-    def unchanged(self, root: Path, fingerprint: str) -> bool:
-        """The last build had this fingerprint and every page it wrote is still on disk."""
+    def unchanged(self, root: Path, fingerprint: str, articles: tuple[Article, ...]) -> bool:
+        """The last build had this fingerprint and every page and copied file it wrote is still on disk."""
         if builds.last_input(self.store) != fingerprint:
             return False
-        return all((root / path).is_file() for path in builds.page_paths(self.store))
+        copies = [f.target for a in articles for f in a.local_files]
+        return all((root / path).is_file() for path in [*builds.page_paths(self.store), *copies])
 
     def page_is_current(self, root: Path, path: str, article: Article) -> bool:
         return builds.page_key(self.store, path) == page_key(self.settings, article) and (root / path).is_file()
@@ -80,7 +81,7 @@ class Ledger:
     def record(self, fingerprint: str, feeds: tuple[FeedOutput, ...], pages: dict[str, Article],
                files: set[str]) -> None:
         """Remember a finished build: call only after its files were written."""
-        built = [[f.name, f.title, f.language, f.items, f.files, f.urls] for f in feeds]
+        built = [[f.name, f.title, f.language, f.items, f.files, f.urls, f.left_out] for f in feeds]
         builds.record(self.store, fingerprint, built,
                       [(path, page_key(self.settings, a)) for path, a in pages.items()], files)
 
@@ -89,11 +90,30 @@ class Ledger:
         built = builds.last_feeds(self.store)
         if built is None:
             return None
-        feeds = tuple(FeedOutput(name=n, title=t, language=lang, items=i, files=f, urls=u)
-                      for n, t, lang, i, f, u in built)
+        feeds = tuple(FeedOutput(name=n, title=t, language=lang, items=i, files=f, urls=u,
+                                 left_out=rest[0] if rest else 0)
+                      for n, t, lang, i, f, u, *rest in built)
         if not feeds or not all((root / p).is_file() for f in feeds for p in f.files.values()):
             return None
         return feeds
+
+
+def _copy_local_files(pub: Publication, articles: tuple[Article, ...], made: set[str]) -> dict[str, bool]:
+    """Copy the files articles refer to into output/, beside their pages: {target: whether it was written}.
+
+    A file the feeds stage itself makes at the same path wins; a source gone
+    since it was collected is skipped (the next run reports the broken link).
+    """
+    copied: dict[str, bool] = {}
+    for local in sorted({f for a in articles for f in a.local_files}, key=lambda f: f.target):
+        if local.target in made or local.target in copied:
+            continue
+        try:
+            data = (pub.root / local.source).read_bytes()
+        except OSError:
+            continue
+        copied[local.target] = atomic_write(pub.root / local.target, data)
+    return copied
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,15 +133,17 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     """
     ledger = Ledger(store, settings_fingerprint(pub))
     fingerprint = input_fingerprint(ledger.settings, articles)
-    if ledger.unchanged(pub.root, fingerprint):
+    if ledger.unchanged(pub.root, fingerprint, articles):
         previous = ledger.previous_feeds(pub.root)
         if previous is not None:
             return Written(previous)
     feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a)))
     changed = [path for feed in feeds for path, content in feed.contents.items()
                if atomic_write(pub.root / path, content)]
+    copied = _copy_local_files(pub, articles, {path for feed in feeds for path in feed.contents})
+    changed += [path for path, written in copied.items() if written]
     pages = {page: a for a in articles if (page := article_path(pub.site, a)) is not None}
-    produced = {path for feed in feeds for path in feed.contents} | set(pages)
+    produced = {path for feed in feeds for path in feed.contents} | set(pages) | set(copied)
     stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
     for path in stale:
         (pub.root / path).unlink(missing_ok=True)

@@ -47,14 +47,16 @@ def _item(article: Article, site: SiteSettings, feed_language: str,
         item["tags"] = list(dict.fromkeys(article.tags))
     if article.language != feed_language:
         item["language"] = article.language
-    if article.image is not None:
-        attachment: dict[str, object] = {"url": article.image.url,
-                                         "mime_type": article.image.mime_type}
-        if article.image.alt:
+    attachments = []
+    for enclosure in article.attachments:
+        attachment: dict[str, object] = {"url": enclosure.url, "mime_type": enclosure.mime_type}
+        if article.image is not None and enclosure.url == article.image.url and article.image.alt:
             attachment["title"] = article.image.alt
-        if article.image.length:
-            attachment["size_in_bytes"] = article.image.length
-        item["attachments"] = [attachment]
+        if enclosure.length:
+            attachment["size_in_bytes"] = enclosure.length
+        attachments.append(attachment)
+    if attachments:
+        item["attachments"] = attachments
     return item
 
 

@@ -23,7 +23,7 @@ from ..errors import ConfigError
 from ..i18n import section
 from ..records import Article
 from ..text import direction_of
-from .content import credits_line, entry_html
+from .content import credits_line, entry_html, media
 from .plan import FeedPlan
 
 
@@ -123,7 +123,7 @@ def site_pages(pub: Publication, plans: tuple[FeedPlan, ...], articles: tuple[Ar
         links = _feed_links(site, plan) if plan else []
         contents[path] = _render(env, "page/article.html", site=site, article=article,
                                  content=entry_html(article), credits=credits_line(article),
-                                 links=links, feed=plan)
+                                 media=media(article), links=links, feed=plan)
     return contents
 
 

@@ -11,8 +11,10 @@ feedgen 1.0.0 faults worked around here:
   the feed's ``updated`` / lastBuildDate come from the entries, each entry's
   from the article, and the generator is plain "masthead";
 - Atom entry links keep only ``href``: an entry extension puts ``rel`` and
-  ``type`` back and writes the enclosure link itself, so no second
-  "alternate" link appears;
+  ``type`` back and writes the enclosure links itself (every enclosure, with
+  its type and length), so no second "alternate" link appears; RSS items get
+  one <enclosure> (readers and the validator expect one): the first that is
+  not a picture, else the picture;
 - ``type='CDATA'`` is never used (invalid in Atom); content is escaped HTML;
 - the syndication and media extensions are not loaded (``sy:UpdatePeriod``
   and an always-present ``media:group`` are invalid / warned); ``ttl`` is used;
@@ -107,9 +109,10 @@ class _EntryExtension(BaseEntryExtension):
         for link in entry.findall("link"):
             link.set("rel", "alternate")
             link.set("type", "text/html")
-        if a.image is not None:
-            etree.SubElement(entry, "link", rel="enclosure", href=a.image.url,
-                             type=a.image.mime_type, length=str(a.image.length))
+        for enclosure in a.attachments:
+            link = etree.SubElement(entry, "link", rel="enclosure", href=enclosure.url, type=enclosure.mime_type)
+            if enclosure.length:
+                link.set("length", str(enclosure.length))
         if a.language != self.feed_language:
             entry.set(XML_LANG, a.language)
         return entry
@@ -121,9 +124,10 @@ class _EntryExtension(BaseEntryExtension):
             etree.SubElement(item, f"{{{DC_NS}}}creator").text = name
         if a.language != self.feed_language:
             etree.SubElement(item, f"{{{DC_NS}}}language").text = a.language
-        if a.image is not None:
-            etree.SubElement(item, "enclosure", url=a.image.url, length=str(a.image.length),
-                             type=a.image.mime_type)
+        carried = a.media or a.attachments    # RSS readers take one enclosure: the audio of a podcast
+        if carried:
+            etree.SubElement(item, "enclosure", url=carried[0].url, length=str(carried[0].length),
+                             type=carried[0].mime_type)
         return item
 
 

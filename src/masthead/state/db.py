@@ -101,7 +101,8 @@ CREATE TABLE IF NOT EXISTS http_cache (
     url           TEXT PRIMARY KEY,
     etag          TEXT,
     last_modified TEXT,
-    body          BLOB
+    body          BLOB,
+    fetched       TEXT              -- stamp(): when the upstream last answered
 );
 CREATE TABLE IF NOT EXISTS signup_mails (
     address_key TEXT PRIMARY KEY,   -- HMAC of the address: the address itself is not kept
@@ -151,8 +152,14 @@ def _utc_stamps(db: sqlite3.Connection) -> None:
                        [(*(_to_stamp(row[c]) for c in columns), row["rowid"]) for row in rows])
 
 
+def _fetched_column(db: sqlite3.Connection) -> None:
+    """Version 2: when each upstream last answered, to say how old a copy used in its place is."""
+    db.execute("ALTER TABLE http_cache ADD COLUMN fetched TEXT")
+
+
 # (version, what it does): applied in order to a database below that version.
-MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = ((1, _utc_stamps),)
+MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
+    (1, _utc_stamps), (2, _fetched_column))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
