@@ -15,12 +15,14 @@ import feedparser
 import pytest
 from lxml import etree
 
+from masthead.cli.run import report_json, summary_lines
 from masthead.collect.sanitise import MAX_BODY_BYTES, sanitise_articles
 from masthead.config import Publication, load_publication
 from masthead.errors import ConfigError
 from masthead.feeds.build import MAX_FEED_BYTES, build_feeds
 from masthead.feeds.xmlfeeds import entry_id
-from masthead.records import Article, FeedOutput, Image
+from masthead.pipeline import RunReport
+from masthead.records import Article, Collection, FeedOutput, Image
 from tests.factories import BASE, RIYADH, article
 
 NOW = datetime(2022, 6, 1, tzinfo=UTC)
@@ -277,12 +279,22 @@ def test_article_page_never_takes_a_feed_page(pub: Publication) -> None:
 
 
 def test_feed_over_the_size_budget_drops_its_oldest_entries(pub: Publication) -> None:
-    """Fifty large articles give RSS and Atom files under the budget, newest kept, still parseable."""
+    """Fifty large articles give RSS and Atom files under the budget, newest kept, still parseable, and the cut counted."""
     body = "<p>" + "كلمة " * ((MAX_BODY_BYTES - 1024) // 11) + "</p>"
     out = output(build_feeds(pub, [article(n, body_html=body) for n in range(1, 51)], NOW), "ar-news")
     assert 0 < out.items < 50
+    assert 50 == out.items + out.left_out
     for kind in ("rss", "atom"):
         assert len(file(out, kind)) <= MAX_FEED_BYTES
         entries = parse(out, kind).entries
         assert (out.items, "خبر رقم 50") == (len(entries), entries[0].title)
     assert out.items == len(json.loads(file(out, "json"))["items"])
+
+
+def test_the_run_says_how_many_entries_the_size_cap_left_out() -> None:
+    """A feed cut by the 4 MB cap is reported with the number of entries left out, in the summary and in --json."""
+    cut = FeedOutput(name="all", title="t", language="ar", items=3706, files={}, urls={}, left_out=11294)
+    report = RunReport(now=NOW, collection=Collection(articles=()), feeds=(cut,))
+    assert ("feed all: 3706 items (11294 more within 'limit' left out: the RSS or Atom file would be over 4 MB; "
+            "lower 'limit' or shorten the bodies)") in summary_lines(report, quiet=False)
+    assert [{"name": "all", "items": 3706, "left_out": 11294}] == report_json(report)["feeds"]

@@ -89,7 +89,9 @@ def read_html_page(data: bytes, origin: str) -> list[RawEntry]:
 
 
 def _decode(data: bytes, origin: str) -> str:
-    """UTF-8 first; else the charset the page declares; else decode()'s Windows-1256 rule."""
+    """UTF-8 first; else the charset the page declares; else decode()'s Windows-1256 rule (and its refusals)."""
+    if b"\x00" in data or not data.strip():
+        return decode(data, origin)[0]      # raises: binary or empty
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

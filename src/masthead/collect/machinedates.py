@@ -175,11 +175,22 @@ def _read_text(text: str, zone: tzinfo, language: str) -> tuple[datetime, Precis
     return dt, "second" if dt.second or dt.microsecond else "minute"
 
 
-_COMPACT = re.compile(r"\d{4}-\d{2}-\d{2}|\d{8}|\d{6}|\d{4}-\d{2}|\d{4}")
+_COMPACT = re.compile(r"\d{4}-\d{2}-\d{2}|\d{8}|\d{6}|\d{4}-\d{2}|\d{4}|\d{4}-?\d{3}|\d{4}-?W\d{2}-?\d")
 
 
 def _compact(text: str, zone: tzinfo) -> tuple[datetime, Precision] | None:
-    """W3C-DTF partial dates and ISO 8601's compact forms, which dateutil would misread."""
+    """W3C-DTF partial dates and ISO 8601's compact, ordinal and week forms, which dateutil would misread."""
+    if "W" in text:                                # 2004-W09-1: Monday of ISO week 9
+        try:
+            return at_noon(date.fromisoformat(text), zone), "day"
+        except ValueError:
+            return None
+    if re.fullmatch(r"\d{4}-?\d{3}", text) and not re.fullmatch(r"\d{6}", text):   # 2004-059: the 59th day
+        year, ordinal = int(text[:4]), int(text[-3:])
+        first = _day(year, 1, 1)
+        if first is None or not 1 <= ordinal <= (366 if _day(year, 2, 29) else 365):
+            return None
+        return at_noon(first + timedelta(days=ordinal - 1), zone), "day"
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         day = _day(int(text[:4]), int(text[5:7]), int(text[8:]))
         return (at_noon(day, zone), "day") if day else None

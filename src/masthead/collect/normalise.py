@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -124,9 +124,16 @@ def _machine_date(value: object, written: str | None, fallback: datetime | None,
     if parsed is not None:
         return parsed
     text = str(written or value)
-    if fallback is not None and not _WORD_AT_END.search(text):
+    if fallback is not None and not _WORD_AT_END.search(text) and _plausible(fallback, text):
         return fallback, "second" if fallback.second else "minute"
     return None
+
+
+def _plausible(moment: datetime, text: str) -> bool:
+    """feedparser's reading agrees with the numbers written: its year, and its day (give or take the zone's day)."""
+    numbers = {int(n) for n in re.findall(r"\d+", text)}
+    year = moment.year in numbers or moment.year % 100 in numbers
+    return year and bool(numbers & {(moment + timedelta(days=d)).day for d in (-1, 0, 1)})
 
 
 def _published(raw: RawEntry, site: SiteSettings, language: str,
