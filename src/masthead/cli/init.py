@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..config import load_publication
-from .common import project_option
+from .common import project_option, publication
 
 
 @click.command()
@@ -27,7 +26,7 @@ def init(directory: Path, title: str, base_url: str, language: str, timezone: st
 
     written = init_publication(directory, title=title, base_url=base_url, language=language,
                                timezone=timezone, today=date.today())
-    load_publication(directory)  # what init writes must load
+    publication(directory)  # what init writes must load
     click.echo(f"created {directory} ({len(written)} files); next: masthead run --project {directory}")
 
 
@@ -43,6 +42,6 @@ def check(project: Path) -> None:
     """
     from ..check import check_publication
 
-    pub = load_publication(project)
+    pub = publication(project)
     checked = check_publication(pub)
     click.echo(f"ok: {len(pub.feeds)} feeds, {len(checked)} templates checked")
