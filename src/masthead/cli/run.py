@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import load_publication
-from .common import environment, now_option, parse_now, project_option, secret_for, smtp_for
+from .common import environment, now_option, parse_now, project_option, publication, secret_for, smtp_for
 
 if TYPE_CHECKING:
     from ..pipeline import RunReport
@@ -44,7 +43,7 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
     """
     from ..pipeline import run as run_job
 
-    pub = load_publication(project)
+    pub = publication(project)
     env = environment()
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     report = run_job(pub, now=parse_now(now), wait=wait, progress=_progress_line if show_progress else None,
