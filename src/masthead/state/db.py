@@ -5,7 +5,7 @@ already read, every article and when it was first seen, the digests made,
 each (digest, recipient) send, the subscribers, upstream HTTP validators and
 the sign-up rate limit. ``Store`` is the connection; the SQL on each table
 lives in one module of this package (filecache, articles, digests, roster,
-sends, builds, httpcache, signups), exposed as named functions.
+sends, builds, archives, httpcache, signups), exposed as named functions.
 
 Every moment is stored as RFC 3339 in UTC with a fixed width
 (``2022-05-07T06:00:00Z``, see ``stamp``), so SQL compares them as text
@@ -103,6 +103,13 @@ CREATE TABLE IF NOT EXISTS http_cache (
     last_modified TEXT,
     body          BLOB
 );
+CREATE TABLE IF NOT EXISTS archive_entries (
+    feed        TEXT NOT NULL,      -- a feed's name (split feeds too: "all/language/ar")
+    page        INTEGER NOT NULL,   -- its archive page: 1 is the oldest
+    position    INTEGER NOT NULL,   -- order on the page: the order articles were shelved
+    article_id  TEXT NOT NULL,
+    PRIMARY KEY (feed, article_id)
+);
 CREATE TABLE IF NOT EXISTS signup_mails (
     address_key TEXT PRIMARY KEY,   -- HMAC of the address: the address itself is not kept
     sent        TEXT NOT NULL
@@ -151,8 +158,15 @@ def _utc_stamps(db: sqlite3.Connection) -> None:
                        [(*(_to_stamp(row[c]) for c in columns), row["rowid"]) for row in rows])
 
 
+def _archive_entries(db: sqlite3.Connection) -> None:
+    """Version 2: the archive_entries table (feeds' RFC 5005 archive pages); nothing was shelved before."""
+    db.execute("CREATE TABLE IF NOT EXISTS archive_entries (feed TEXT NOT NULL, page INTEGER NOT NULL, "
+               "position INTEGER NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (feed, article_id))")
+
+
 # (version, what it does): applied in order to a database below that version.
-MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = ((1, _utc_stamps),)
+MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = ((1, _utc_stamps),
+                                                                            (2, _archive_entries))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
