@@ -53,7 +53,8 @@ def folder(feed_folder: str, number: int) -> str:
 
 
 def shelve(members: Sequence[Article], limit: int, shelved: Sequence[Sequence[str]], keep: int | None = None,
-           weigh: Callable[[Article], int] | None = None, budget: int = 0) -> tuple[tuple[Article, ...], tuple[Shelf, ...]]:
+           weigh: Callable[[Article], int] | None = None,
+           budget: int = 0) -> tuple[tuple[Article, ...], tuple[Shelf, ...]]:
     """The current entries and the archive pages of a feed.
 
     ``members`` are all the feed's articles, newest first; ``shelved`` the ids
