@@ -132,3 +132,14 @@ class TestFeedBrowserView:
             page = str(transform(etree.parse(str(built / "output" / feed))))
             assert f'<link rel="stylesheet" href="{css}">' in page
             assert day in page
+
+    def test_an_archive_page_offers_the_current_feed_to_subscribe_to(self, tmp_path: Path) -> None:
+        """An archive page opened in a browser names the current feed's address, not its own, to copy."""
+        shutil.copytree(ROOT / "feeds", tmp_path / "feeds")
+        toml = tmp_path / "feeds/ar-news/feed.toml"
+        toml.write_text(toml.read_text("utf-8").replace("limit = 50", "limit = 2"), "utf-8")
+        run(load_publication(tmp_path), now=NOW)
+        transform = etree.XSLT(etree.parse(str(tmp_path / "output/feed.xsl")))
+        page = str(transform(etree.parse(str(tmp_path / "output/ar-news/archive/1/atom.xml"))))
+        assert "<code>https://news.example.org/ar-news/atom.xml</code>" in page
+        assert 'href="../../../site.css"' in page

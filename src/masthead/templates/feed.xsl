@@ -45,6 +45,14 @@
     </xsl:choose>
   </xsl:variable>
   <xsl:variable name="self" select="string((/rss/channel/atom:link[@rel='self'] | /atom:feed/atom:link[@rel='self'])[1]/@href)"/>
+  <!-- An archive page (RFC 5005) is no address to subscribe to: its 'current' link is. -->
+  <xsl:variable name="current" select="string((/rss/channel/atom:link[@rel='current'] | /atom:feed/atom:link[@rel='current'])[1]/@href)"/>
+  <xsl:variable name="address">
+    <xsl:choose>
+      <xsl:when test="$current != ''"><xsl:value-of select="$current"/></xsl:when>
+      <xsl:otherwise><xsl:value-of select="$self"/></xsl:otherwise>
+    </xsl:choose>
+  </xsl:variable>
 
   <xsl:template name="primary">
     <xsl:param name="lang"/>
@@ -75,7 +83,7 @@
         <main class="page feed-view">
           <div class="notice">
             <p><strong>{{ say("feed_view") }}</strong></p>
-            <p>{{ say("feed_view_copy") }} <code><xsl:value-of select="$self"/></code></p>
+            <p>{{ say("feed_view_copy") }} <code><xsl:value-of select="$address"/></code></p>
           </div>
           <header class="page-head">
             <h1><xsl:value-of select="$title"/></h1>
