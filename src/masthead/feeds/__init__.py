@@ -7,8 +7,9 @@ stylesheet, the incremental build that writes only what changed
 ``build_feeds`` makes the bytes, ``write_feeds`` writes them.
 
 Imports: the shared vocabulary (records, errors, config, text, i18n), state
-and the standard library's urllib (one POST per hub and feed). Never collect, digest, send, subscribers, web, the pipeline or the CLI:
-building feeds loads no mail code.
+and the standard library's urllib (one POST per hub and feed). Never collect,
+digest, send, subscribers, web, the pipeline or the CLI: building feeds loads
+no mail code.
 """
 
 from .build import build_feeds

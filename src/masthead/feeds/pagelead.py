@@ -46,12 +46,14 @@ def page_lead(article: Article) -> tuple[str, Article]:
     body = article.body_html.strip()
     title = words(article.title)
     first = _FIRST_P.match(body)
-    if first and words(first.group(1)) == title and body[first.end():].strip():
+    if (first and len(first.group(1)) <= 4 * len(article.title) + 200 and words(first.group(1)) == title
+            and body[first.end():].strip()):
         body = body[first.end():]                   # the title was the first paragraph: said once
     summary = words(article.summary)
     if not summary or summary == title:
         return "", replace(article, body_html=body)
-    if not starts_with(words(body), summary):
+    opening = body[:8 * len(article.summary) + 2000]    # enough for the lead's words: bodies can be huge
+    if not starts_with(words(opening), summary):
         return article.summary.strip(), replace(article, body_html=body)
     body = _FIRST_P.sub(lambda m: f'<p class="lead">{m.group(1)}</p>\n', body, count=1)
     return "", replace(article, body_html=body)

@@ -94,8 +94,8 @@ CREATE TABLE IF NOT EXISTS meta (
     value       TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pages (
-    path        TEXT PRIMARY KEY,   -- an article page under output/
-    key         TEXT NOT NULL       -- what it was built from: article hash + settings fingerprint
+    path        TEXT PRIMARY KEY,   -- an article page under output/, or an archive page's rss.xml
+    key         TEXT NOT NULL       -- what it was built from: article (or page) hash + settings fingerprint
 );
 CREATE TABLE IF NOT EXISTS http_cache (
     url           TEXT PRIMARY KEY,
