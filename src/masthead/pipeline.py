@@ -70,7 +70,9 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
 
     Holds the publication's lock throughout (LockedError after ``wait`` seconds
     when another run has it). ``progress(done, total, path)`` is called for each
-    file collected. Digests go over ``smtp`` (None: nothing is sent, and the
+    file collected. When feed files changed, the site's WebSub hubs are told
+    (network: one POST per hub and changed feed URL; the report's ``websub``
+    says what each answered). Digests go over ``smtp`` (None: nothing is sent, and the
     report says so), their links signed with ``secret`` (None: the key in the
     state folder).
     """
