@@ -6,7 +6,7 @@ each (digest, recipient) send, the subscribers, upstream HTTP validators,
 the sign-up rate limit, and what came back: bounces, complaints and each
 address's status history. ``Store`` is the connection; the SQL on each table
 lives in one module of this package (filecache, articles, digests, roster,
-sends, builds, httpcache, signups, feedback), exposed as named functions.
+sends, builds, archives, httpcache, signups, feedback), exposed as named functions.
 
 Every moment is stored as RFC 3339 in UTC with a fixed width
 (``2022-05-07T06:00:00Z``, see ``stamp``), so SQL compares them as text
@@ -95,14 +95,21 @@ CREATE TABLE IF NOT EXISTS meta (
     value       TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pages (
-    path        TEXT PRIMARY KEY,   -- an article page under output/
-    key         TEXT NOT NULL       -- what it was built from: article hash + settings fingerprint
+    path        TEXT PRIMARY KEY,   -- an article page under output/, or an archive page's rss.xml
+    key         TEXT NOT NULL       -- what it was built from: article (or page) hash + settings fingerprint
 );
 CREATE TABLE IF NOT EXISTS http_cache (
     url           TEXT PRIMARY KEY,
     etag          TEXT,
     last_modified TEXT,
     body          BLOB
+);
+CREATE TABLE IF NOT EXISTS archive_entries (
+    feed        TEXT NOT NULL,      -- a feed's name (split feeds too: "all/language/ar")
+    page        INTEGER NOT NULL,   -- its archive page: 1 is the oldest
+    position    INTEGER NOT NULL,   -- order on the page: the order articles were shelved
+    article_id  TEXT NOT NULL,
+    PRIMARY KEY (feed, article_id)
 );
 CREATE TABLE IF NOT EXISTS signup_mails (
     address_key TEXT PRIMARY KEY,   -- HMAC of the address: the address itself is not kept
@@ -198,9 +205,15 @@ def _feedback_tables(db: sqlite3.Connection) -> None:
                {"reason": "before masthead kept a history"})
 
 
+def _archive_entries(db: sqlite3.Connection) -> None:
+    """Version 3: the archive_entries table (feeds' RFC 5005 archive pages); nothing was shelved before."""
+    db.execute("CREATE TABLE IF NOT EXISTS archive_entries (feed TEXT NOT NULL, page INTEGER NOT NULL, "
+               "position INTEGER NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (feed, article_id))")
+
+
 # (version, what it does): applied in order to a database below that version.
 MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
-    (1, _utc_stamps), (2, _feedback_tables))
+    (1, _utc_stamps), (2, _feedback_tables), (3, _archive_entries))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
