@@ -194,14 +194,14 @@ class TestFeedgenTraps:
 
 
 class TestSettings:
-    def test_hub_link_in_rss_atom_and_json(self, sample_pub: Path) -> None:
-        """A site hub appears as rel="hub" in RSS and Atom, and under hubs in JSON Feed."""
-        edit(sample_pub, "feeds/site.toml", "ttl = 60\n", 'ttl = 60\nhub = "https://hub.example.net/"\n')
+    def test_hub_links_in_rss_atom_and_json(self, sample_pub: Path) -> None:
+        """Every site hub appears as rel="hub" in RSS and Atom, and under hubs in JSON Feed, in order."""
+        hubs = ["https://hub.example.net/", "https://pubsubhubbub.example.com/"]
+        edit(sample_pub, "feeds/site.toml", "ttl = 60\n", f"ttl = 60\nhub = {json.dumps(hubs)}\n")
         out = output(build_feeds(load_publication(sample_pub), [article(1)], NOW), "ar-news")
         for kind in ("rss", "atom"):
-            hubs = [link.href for link in parse(out, kind).feed.links if link.rel == "hub"]
-            assert hubs == ["https://hub.example.net/"]
-        assert json.loads(file(out, "json"))["hubs"] == [{"type": "WebSub", "url": "https://hub.example.net/"}]
+            assert hubs == [link.href for link in parse(out, kind).feed.links if link.rel == "hub"]
+        assert [{"type": "WebSub", "url": hub} for hub in hubs] == json.loads(file(out, "json"))["hubs"]
 
     def test_ttl_comes_from_the_site(self, sample_pub: Path) -> None:
         """RSS <ttl> is the site's ttl in minutes."""
@@ -292,9 +292,9 @@ def test_feed_over_the_size_budget_drops_its_oldest_entries(pub: Publication) ->
 
 
 def test_the_run_says_how_many_entries_the_size_cap_left_out() -> None:
-    """A feed cut by the 4 MB cap is reported with the number of entries left out, in the summary and in --json."""
+    """A feed cut by the 4 MB cap is reported with the number of entries sent to the archive, in the summary and in --json."""
     cut = FeedOutput(name="all", title="t", language="ar", items=3706, files={}, urls={}, left_out=11294)
     report = RunReport(now=NOW, collection=Collection(articles=()), feeds=(cut,))
-    assert ("feed all: 3706 items (11294 more within 'limit' left out: the RSS or Atom file would be over 4 MB; "
-            "lower 'limit' or shorten the bodies)") in summary_lines(report, quiet=False)
-    assert [{"name": "all", "items": 3706, "left_out": 11294}] == report_json(report)["feeds"]
+    assert ("feed all: 3706 items (11294 more within 'limit' moved to the archive: the RSS or Atom file would be "
+            "over 4 MB; lower 'limit' or shorten the bodies)") in summary_lines(report, quiet=False)
+    assert [{"name": "all", "items": 3706, "archive_pages": 0, "left_out": 11294}] == report_json(report)["feeds"]

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..config import Environment, Publication, find_publication, read_environment
-from ..tokens import load_secret
-
+if TYPE_CHECKING:
+    from ..config import Environment, Publication, SmtpSettings
 
 def _project(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
     """--project as given; without it, the publication around the current folder (searched upward)."""
     if value is not None:
         return value
+    from ..config import find_publication
+
     return find_publication(Path.cwd()) or Path(".")
 
 
@@ -45,11 +48,33 @@ now_option = click.option(
 )
 
 
+# Commands import the library inside themselves, so that --help and --version stay light.
+
+def publication(project: Path) -> Publication:
+    """The publication in ``project``, its settings checked (ConfigError, exit 2, when wrong)."""
+    from ..config import load_publication
+
+    return load_publication(project)
+
+
 def environment() -> Environment:
     """MASTHEAD_SMTP_URL and MASTHEAD_SECRET: the CLI reads them, the library is given them."""
+    from ..config import read_environment
+
     return read_environment()
 
 
 def secret_for(pub: Publication, env: Environment) -> bytes:
     """The signing key: MASTHEAD_SECRET when set, else the one in the state folder."""
+    from ..tokens import load_secret
+
     return load_secret(pub.state_dir, env.secret)
+
+
+def smtp_for(pub: Publication, env: Environment) -> SmtpSettings | None:
+    """MASTHEAD_SMTP_URL's server with the DKIM key every message is signed with (when one is set up)."""
+    if env.smtp is None:
+        return None
+    from ..send.dkim import load_key
+
+    return replace(env.smtp, dkim=load_key(pub, env.dkim_key_file))

@@ -7,10 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..check import check_publication, placeholders
-from ..config import load_publication
-from ..scaffold import init_publication
-from .common import project_option
+from .common import environment, project_option, publication
 
 
 @click.command()
@@ -25,9 +22,11 @@ def init(directory: Path, title: str, base_url: str, language: str, timezone: st
 
     Example: masthead init mypub --language ar --timezone Asia/Riyadh && masthead run --project mypub
     """
+    from ..scaffold import init_publication
+
     written = init_publication(directory, title=title, base_url=base_url, language=language,
                                timezone=timezone, today=date.today())
-    load_publication(directory)  # what init writes must load
+    publication(directory)  # what init writes must load
     click.echo(f"created {directory} ({len(written)} files); next: masthead run --project {directory}")
 
 
@@ -37,17 +36,17 @@ def check(project: Path) -> None:
     """Check the settings and templates without building anything.
 
     Exits 0 when all is well, 2 with a message naming the file and key (or
-    line) otherwise. Values still left from `masthead init` (the base URL,
-    the sender, the example article) and a missing postal address while
-    digests are on are named as warnings.
+    line) otherwise. Warns when mail is not DKIM-signed, or signed for a
+    domain that does not align with the From domain, and names the values
+    still left from `masthead init` (the base URL, the sender, the example
+    article) and a missing postal address while digests are on.
 
     Example: masthead check --project mypub
     """
-    pub = load_publication(project)
+    from ..check import check_publication, mail_warnings, placeholders
+
+    pub = publication(project)
     checked = check_publication(pub)
-    for line in placeholders(pub):
-        click.echo(f"warning: {line}", err=True)
+    for warning in placeholders(pub) + mail_warnings(pub, environment().dkim_key_file):
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"ok: {len(pub.feeds)} feeds, {len(checked)} templates checked")
-
-
-COMMANDS = [init, check]

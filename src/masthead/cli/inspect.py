@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..collect import READERS, read_articles
-from ..collect.cache import article_to_dict
-from ..config import FeedSettings, Publication, load_publication
 from ..errors import ConfigError
-from .common import project_option
+from .common import project_option, publication
+
+if TYPE_CHECKING:
+    from ..config import FeedSettings, Publication
 
 KEYS = ("id", "title", "url", "published", "updated", "precision", "language", "direction",
         "summary", "source", "photo_credit", "publisher", "authors", "tags", "origin", "draft")
@@ -29,6 +30,9 @@ def inspect(paths: tuple[Path, ...], project: Path, body: bool) -> None:
 
     Example: masthead inspect feeds/ar-news/000_dc9ff0ee3f199e80.txt
     """
+    from ..collect import READERS, read_articles
+    from ..collect.cache import article_to_dict
+
     pub = _publication(project)
     failed = False
     for path in paths:
@@ -63,7 +67,7 @@ def _emit(record: dict) -> None:
 
 def _publication(project: Path) -> Publication:
     try:
-        return load_publication(project)
+        return publication(project)
     except ConfigError:
         if (project / "feeds").is_dir():
             raise
@@ -79,7 +83,7 @@ def _standalone() -> Publication:
         (root / "feeds" / "site.toml").write_text(
             'title = "inspect"\nbase_url = "https://example.invalid/"\n', encoding="utf-8")
         (root / "feeds" / "inspect" / "feed.toml").write_text('title = "inspect"\n', encoding="utf-8")
-        return load_publication(root)
+        return publication(root)
 
 
 def _feed_for(pub: Publication, path: Path) -> FeedSettings:
@@ -88,6 +92,3 @@ def _feed_for(pub: Publication, path: Path) -> FeedSettings:
         if feed.folder in resolved.parents:
             return feed
     return pub.feeds[0]
-
-
-COMMANDS = [inspect]

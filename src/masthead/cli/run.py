@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..check import placeholders
-from ..config import load_publication
-from ..feeds.build import MAX_FEED_BYTES
-from ..pipeline import RunReport
-from ..pipeline import run as run_job
-from ..send.delivery import DigestDelivery
-from .common import environment, now_option, parse_now, project_option, secret_for
+from .common import environment, now_option, parse_now, project_option, publication, secret_for, smtp_for
+
+if TYPE_CHECKING:
+    from ..pipeline import RunReport
+    from ..send.delivery import DigestDelivery
 
 SHOW_FILES = 12  # files named in the summary; --json lists them all
 EXIT_CODES = """\b
@@ -42,11 +41,14 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
 
     Example: masthead run --project mypub --now 2022-05-07T06:00:00Z
     """
-    pub = load_publication(project)
+    from ..check import placeholders
+    from ..pipeline import run as run_job
+
+    pub = publication(project)
     env = environment()
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     report = run_job(pub, now=parse_now(now), wait=wait, progress=_progress_line if show_progress else None,
-                     smtp=env.smtp, secret=secret_for(pub, env))
+                     smtp=smtp_for(pub, env), secret=secret_for(pub, env))
     if show_progress:
         click.echo("\r\033[K", err=True, nl=False)
     warnings = [f"warning: {line}" for line in placeholders(pub)]
@@ -83,12 +85,15 @@ def report_json(report: RunReport) -> dict:
         "drafts": sorted(d.origin for d in c.drafts),
         "problems": [{"where": p.where, "message": p.message, "fatal": p.fatal}
                      for p in report.all_problems],
-        "feeds": [{"name": f.name, "items": f.items, "left_out": f.left_out} for f in report.feeds],
+        "feeds": [{"name": f.name, "items": f.items, "archive_pages": len(f.archives), "left_out": f.left_out}
+                  for f in report.feeds],
         "digests": [{"id": d.id, "feed": d.feed, "subject": d.subject, "items": len(d.article_ids)}
                     for d in report.digests],
         "deliveries": [d.to_dict() for d in report.deliveries],
+        "mail": [n.to_dict() for n in report.mail],
         "files_changed": list(report.changed_files),
         "files_removed": list(report.removed_files),
+        "websub": [n.to_dict() for n in report.websub],
     }
 
 
@@ -99,9 +104,13 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
     if not quiet:
         drafts = f", {len(c.drafts)} drafts not published" if c.drafts else ""
         lines.append(f"{len(c.articles)} articles ({len(c.new_ids)} new, {len(c.changed_ids)} changed){drafts}")
-        lines += [f"feed {feed.name}: {feed.items} items" + _left_out(feed.left_out) for feed in report.feeds]
+        lines += [f"feed {feed.name}: {feed.items} items" + (f", {len(feed.archives)} archive pages" if feed.archives
+                                                              else "") + _left_out(feed.left_out)
+                  for feed in report.feeds]
         lines += [f"digest {d.id}: {len(d.article_ids)} articles, \"{d.subject}\"" for d in report.digests]
         lines += [_delivery_line(d) for d in report.deliveries if d.recipients]
+        lines += [f"mail {n.digest_id}: {n.sent} sent, {n.bounced} bounced, {n.complained} complained, "
+                  f"{n.unsubscribed} unsubscribed" for n in report.mail if n.recipients]
         named = report.changed_files[:SHOW_FILES]
         lines += [f"wrote {path}" for path in named]
         if len(report.changed_files) > len(named):
@@ -109,6 +118,7 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
         lines += [f"removed {path}" for path in report.removed_files]
         if not report.changed_files and not report.removed_files:
             lines.append("nothing changed on disk")
+        lines += _websub_lines(report)
     shown = report.all_problems if not quiet else tuple(p for p in report.all_problems if p.fatal)
     lines += [f"problem: {problem}" for problem in shown]
     for delivery in report.deliveries:  # what a person must act on, even with --quiet
@@ -119,9 +129,12 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
 
 
 def _left_out(count: int) -> str:
+    """What the size cap did to a feed's current document, when it did anything."""
     if not count:
         return ""
-    return (f" ({count} more within 'limit' left out: the RSS or Atom file would be over "
+    from ..feeds.build import MAX_FEED_BYTES
+
+    return (f" ({count} more within 'limit' moved to the archive: the RSS or Atom file would be over "
             f"{MAX_FEED_BYTES // 1_000_000} MB; lower 'limit' or shorten the bodies)")
 
 
@@ -133,6 +146,15 @@ def delivery_failed(report: RunReport) -> bool:
     return any(d.failed or (report.smtp_configured and d.pending) for d in report.deliveries)
 
 
+def _websub_lines(report: RunReport) -> list[str]:
+    """Per hub, how many changed feed URLs it took (its failures are among the problems)."""
+    lines = []
+    for hub in dict.fromkeys(n.hub for n in report.websub):
+        notices = [n for n in report.websub if n.hub == hub]
+        lines.append(f"websub {hub}: told of {sum(n.ok for n in notices)} of {len(notices)} changed feed URLs")
+    return lines
+
+
 def _delivery_line(d: DigestDelivery) -> str:
     parts = [f"{d.recipients} recipients", f"{d.sent} sent", f"{d.already_sent} already sent"]
     parts += [f"{len(d.failed)} failed"] if d.failed else []
@@ -141,6 +163,3 @@ def _delivery_line(d: DigestDelivery) -> str:
     parts += [f"{d.uncertain} uncertain (a killed run's last copies, presumed delivered)"] if d.uncertain else []
     note = f" (not sent: {d.not_sent})" if d.not_sent else ""
     return f"send {d.digest_id}: {', '.join(parts)}{note}"
-
-
-COMMANDS = [run]

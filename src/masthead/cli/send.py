@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..config import SMTP_ENV, load_publication
 from ..errors import DeliveryError
-from ..send.delivery import DigestDelivery, deliver
-from ..state.db import open_store
-from ..state.lock import publication_lock
-from ..state.sends import resend_uncertain
-from .common import environment, now_option, parse_now, project_option, secret_for
+from .common import environment, now_option, parse_now, project_option, publication, secret_for, smtp_for
+
+if TYPE_CHECKING:
+    from ..send.delivery import DigestDelivery
 
 
 @click.command()
@@ -33,10 +32,15 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
 
     Example: MASTHEAD_SMTP_URL=smtp://127.0.0.1:8025 masthead send
     """
-    pub = load_publication(project)
+    from ..send.delivery import deliver
+    from ..state.db import open_store
+    from ..state.lock import publication_lock
+    from ..state.sends import resend_uncertain
+
+    pub = publication(project)
     moment = parse_now(now)
     env = environment()
-    smtp = env.smtp
+    smtp = smtp_for(pub, env)
     with publication_lock(pub.state_dir, moment, wait=wait), open_store(pub.state_dir) as store:
         if resend:
             count = resend_uncertain(store, resend, now=moment)
@@ -48,7 +52,7 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
         click.echo(line, err=True)
     if smtp is None and any(r.pending for r in reports):
         raise DeliveryError("not sent: no SMTP server configured",
-                            hint=f"set {SMTP_ENV}, e.g. smtp://user:password@mail.example.org:587")
+                            hint="set MASTHEAD_SMTP_URL, e.g. smtp://user:password@mail.example.org:587")
     stuck = [r for r in reports if r.failed or r.pending]
     if stuck:
         raise DeliveryError(f"{len(stuck)} digest(s) not fully delivered",
@@ -69,6 +73,3 @@ def summary(reports: tuple[DigestDelivery, ...]) -> list[str]:
             lines.append(f"  not sent: {r.not_sent}")
         lines.extend(f"  failed {f.email}: {f.reply}" for f in r.failed)
     return lines
-
-
-COMMANDS = [send]

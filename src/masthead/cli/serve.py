@@ -9,7 +9,6 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import click
 
 from ..config import SMTP_ENV
-from ..serve import make_app
 from .common import project_option
 
 _TOKEN = re.compile(r"token=[^&\s]+")
@@ -38,6 +37,8 @@ def serve(project: Path, host: str, port: int) -> None:
 
     Example: masthead serve --port 8000
     """
+    from ..serve import make_app
+
     app = make_app(project)
     with make_server(host, port, app, handler_class=_Handler) as server:
         click.echo(f"serving {app.pub.relative(app.pub.output_dir)}/, {app.site.unsubscribe_path} and "
@@ -49,6 +50,3 @@ def serve(project: Path, host: str, port: int) -> None:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
-
-
-COMMANDS = [serve]

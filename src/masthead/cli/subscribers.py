@@ -7,11 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..config import load_publication
-from ..state.db import open_store
-from ..subscribers.csvimport import import_csv
-from ..subscribers.roster import add_subscriber, list_subscribers, remove_subscriber
-from .common import now_option, parse_now, project_option
+from .common import now_option, parse_now, project_option, publication
 
 
 @click.group()
@@ -27,17 +23,26 @@ def subscribers() -> None:
 @click.option("--feed", "feeds", multiple=True, metavar="FEED",
               help="A feed to follow (repeat for several); default: every feed with a digest.")
 @click.option("--resubscribe", is_flag=True,
-              help="Subscribe an address that unsubscribed or bounced (only if they asked again).")
+              help="Subscribe an address that unsubscribed, bounced or complained (only if they asked again).")
 def add(project: Path, now: str | None, email: str, name: str | None, feeds: tuple[str, ...],
         resubscribe: bool) -> None:
     """Subscribe EMAIL to digests.
 
     Example: masthead subscribers add reader@example.com --name "سارة" --feed ar-news
     """
-    pub = load_publication(project)
+    from ..state.db import open_store
+    from ..subscribers.roster import add_subscriber, status_of
+
+    pub = publication(project)
     with open_store(pub.state_dir) as store:
+        before = status_of(store, email) if resubscribe else None
         s = add_subscriber(store, pub, email, name=name, feeds=feeds, now=parse_now(now),
                            resubscribe=resubscribe)
+    if before is not None and before[0] != "active":
+        why = f": {before[2]}" if before[2] else ""
+        click.echo(f"warning: {s.email} had {before[0]} on {before[1]}{why}. Mailing an address that bounced "
+                   "or complained again hurts the reputation of all your mail; do it only if this person asked.",
+                   err=True)
     click.echo(f"{s.email} follows {', '.join(s.feeds) or 'no feed'}")
 
 
@@ -52,7 +57,10 @@ def remove(project: Path, now: str | None, email: str, forget: bool) -> None:
 
     Example: masthead subscribers remove reader@example.com
     """
-    pub = load_publication(project)
+    from ..state.db import open_store
+    from ..subscribers.roster import remove_subscriber
+
+    pub = publication(project)
     with open_store(pub.state_dir) as store:
         found = remove_subscriber(store, email, now=parse_now(now), forget=forget)
     if not found:
@@ -62,7 +70,7 @@ def remove(project: Path, now: str | None, email: str, forget: bool) -> None:
 
 @subscribers.command("list")
 @project_option
-@click.option("--status", type=click.Choice(["active", "unsubscribed", "bounced"]), default=None,
+@click.option("--status", type=click.Choice(["active", "unsubscribed", "bounced", "complained"]), default=None,
               help="Only subscribers in this state.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def list_(project: Path, status: str | None, as_json: bool) -> None:
@@ -70,12 +78,17 @@ def list_(project: Path, status: str | None, as_json: bool) -> None:
 
     Example: masthead subscribers list --status active --json
     """
-    pub = load_publication(project)
+    from ..state.db import open_store
+    from ..subscribers.roster import list_subscribers, status_of
+
+    pub = publication(project)
     with open_store(pub.state_dir) as store:
         rows = list(list_subscribers(store, status=status))
+        notes = {s.email: status_of(store, s.email) or (s.status, s.updated, "") for s in rows}
     if as_json:
         click.echo(json.dumps([{"email": s.email, "name": s.name, "status": s.status,
-                                "feeds": list(s.feeds), "created": s.created, "updated": s.updated}
+                                "feeds": list(s.feeds), "created": s.created, "updated": s.updated,
+                                "status_since": notes[s.email][1], "status_reason": notes[s.email][2]}
                                for s in rows], ensure_ascii=False, indent=2))
         return
     for s in rows:
@@ -96,13 +109,13 @@ def import_(project: Path, now: str | None, file: Path) -> None:
 
     Example: masthead subscribers import readers.csv
     """
-    pub = load_publication(project)
+    from ..state.db import open_store
+    from ..subscribers.csvimport import import_csv
+
+    pub = publication(project)
     with open_store(pub.state_dir) as store:
         report = import_csv(store, pub, file, now=parse_now(now))
     click.echo(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
                f"{len(report.skipped)} skipped")
     for row in report.skipped:
         click.echo(f"  line {row.line}: {row.value or '(empty)'}: {row.reason}", err=True)
-
-
-COMMANDS = [subscribers]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +34,17 @@ class EmailSettings:
     unsubscribe_mailto: str | None
     rate_per_minute: int         # 0: no limit
     subscribe_url: str = ""      # public URL of `masthead serve`'s /subscribe (sign-up form target)
+    return_path: str = ""        # envelope sender; each digest copy goes from local+TOKEN@domain (VERP)
+    dkim_selector: str | None = None   # sign with .masthead/dkim/<selector>.pem (or MASTHEAD_DKIM_KEY_FILE)
+    dkim_domain: str = ""        # the signing domain (d=); the From domain by default
+    soft_bounce_limit: int = 3   # this many soft-bounced copies ...
+    soft_bounce_days: int = 30   # ... within this many days suppress the address
+    ses_topics: tuple[str, ...] = ()   # SNS topic ARNs whose SES notifications /hooks/bounce accepts
+
+    @property
+    def from_address(self) -> str:
+        """The From address alone (``newsletter@news.example.org``)."""
+        return parseaddr(self.sender)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +56,7 @@ class SiteSettings:
     description: str
     author_name: str
     author_email: str | None
-    hub: str | None              # WebSub hub URL
+    hubs: tuple[str, ...]        # WebSub hubs: announced in the feeds, told when a feed changes
     ttl: int                     # minutes
     email: EmailSettings
 
@@ -139,8 +151,10 @@ def load_site(root: Path) -> SiteSettings:
     author.finish()
     host = urlsplit(base_url).hostname or "localhost"
     mail = t.table("email")
+    sender = mail.text("from", f"{title} <newsletter@{host}>")
+    from_domain = parseaddr(sender)[1].rpartition("@")[2].lower() or host
     email = EmailSettings(
-        sender=mail.text("from", f"{title} <newsletter@{host}>"),
+        sender=sender,
         reply_to=mail.text("reply_to", None),
         postal_address=mail.text("postal_address", ""),
         unsubscribe_url=(unsubscribe := mail.url("unsubscribe_url", f"{base_url}unsubscribe")),
@@ -149,16 +163,42 @@ def load_site(root: Path) -> SiteSettings:
         # the same server as /unsubscribe: sign-up confirmations need its key and state
         subscribe_url=mail.url("subscribe_url", urlsplit(unsubscribe)._replace(
             path="/subscribe", query="", fragment="").geturl()),
+        return_path=_address(mail, "return_path", f"bounces@{from_domain}"),
+        dkim_selector=_selector(mail),
+        dkim_domain=(mail.text("dkim_domain", from_domain) or from_domain).lower().rstrip("."),
+        soft_bounce_limit=mail.positive("soft_bounce_limit", 3) or 1,
+        soft_bounce_days=mail.positive("soft_bounce_days", 30) or 1,
+        ses_topics=mail.strings("ses_topics"),
     )
     mail.finish()
     site = SiteSettings(
         title=title, base_url=base_url, language=t.language("language", "en"),
         timezone=timezone, description=t.text("description", ""),
         author_name=author_name, author_email=author_email,
-        hub=t.url("hub", None), ttl=t.positive("ttl", 60), email=email,
+        hubs=t.urls("hub"), ttl=t.positive("ttl", 60), email=email,
     )
     t.finish()
     return site
+
+
+_SELECTOR = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+_PLAIN_ADDRESS = re.compile(r"^[A-Za-z0-9._%=-]{1,40}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
+def _address(t: Table, key: str, default: str) -> str:
+    """A plain ASCII address with room for ``+TOKEN`` in its local part."""
+    value = t.text(key, default)
+    if not _PLAIN_ADDRESS.match(value) or "+" in value:
+        raise t.fail(key, f"must be a plain address such as 'bounces@example.org' (no '+', a local part of "
+                          f"at most 40 characters), not {value!r}")
+    return str(value)
+
+
+def _selector(t: Table) -> str | None:
+    value = t.text("dkim_selector", None)
+    if value is not None and not _SELECTOR.match(value):
+        raise t.fail("dkim_selector", f"must be a DNS label such as 'mh2026', not {value!r}")
+    return value
 
 
 def load_feed(folder: Path, site: SiteSettings) -> FeedSettings:

@@ -2,10 +2,11 @@
 
 One database holds what every stage must remember between runs: the files
 already read, every article and when it was first seen, the digests made,
-each (digest, recipient) send, the subscribers, upstream HTTP validators and
-the sign-up rate limit. ``Store`` is the connection; the SQL on each table
+each (digest, recipient) send, the subscribers, upstream HTTP validators,
+the sign-up rate limit, and what came back: bounces, complaints and each
+address's status history. ``Store`` is the connection; the SQL on each table
 lives in one module of this package (filecache, articles, digests, roster,
-sends, builds, httpcache, signups), exposed as named functions.
+sends, builds, archives, httpcache, signups, feedback), exposed as named functions.
 
 Every moment is stored as RFC 3339 in UTC with a fixed width
 (``2022-05-07T06:00:00Z``, see ``stamp``), so SQL compares them as text
@@ -94,8 +95,8 @@ CREATE TABLE IF NOT EXISTS meta (
     value       TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pages (
-    path        TEXT PRIMARY KEY,   -- an article page under output/
-    key         TEXT NOT NULL       -- what it was built from: article hash + settings fingerprint
+    path        TEXT PRIMARY KEY,   -- an article page under output/, or an archive page's rss.xml
+    key         TEXT NOT NULL       -- what it was built from: article (or page) hash + settings fingerprint
 );
 CREATE TABLE IF NOT EXISTS http_cache (
     url           TEXT PRIMARY KEY,
@@ -104,10 +105,53 @@ CREATE TABLE IF NOT EXISTS http_cache (
     body          BLOB,
     fetched       TEXT              -- stamp(): when the upstream last answered
 );
+CREATE TABLE IF NOT EXISTS archive_entries (
+    feed        TEXT NOT NULL,      -- a feed's name (split feeds too: "all/language/ar")
+    page        INTEGER NOT NULL,   -- its archive page: 1 is the oldest
+    position    INTEGER NOT NULL,   -- order on the page: the order articles were shelved
+    article_id  TEXT NOT NULL,
+    PRIMARY KEY (feed, article_id)
+);
 CREATE TABLE IF NOT EXISTS signup_mails (
     address_key TEXT PRIMARY KEY,   -- HMAC of the address: the address itself is not kept
     sent        TEXT NOT NULL
 );
+"""
+
+# Version 2: what comes back after sending (bounces, complaints) and each address's status history.
+FEEDBACK_SCHEMA = """
+CREATE TABLE IF NOT EXISTS return_paths (
+    token       TEXT PRIMARY KEY,   -- the +TOKEN of one copy's envelope sender (tokens.return_token)
+    digest_id   TEXT NOT NULL,
+    email       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mail_events (
+    event_key   TEXT PRIMARY KEY,   -- one report read twice is one event
+    email       TEXT NOT NULL,
+    digest_id   TEXT,               -- the copy it is about, when known
+    kind        TEXT NOT NULL,      -- hard, soft, complaint
+    status      TEXT,               -- RFC 3463 code such as 5.1.1, when the report gives one
+    detail      TEXT NOT NULL,      -- why, as the report says it
+    source      TEXT NOT NULL,      -- smtp, mbox, maildir, imap, ses, postmark, mailgun
+    received    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mail_events_by_email ON mail_events (email, received);
+CREATE INDEX IF NOT EXISTS mail_events_by_digest ON mail_events (digest_id, kind);
+CREATE TABLE IF NOT EXISTS status_history (
+    email       TEXT NOT NULL,
+    changed     TEXT NOT NULL,
+    status      TEXT NOT NULL,      -- active, unsubscribed, bounced, complained, or left (one feed)
+    feed        TEXT NOT NULL DEFAULT '',   -- the feed left, for 'left'
+    reason      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS status_history_by_email ON status_history (email, changed);
+CREATE TABLE IF NOT EXISTS hook_receipts (
+    provider    TEXT NOT NULL,      -- ses, mailgun: webhook deliveries already taken (replays are refused)
+    receipt     TEXT NOT NULL,      -- SNS MessageId, Mailgun token
+    received    TEXT NOT NULL,
+    PRIMARY KEY (provider, receipt)
+);
+CREATE INDEX IF NOT EXISTS sends_by_message_id ON sends (message_id);
 """
 
 # Columns that hold moments: what the version-1 migration rewrites as stamp().
@@ -152,14 +196,30 @@ def _utc_stamps(db: sqlite3.Connection) -> None:
                        [(*(_to_stamp(row[c]) for c in columns), row["rowid"]) for row in rows])
 
 
+def _feedback_tables(db: sqlite3.Connection) -> None:
+    """Version 2: bounce, complaint and status-history tables; addresses already suppressed get a first entry."""
+    for statement in FEEDBACK_SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT INTO status_history (email, changed, status, reason) "
+               "SELECT email, updated, status, :reason FROM subscribers WHERE status <> 'active'",
+               {"reason": "before masthead kept a history"})
+
+
+def _archive_entries(db: sqlite3.Connection) -> None:
+    """Version 3: the archive_entries table (feeds' RFC 5005 archive pages); nothing was shelved before."""
+    db.execute("CREATE TABLE IF NOT EXISTS archive_entries (feed TEXT NOT NULL, page INTEGER NOT NULL, "
+               "position INTEGER NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (feed, article_id))")
+
+
 def _fetched_column(db: sqlite3.Connection) -> None:
-    """Version 2: when each upstream last answered, to say how old a copy used in its place is."""
+    """Version 4: when each upstream last answered, to say how old a copy used in its place is."""
     db.execute("ALTER TABLE http_cache ADD COLUMN fetched TEXT")
 
 
 # (version, what it does): applied in order to a database below that version.
 MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
-    (1, _utc_stamps), (2, _fetched_column))
+    (1, _utc_stamps), (2, _feedback_tables), (3, _archive_entries), (4, _fetched_column))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -193,7 +253,7 @@ class Store:
             return
         with self.transaction():
             fresh = self.db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'articles'").fetchone()[0] == 0
-            for statement in SCHEMA.split(";"):   # not executescript: it would COMMIT first
+            for statement in (SCHEMA + FEEDBACK_SCHEMA).split(";"):   # not executescript: it would COMMIT first
                 if statement.strip():
                     self.db.execute(statement)
             for target, migrate in MIGRATIONS:

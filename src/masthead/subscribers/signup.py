@@ -22,7 +22,6 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from typing import Literal
 
 from ..config import Publication
@@ -111,7 +110,7 @@ def _mail(pub: Publication, secret: bytes, form: Signup, *, now: datetime, smtp:
             return "refused"
         msg = build_confirmation(pub, request, rcpt, url, language=signup_language(pub, form.feeds),
                                  days=CONFIRM_DAYS, now=now)
-        outcome = connection.transmit(parseaddr(pub.site.email.sender)[1], rcpt,
+        outcome = connection.transmit(pub.site.email.return_path, rcpt,
                                       wire_bytes(msg, utf8=utf8), lambda: None, utf8=utf8)
     finally:
         connection.close()
