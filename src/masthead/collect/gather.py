@@ -36,7 +36,7 @@ from .markdown import read_markdown
 from .normalise import normalise
 from .plaintext import read_plaintext
 from .raw import RawEntry
-from .sanitise import sanitise_articles
+from .sanitise import places, sanitise_articles
 from .upstream import StaleCopy, fetch, read_upstream
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -244,13 +244,14 @@ def dedupe(articles: list[Article]) -> tuple[list[Article], list[Problem]]:
     kept: list[Article] = []
     problems: list[Problem] = []
     seen: dict[tuple[str, str], Article] = {}
+    place = places(articles)
     for article in articles:
         keys = [("id", article.id), ("url", article.url)]
         if article.published:
             keys.append(("title", f"{fold_for_key(article.title)}|{article.published.date()}"))
         first = next((seen[k] for k in keys if k in seen), None)
         if first is not None:
-            problems.append(Problem(article.origin, f"the same article as {first.origin} "
+            problems.append(Problem(place(article), f"the same article as {place(first)} "
                                     f"(same {next(k[0] for k in keys if k in seen)}): kept once"))
             continue
         for key in keys:
