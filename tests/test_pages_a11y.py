@@ -22,7 +22,7 @@ from .browser import Browser, Tab, build_sample, missing, serve
 WHY_NOT = missing()
 REQUIRED = os.environ.get("MASTHEAD_BROWSER_TESTS") == "required"
 
-# The sample publication's pages: the site, every feed's page, an Arabic and an English article.
+# The sample publication's pages: the site, every feed's page, an Arabic and an English article, a podcast episode.
 PAGES = {
     "site": "",
     "feed-all": "all/",
@@ -30,8 +30,10 @@ PAGES = {
     "feed-all-en": "all/language/en/",
     "feed-ar": "ar-news/",
     "feed-en": "en-news/",
+    "feed-podcast": "podcast/",
     "article-ar": "ar-news/000_dc9ff0ee3f199e80.html",
     "article-en": "en-news/2022-04-28-port-strike.html",
+    "article-podcast": "podcast/episode-12.html",   # an audio player, a table and a footnote
 }
 # The feeds' browser view (feed.xsl), in each direction.
 FEED_VIEWS = {"rss-ar": "ar-news/rss.xml", "atom-en": "en-news/atom.xml"}

@@ -97,7 +97,7 @@ class TestPublishing:
         set_hub(sample_pub, json.dumps([hub.url for hub in hubs]))
         first = run(load_publication(sample_pub), now=NOW)
         everything = feed_urls(first.changed_files, sample_pub)
-        assert 15 == len(everything)                     # 5 feeds x (RSS, Atom, JSON Feed)
+        assert 18 == len(everything)                     # 6 feeds x (RSS, Atom, JSON Feed)
         assert [everything, everything] == [hub.published() for hub in hubs]
 
         for hub in hubs:
@@ -120,11 +120,11 @@ class TestPublishing:
         result = CliRunner().invoke(main, ["run", "--project", str(sample_pub), "--now", NOW.isoformat(), "--json"])
         assert 0 == result.exit_code, result.output
         report = json.loads(result.stdout)
-        assert 15 == len(report["websub"]) and not any(n["ok"] for n in report["websub"])
+        assert 18 == len(report["websub"]) and not any(n["ok"] for n in report["websub"])
         assert websub.TRIES == report["websub"][0]["tries"]          # retried, then the hub was spared
-        assert [0] * 14 == [n["tries"] for n in report["websub"][1:]]
+        assert [0] * 17 == [n["tries"] for n in report["websub"][1:]]
         (problem,) = [p for p in report["problems"] if p["where"] == hub]
-        assert "did not take 15 of 15" in problem["message"]
+        assert "did not take 18 of 18" in problem["message"]
         assert f"problem: {hub}: WebSub hub did not take" in result.stderr
 
 
