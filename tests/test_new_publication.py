@@ -174,6 +174,7 @@ def test_a_draft_is_collected_but_never_published_nor_mailed(publication: Path) 
     result = invoke("run", "--project", str(publication), "--now", NOW, "--json")
     report = json.loads(result.output[:result.output.rindex("}") + 1])
     assert ["feeds/news/draft.md"] == report["drafts"]
+    assert "2 articles (2 new, 0 changed), 1 draft not published" in result.output
     assert ["news/daily/2022-05-06"] == [d["id"] for d in report["digests"]]
     everything = b"".join(p.read_bytes() for p in (publication / "output").rglob("*") if p.is_file())
     everything += b"".join(p.read_bytes() for p in (publication / ".masthead" / "digests").rglob("*.eml"))

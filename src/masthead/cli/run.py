@@ -102,7 +102,7 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
     c = report.collection
     lines: list[str] = []
     if not quiet:
-        drafts = f", {len(c.drafts)} drafts not published" if c.drafts else ""
+        drafts = f", {len(c.drafts)} draft{'s' if len(c.drafts) != 1 else ''} not published" if c.drafts else ""
         lines.append(f"{len(c.articles)} articles ({len(c.new_ids)} new, {len(c.changed_ids)} changed){drafts}")
         lines += [f"feed {feed.name}: {feed.items} items" + (f", {len(feed.archives)} archive pages" if feed.archives
                                                               else "") + _left_out(feed.left_out)
