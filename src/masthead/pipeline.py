@@ -18,12 +18,14 @@ from .config import Publication
 from .digest.build import build_digests
 from .digest.files import write_digest_files
 from .feeds.incremental import write_feeds
+from .errors import storage_error
 from .records import Collection, Digest, FeedOutput, Problem
 from .send.delivery import DigestDelivery, deliver
 from .send.smtp import SmtpSettings
 from .state.atomic import atomic_write, remove_stale_temps
 from .state.db import open_store
 from .state.lock import publication_lock
+from .state.private import secure_tree
 
 MANIFEST = "output/manifest.json"
 
@@ -60,6 +62,7 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
     state folder).
     """
     with publication_lock(pub.state_dir, now, wait=wait), open_store(pub.state_dir) as store:
+        secure_state(pub)
         remove_stale_temps(pub.output_dir)
         collection = collect_publication(pub, store, now, progress)
         written = write_feeds(pub, store, collection.articles, now)
@@ -78,6 +81,14 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
     return RunReport(now=now, collection=collection, feeds=written.feeds, changed_files=tuple(changed),
                      removed_files=written.removed, digests=made.digests, digest_problems=made.problems,
                      deliveries=deliveries, smtp_configured=smtp is not None)
+
+
+def secure_state(pub: Publication) -> None:
+    """The state folder owner-only (0700, files 0600), whatever an older masthead or a umask left."""
+    try:
+        secure_tree(pub.state_dir)
+    except OSError as exc:
+        raise storage_error(exc, pub.state_dir, "make the state folder private") from None
 
 
 def _feed_entry(feed: FeedOutput) -> dict[str, object]:

@@ -85,6 +85,28 @@ def clean_meta(value: str | None) -> str:
     return _SPACES.sub(" ", _META_STRIP.sub("", clean_text(value))).strip()
 
 
+# What may never reach a mail header from names and titles: C0 and C1 controls
+# (U+0085 among them), DEL and the Unicode line and paragraph separators.
+_HEADER_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_text_problem(value: str) -> str | None:
+    """Why ``value`` (a name or a title) may not go into a mail header, or None when it may.
+
+    Python's email package (3.11, 3.12) decodes an RFC 2047 encoded-word while
+    refolding a header, so ``=?utf-8?q?A=0D=0ABcc:...?=`` turns into a real line
+    break: checking for CR and LF is not enough. Encoded-words, control
+    characters and line or paragraph separators are all refused.
+    """
+    found = _HEADER_UNSAFE.search(value)
+    if found:
+        kind = "a line break" if found.group() in "\r\n\x0b\x0c\x85\u2028\u2029" else "a control character"
+        return f"it holds {kind} (U+{ord(found.group()):04X})"
+    if "=?" in value:
+        return "it holds '=?', the start of an RFC 2047 encoded-word"
+    return None
+
+
 _LETTER_FORMS = str.maketrans("أإآىة", "ااايه")
 
 

@@ -14,6 +14,7 @@ import click
 from ..config import Publication, load_publication
 from ..errors import ConfigError, MastheadError
 from ..state import digests as recorded
+from ..state.atomic import atomic_write
 from ..state.db import open_store
 from .common import project_option
 
@@ -64,8 +65,7 @@ def preview(feed: str | None, project: Path, serve: bool, port: int) -> None:
     pub = load_publication(project)
     digest_id, eml = latest_digest(pub, feed)
     target = pub.state_dir / PREVIEW_DIR / f"{digest_id.replace('/', '_')}.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(preview_html(eml))
+    atomic_write(target, preview_html(eml), mode=0o600)     # it sits with the private state
     if not serve:
         click.echo(str(target))
         return

@@ -5,7 +5,7 @@ that names the file, the key and what is expected (toml.py), so a command can
 exit 2 with one clear line and no traceback. The mail server and the signing
 key come from the environment (environment.py), read only by entry points.
 
-Imports: errors only.
+Imports: errors and text only.
 """
 
 from .environment import SECRET_ENV, SMTP_ENV, Environment, Security, SmtpSettings, parse_smtp_url, read_environment

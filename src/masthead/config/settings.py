@@ -7,13 +7,16 @@ clear line and no traceback.
 
 from __future__ import annotations
 
+import email.policy
 import re
 from dataclasses import dataclass
+from email.headerregistry import Address
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigError
+from ..text import header_text_problem
 from .toml import Table, read_toml
 
 SITE_FILE = "site.toml"
@@ -33,6 +36,7 @@ class EmailSettings:
     unsubscribe_mailto: str | None
     rate_per_minute: int         # 0: no limit
     subscribe_url: str = ""      # public URL of `masthead serve`'s /subscribe (sign-up form target)
+    sender_address: str = ""     # the address alone (MAIL FROM): the one address in ``sender``
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +123,33 @@ class Publication:
         return str(path)
 
 
+def header_title(t: Table, key: str, value: str) -> str:
+    """A title that goes into mail headers (From's name, List-Id): no encoded-word, no control."""
+    problem = header_text_problem(value)
+    if problem is not None:
+        raise t.fail(key, f"cannot go into a mail header: {problem}")
+    return value
+
+
+def addresses(t: Table, key: str, value: str, *, one: bool) -> tuple[Address, ...]:
+    """The address(es) a setting holds, parsed as a mail header; ConfigError unless well-formed."""
+    example = "'News <newsletter@example.org>' (quote a name with a comma: '\"News, Today\" <...>')"
+    if "=?" in value:
+        raise t.fail(key, "must not hold '=?' (an RFC 2047 encoded-word): write the name as it is")
+    header = email.policy.default.header_factory("Reply-To", value)
+    found = tuple(header.addresses)
+    if header.defects or not found or (one and len(found) != 1) or \
+            any(not a.username or not a.domain or header_text_problem(a.display_name) for a in found):
+        raise t.fail(key, f"must be {'exactly one address' if one else 'addresses'} such as {example}, "
+                          f"not {value!r}")
+    return found
+
+
 def load_site(root: Path) -> SiteSettings:
     path = root / "feeds" / SITE_FILE
     where = f"feeds/{SITE_FILE}"
     t = Table(read_toml(path, where), where)
-    title = t.text("title")
+    title = header_title(t, "title", t.text("title"))
     base_url = t.url("base_url")
     if not base_url.endswith("/"):
         base_url += "/"
@@ -138,9 +164,15 @@ def load_site(root: Path) -> SiteSettings:
     author.finish()
     host = urlsplit(base_url).hostname or "localhost"
     mail = t.table("email")
-    email = EmailSettings(
-        sender=mail.text("from", f"{title} <newsletter@{host}>"),
-        reply_to=mail.text("reply_to", None),
+    # The default sender quotes the title: "News, Today" must stay one name, not two addresses.
+    sender = mail.text("from", str(Address(display_name=title, addr_spec=f"newsletter@{host}")))
+    (sender_address,) = addresses(mail, "from", sender, one=True)
+    reply_to = mail.text("reply_to", None)
+    if reply_to is not None:
+        addresses(mail, "reply_to", reply_to, one=False)
+    email_settings = EmailSettings(
+        sender=sender, sender_address=sender_address.addr_spec,
+        reply_to=reply_to,
         postal_address=mail.text("postal_address", ""),
         unsubscribe_url=(unsubscribe := mail.url("unsubscribe_url", f"{base_url}unsubscribe")),
         unsubscribe_mailto=mail.text("unsubscribe_mailto", None),
@@ -154,7 +186,7 @@ def load_site(root: Path) -> SiteSettings:
         title=title, base_url=base_url, language=t.language("language", "en"),
         timezone=timezone, description=t.text("description", ""),
         author_name=author_name, author_email=author_email,
-        hub=t.url("hub", None), ttl=t.positive("ttl", 60), email=email,
+        hub=t.url("hub", None), ttl=t.positive("ttl", 60), email=email_settings,
     )
     t.finish()
     return site
@@ -180,7 +212,8 @@ def load_feed(folder: Path, site: SiteSettings) -> FeedSettings:
         if value not in SPLITS:
             raise t.fail("split", f"may hold only {', '.join(SPLITS)}; got {value!r}")
     feed = FeedSettings(
-        name=name, folder=folder, title=t.text("title"), description=t.text("description", ""),
+        name=name, folder=folder, title=header_title(t, "title", t.text("title")),
+        description=t.text("description", ""),
         language=t.language("language", site.language), limit=t.positive("limit", 50) or 50,
         sources=t.strings("sources"), include=t.strings("include"), split=split, digest=digest,
     )

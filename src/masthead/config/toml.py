@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from ..errors import ConfigError
 
 LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")   # a tab is fine
 
 
 class Table:
@@ -49,6 +50,8 @@ class Table:
         value = self.get(key, str, default, name="a string")
         if isinstance(value, str) and ("\n" in value.strip() or "\r" in value):
             raise self.fail(key, "must be one line")
+        if isinstance(value, str) and (bad := _CONTROL.search(value.strip())):
+            raise self.fail(key, f"must not hold control characters or line separators (U+{ord(bad.group()):04X})")
         return value.strip() if isinstance(value, str) else value
 
     def strings(self, key: str) -> tuple[str, ...]:

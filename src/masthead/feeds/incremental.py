@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import Publication
+from ..errors import storage_error
 from ..records import Article, FeedOutput
 from ..state import builds
 from ..state.atomic import atomic_write
@@ -124,6 +125,9 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     produced = {path for feed in feeds for path in feed.contents} | set(pages)
     stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
     for path in stale:
-        (pub.root / path).unlink(missing_ok=True)
+        try:
+            (pub.root / path).unlink(missing_ok=True)
+        except OSError as exc:
+            raise storage_error(exc, pub.root / path, "remove this file the site no longer has") from None
     ledger.record(fingerprint, feeds, pages, produced)
     return Written(feeds, tuple(changed), tuple(stale))

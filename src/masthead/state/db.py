@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, StorageError, storage_error
+from .private import private_dir, private_file
 
 STATE_FILE = "state.db"
 Params = Mapping[str, Any] | Sequence[Any]
@@ -156,24 +157,83 @@ MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = ((1, 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
-class Store:
-    """A connection to the state database with the schema in place (migrated when older)."""
+# SQLite's primary result codes that mean the storage failed, not the code:
+# (what happened, what to do).
+_STORAGE_FAULTS = {
+    3: ("no permission to use the state database",                      # SQLITE_PERM
+        "give the user running masthead access to .masthead/ and its files, then run again"),
+    5: ("the state database stayed locked by another process",          # SQLITE_BUSY
+        "let the other masthead process finish (or stop it), then run again"),
+    6: ("the state database stayed locked by another process",          # SQLITE_LOCKED
+        "let the other masthead process finish (or stop it), then run again"),
+    8: ("the state database is read-only",                              # SQLITE_READONLY
+        "make .masthead/ and its files writable by the user running masthead, then run again"),
+    10: ("an input/output error on the state database (a failing or full disk?)",   # SQLITE_IOERR
+         "check the disk and free some space, then run again"),
+    11: ("the state database is damaged",                               # SQLITE_CORRUPT
+         "restore .masthead/state.db from a backup, or move it aside to start afresh "
+         "(its subscribers and send log would be lost)"),
+    13: ("the state database cannot grow: the disk is full",            # SQLITE_FULL
+         "free some space, then run again"),
+    14: ("the state database cannot be opened",                         # SQLITE_CANTOPEN
+         "check that .masthead/ exists and is writable by the user running masthead"),
+    26: ("the state database is not a database (damaged or overwritten)",   # SQLITE_NOTADB
+         "restore .masthead/state.db from a backup, or move it aside to start afresh "
+         "(its subscribers and send log would be lost)"),
+}
 
-    def __init__(self, path: Path):
+
+def storage_fault(exc: sqlite3.Error, path: Path) -> StorageError | None:
+    """The StorageError an SQLite error stands for, or None when it is not the storage's fault (a bug)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    fault = _STORAGE_FAULTS.get(code & 0xFF)
+    if fault is None:
+        return None
+    return StorageError(f"{fault[0]} ({exc})", where=str(path), hint=fault[1])
+
+
+@contextmanager
+def _guarded(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        fault = storage_fault(exc, path)
+        if fault is None:
+            raise
+        raise fault from None
+
+
+class Store:
+    """A connection to the state database with the schema in place (migrated when older).
+
+    Every SQLite error that is the storage's fault (disk full, read-only,
+    damaged, locked for longer than ``timeout`` seconds) comes out as a
+    StorageError naming the database and what to do.
+    """
+
+    def __init__(self, path: Path, *, timeout: float = 30.0):
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        try:
+            private_dir(path.parent)
+            private_file(path)           # before SQLite makes it: its -wal and -shm take its mode
+        except OSError as exc:
+            raise storage_error(exc, path, "create the state database") from None
+        with _guarded(path):
+            self.db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self._depth = 0
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: a commit is one write(), no fsync. A process killed at any
-        # point (kill -9, OOM) loses nothing the next run cannot see; only a power
-        # cut can forget the last moments, which at worst repeats a few copies.
-        # FULL would put an fsync between "this copy is being sent" and its final
-        # dot: a kill during that fsync leaves a copy marked but never sent.
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._upgrade()
+        with _guarded(path):
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a commit is one write(), no fsync. A process killed at any
+            # point (kill -9, OOM) loses nothing the next run cannot see; only a power
+            # cut can forget the last moments, which at worst repeats a few copies.
+            # FULL would put an fsync between "this copy is being sent" and its final
+            # dot: a kill during that fsync leaves a copy marked but never sent.
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._upgrade()
 
     def _upgrade(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -195,20 +255,25 @@ class Store:
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
-        return self.db.execute(sql, params)
+        with _guarded(self.path):
+            return self.db.execute(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> sqlite3.Cursor:
-        return self.db.executemany(sql, rows)
+        with _guarded(self.path):
+            return self.db.executemany(sql, rows)
 
     def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.db.execute(sql, params).fetchone()
+        with _guarded(self.path):
+            row: sqlite3.Row | None = self.db.execute(sql, params).fetchone()
         return row
 
     def rows(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return self.db.execute(sql, params).fetchall()
+        with _guarded(self.path):
+            return self.db.execute(sql, params).fetchall()
 
     def scalar(self, sql: str, params: Params = ()) -> Any:
-        row = self.db.execute(sql, params).fetchone()
+        with _guarded(self.path):
+            row = self.db.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
     @contextmanager
@@ -221,16 +286,20 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        with _guarded(self.path):
+            self.db.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
             yield self
         except BaseException:
             self._depth = 0
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:       # SQLite may have rolled back already (disk full)
+                with _guarded(self.path):
+                    self.db.execute("ROLLBACK")
             raise
         self._depth = 0
-        self.db.execute("COMMIT")
+        with _guarded(self.path):
+            self.db.execute("COMMIT")
 
     def close(self) -> None:
         self.db.close()
@@ -242,7 +311,9 @@ class Store:
         self.close()
 
 
-def open_store(state_dir: Path) -> Store:
-    """Open (creating if needed) the state database in ``state_dir``."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    return Store(state_dir / STATE_FILE)
+def open_store(state_dir: Path, *, timeout: float = 30.0) -> Store:
+    """Open (creating if needed) the state database in ``state_dir`` (kept owner-only).
+
+    ``timeout``: seconds to wait for another process's write before a StorageError.
+    """
+    return Store(state_dir / STATE_FILE, timeout=timeout)

@@ -14,7 +14,10 @@ from typing import NamedTuple
 from ..records import Subscriber
 from .db import Store, stamp
 
-STATUSES = ("active", "unsubscribed", "bounced")
+STATUSES = ("active", "unsubscribed", "bounced", "refused")
+# Why a suppressed address gets no mail, for people.
+SUPPRESSED = {"unsubscribed": "it unsubscribed", "bounced": "it bounced",
+              "refused": "masthead refused to build mail for it (its name could not go in a header safely)"}
 
 
 class Standing(NamedTuple):

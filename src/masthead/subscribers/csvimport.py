@@ -88,8 +88,8 @@ def import_csv(store: Store, pub: Publication, path: Path, *, now: datetime) -> 
                 continue
             seen.add(address)
             outcome = roster.upsert(store, address, name, feeds, now, resubscribe=False)
-            if outcome in ("unsubscribed", "bounced"):
-                skipped.append(SkippedRow(line, raw, f"suppressed: the address {outcome} earlier"))
+            if outcome in roster.SUPPRESSED:
+                skipped.append(SkippedRow(line, raw, f"suppressed: {roster.SUPPRESSED[outcome]}"))
             elif outcome == "left":
                 skipped.append(SkippedRow(line, raw, "suppressed: the address left these feeds earlier"))
             else:
