@@ -39,12 +39,13 @@ class RunReport:
     removed_files: tuple[str, ...] = ()      # no longer made, so deleted from output/
     digests: tuple[Digest, ...] = ()         # this run's digests (latest period of each feed)
     digest_problems: tuple[Problem, ...] = ()  # e.g. an image left out of a digest
+    feed_problems: tuple[Problem, ...] = ()    # e.g. two articles on one page path
     deliveries: tuple[DigestDelivery, ...] = ()  # per digest: recipients, sent, failed, ... (to_dict())
     smtp_configured: bool = False            # pending copies are a failure only when mail could go
 
     @property
     def all_problems(self) -> tuple[Problem, ...]:
-        return (*self.collection.problems, *self.digest_problems)
+        return (*self.collection.problems, *self.feed_problems, *self.digest_problems)
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -80,6 +81,7 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
         deliveries = deliver(pub, store, made.digests, now=now, smtp=smtp, secret=secret)
     return RunReport(now=now, collection=collection, feeds=written.feeds, changed_files=tuple(changed),
                      removed_files=written.removed, digests=made.digests, digest_problems=made.problems,
+                     feed_problems=written.problems,
                      deliveries=deliveries, smtp_configured=smtp is not None)
 
 

@@ -20,12 +20,13 @@ from pathlib import Path
 from .. import __version__
 from ..config import Publication
 from ..errors import storage_error
-from ..records import Article, FeedOutput
+from ..records import Article, FeedOutput, Problem
 from ..state import builds
 from ..state.atomic import atomic_write
 from ..state.db import Store
 from .build import build_feeds
-from .pages import article_path
+from .pages import claim_pages
+from .plan import feed_folders
 
 
 def settings_fingerprint(pub: Publication) -> str:
@@ -104,6 +105,7 @@ class Written:
     feeds: tuple[FeedOutput, ...]
     changed: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()   # articles whose page would collide with another page
 
 
 def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: datetime) -> Written:
@@ -114,14 +116,14 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     """
     ledger = Ledger(store, settings_fingerprint(pub))
     fingerprint = input_fingerprint(ledger.settings, articles)
+    pages, collisions = claim_pages(pub.site, feed_folders(pub, articles), articles)
     if ledger.unchanged(pub.root, fingerprint):
         previous = ledger.previous_feeds(pub.root)
         if previous is not None:
-            return Written(previous)
+            return Written(previous, problems=tuple(collisions))
     feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a)))
     changed = [path for feed in feeds for path, content in feed.contents.items()
                if atomic_write(pub.root / path, content)]
-    pages = {page: a for a in articles if (page := article_path(pub.site, a)) is not None}
     produced = {path for feed in feeds for path in feed.contents} | set(pages)
     stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
     for path in stale:
@@ -130,4 +132,4 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
         except OSError as exc:
             raise storage_error(exc, pub.root / path, "remove this file the site no longer has") from None
     ledger.record(fingerprint, feeds, pages, produced)
-    return Written(feeds, tuple(changed), tuple(stale))
+    return Written(feeds, tuple(changed), tuple(stale), tuple(collisions))

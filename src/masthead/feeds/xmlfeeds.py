@@ -14,6 +14,9 @@ feedgen 1.0.0 faults worked around here:
   ``type`` back and writes the enclosure link itself, so no second
   "alternate" link appears;
 - ``type='CDATA'`` is never used (invalid in Atom); content is escaped HTML;
+- each field is escaped as its format wants: titles are plain text in RSS,
+  Atom and JSON Feed; RSS ``description`` is HTML made from the plain-text
+  summary (so ``<img onerror>`` in a summary stays text), Atom ``summary`` text;
 - the syndication and media extensions are not loaded (``sy:UpdatePeriod``
   and an always-present ``media:group`` are invalid / warned); ``ttl`` is used;
 - no per-entry ``xml:lang``, no RSS hub link, no xml-stylesheet: our
@@ -22,6 +25,7 @@ feedgen 1.0.0 faults worked around here:
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 
@@ -171,6 +175,10 @@ def _generator(pub: Publication, plan: FeedPlan, stylesheet: str) -> FeedGenerat
         if article.authors:
             fe.author([{"name": name} for name in article.authors])
         if article.summary:
+            # RSS <description> is HTML (readers render it): the plain-text summary goes
+            # in escaped once as HTML, then once more by the XML writer. Atom's
+            # <summary> is type="text": the text as it is.
+            fe.description(html.escape(article.summary, quote=False))
             fe.summary(article.summary)
         fe.content(entry_html(article), type="html")
         if article.tags:
