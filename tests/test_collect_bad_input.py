@@ -8,7 +8,6 @@ publication with a real state database, the way ``masthead run`` does.
 from __future__ import annotations
 
 import errno
-
 import json
 from datetime import UTC, datetime
 from pathlib import Path

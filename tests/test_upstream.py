@@ -60,6 +60,10 @@ def server() -> Iterator[str]:
 
 
 def with_sources(pub_root: Path, *sources: str) -> None:
+    """The sources in en-news; 127.0.0.1 (where the test server is) allowed for fetching."""
+    site = pub_root / "feeds" / "site.toml"
+    site.write_text(site.read_text(encoding="utf-8") + '\n[fetch]\nallow_hosts = ["127.0.0.1"]\ntimeout = 2\ndeadline = 8\n',
+                    encoding="utf-8")
     toml = pub_root / "feeds" / "en-news" / "feed.toml"
     listed = ", ".join(f'"{s}"' for s in sources)
     toml.write_text(toml.read_text(encoding="utf-8").replace("limit = 50", f"limit = 50\nsources = [{listed}]"),
@@ -86,7 +90,6 @@ def test_fetched_then_conditional_get(sample_pub: Path, server: str) -> None:
 def test_unreachable_upstream_does_not_stop_the_rest(sample_pub: Path, server: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A dead upstream is one problem naming its URL; the good upstream and files still arrive."""
-    monkeypatch.setattr(upstream, "TIMEOUT", 2)
     dead = "http://127.0.0.1:9/feed.xml"  # the discard port: nothing listens
     with_sources(sample_pub, dead, f"{server}/feed.xml")
     collection = collect(sample_pub)

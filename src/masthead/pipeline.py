@@ -17,8 +17,8 @@ from .collect import Progress, collect_publication
 from .config import Publication
 from .digest.build import build_digests
 from .digest.files import write_digest_files
-from .feeds.incremental import write_feeds
 from .errors import storage_error
+from .feeds.incremental import write_feeds
 from .records import Collection, Digest, FeedOutput, Problem
 from .send.delivery import DigestDelivery, deliver
 from .send.smtp import SmtpSettings

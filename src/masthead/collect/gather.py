@@ -229,7 +229,7 @@ def _read_source(store: Store, pub: Publication, feed: FeedSettings,
                  source: str) -> tuple[list[Article], list[Problem]]:
     try:
         if source.startswith(("http://", "https://")):
-            data, origin = fetch(source, store), source
+            data, origin = fetch(source, store, pub.site.fetch), source
         else:
             path = (feed.folder / source).resolve()
             origin = pub.relative(path)

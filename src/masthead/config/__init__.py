@@ -18,6 +18,7 @@ from .settings import (
     DigestSettings,
     EmailSettings,
     FeedSettings,
+    FetchSettings,
     Publication,
     SiteSettings,
     load_feed,
@@ -27,6 +28,7 @@ from .settings import (
 
 __all__ = [
     "CADENCES", "FEED_FILE", "SECRET_ENV", "SITE_FILE", "SMTP_ENV", "SPLITS", "WEEKDAYS", "DigestSettings",
-    "EmailSettings", "Environment", "FeedSettings", "Publication", "Security", "SiteSettings", "SmtpSettings",
+    "EmailSettings", "Environment", "FeedSettings", "FetchSettings", "Publication", "Security", "SiteSettings",
+    "SmtpSettings",
     "load_feed", "load_publication", "load_site", "parse_smtp_url", "read_environment",
 ]

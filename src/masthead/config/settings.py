@@ -40,6 +40,16 @@ class EmailSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """``[fetch]``: how upstream feeds (and pages) are fetched over HTTP."""
+
+    timeout: float = 10.0                 # seconds per request (connect, and each read)
+    deadline: float = 30.0                # seconds per source, all retries included
+    max_bytes: int = 10 * 1024 * 1024     # a body over this is refused while it is read
+    allow_hosts: tuple[str, ...] = ()     # hosts that may resolve to loopback, private or link-local addresses
+
+
+@dataclass(frozen=True, slots=True)
 class SiteSettings:
     title: str
     base_url: str                # always ends with "/"
@@ -51,6 +61,7 @@ class SiteSettings:
     hub: str | None              # WebSub hub URL
     ttl: int                     # minutes
     email: EmailSettings
+    fetch: FetchSettings = FetchSettings()
 
     @property
     def host(self) -> str:
@@ -182,11 +193,16 @@ def load_site(root: Path) -> SiteSettings:
             path="/subscribe", query="", fragment="").geturl()),
     )
     mail.finish()
+    f = t.table("fetch")
+    fetch = FetchSettings(timeout=f.number("timeout", 10), deadline=f.number("deadline", 30),
+                          max_bytes=f.positive("max_bytes", 10 * 1024 * 1024) or 10 * 1024 * 1024,
+                          allow_hosts=tuple(h.lower().rstrip(".") for h in f.strings("allow_hosts")))
+    f.finish()
     site = SiteSettings(
         title=title, base_url=base_url, language=t.language("language", "en"),
         timezone=timezone, description=t.text("description", ""),
         author_name=author_name, author_email=author_email,
-        hub=t.url("hub", None), ttl=t.positive("ttl", 60), email=email_settings,
+        hub=t.url("hub", None), ttl=t.positive("ttl", 60), email=email_settings, fetch=fetch,
     )
     t.finish()
     return site
