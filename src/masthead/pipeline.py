@@ -17,7 +17,6 @@ from .collect import Progress, collect_publication
 from .config import Publication
 from .digest.build import build_digests
 from .digest.files import write_digest_files
-from .errors import storage_error
 from .feeds.incremental import write_feeds
 from .records import Collection, Digest, FeedOutput, Problem
 from .send.delivery import DigestDelivery, deliver
@@ -25,7 +24,7 @@ from .send.smtp import SmtpSettings
 from .state.atomic import atomic_write, remove_stale_temps
 from .state.db import open_store
 from .state.lock import publication_lock
-from .state.private import secure_tree
+from .state.private import secure_state
 
 MANIFEST = "output/manifest.json"
 
@@ -63,7 +62,7 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
     state folder).
     """
     with publication_lock(pub.state_dir, now, wait=wait), open_store(pub.state_dir) as store:
-        secure_state(pub)
+        secure_state(pub.state_dir)          # owner-only, whatever an older masthead or a umask left
         remove_stale_temps(pub.output_dir)
         collection = collect_publication(pub, store, now, progress)
         written = write_feeds(pub, store, collection.articles, now)
@@ -83,14 +82,6 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
                      removed_files=written.removed, digests=made.digests, digest_problems=made.problems,
                      feed_problems=written.problems,
                      deliveries=deliveries, smtp_configured=smtp is not None)
-
-
-def secure_state(pub: Publication) -> None:
-    """The state folder owner-only (0700, files 0600), whatever an older masthead or a umask left."""
-    try:
-        secure_tree(pub.state_dir)
-    except OSError as exc:
-        raise storage_error(exc, pub.state_dir, "make the state folder private") from None
 
 
 def _feed_entry(feed: FeedOutput) -> dict[str, object]:

@@ -12,14 +12,22 @@ import os
 from pathlib import Path
 
 from .config import load_publication, read_environment
+from .state.private import secure_state
 from .tokens import load_secret
 from .web.app import App
 
 
 def make_app(project_dir: str | os.PathLike[str] = ".") -> App:
-    """The WSGI app for the publication in ``project_dir`` (for gunicorn, waitress, uwsgi...)."""
+    """The WSGI app for the publication in ``project_dir`` (for gunicorn, waitress, uwsgi...).
+
+    Several processes (gunicorn workers, several hosts on one PostgreSQL
+    state) may serve one publication: every sign-up limit and the
+    confirmation queue live in the state, and each process's sender claims
+    a queued mail before sending it.
+    """
     pub = load_publication(Path(project_dir))
     env = read_environment()
+    secure_state(pub.state_dir)
     return App(pub, load_secret(pub.state_dir, env.secret), smtp=env.smtp)
 
 

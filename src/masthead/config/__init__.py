@@ -20,6 +20,8 @@ from .settings import (
     FeedSettings,
     FetchSettings,
     Publication,
+    ServeSettings,
+    SignupLimits,
     SiteSettings,
     load_feed,
     load_publication,
@@ -28,7 +30,8 @@ from .settings import (
 
 __all__ = [
     "CADENCES", "FEED_FILE", "SECRET_ENV", "SITE_FILE", "SMTP_ENV", "SPLITS", "WEEKDAYS", "DigestSettings",
-    "EmailSettings", "Environment", "FeedSettings", "FetchSettings", "Publication", "Security", "SiteSettings",
+    "EmailSettings", "Environment", "FeedSettings", "FetchSettings", "Publication", "Security", "ServeSettings",
+    "SignupLimits", "SiteSettings",
     "SmtpSettings",
     "load_feed", "load_publication", "load_site", "parse_smtp_url", "read_environment",
 ]

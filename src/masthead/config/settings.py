@@ -8,6 +8,7 @@ clear line and no traceback.
 from __future__ import annotations
 
 import email.policy
+import ipaddress
 import re
 from dataclasses import dataclass
 from email.headerregistry import Address
@@ -50,6 +51,26 @@ class FetchSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SignupLimits:
+    """``[signup]``: how many confirmation mails the sign-up form may cause per ``window`` minutes."""
+
+    window: int = 10                      # minutes every limit counts over
+    per_address: int = 1                  # to one address
+    per_client: int = 5                   # asked from one client address
+    per_network: int = 20                 # asked from one IPv4 /24 or IPv6 /64
+    per_domain: int = 50                  # to the addresses of one domain
+    total: int = 200                      # in all: past it the form answers "try later" to everyone
+
+
+@dataclass(frozen=True, slots=True)
+class ServeSettings:
+    """``[serve]``: behind a reverse proxy, who tells ``masthead serve`` the client's address."""
+
+    client_address_header: str = ""       # e.g. "X-Forwarded-For"; empty: the connection's address
+    trusted_proxies: tuple[str, ...] = ()  # addresses or networks allowed to set it, e.g. "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
 class SiteSettings:
     title: str
     base_url: str                # always ends with "/"
@@ -62,6 +83,8 @@ class SiteSettings:
     ttl: int                     # minutes
     email: EmailSettings
     fetch: FetchSettings = FetchSettings()
+    signup: SignupLimits = SignupLimits()
+    serve: ServeSettings = ServeSettings()
 
     @property
     def host(self) -> str:
@@ -203,9 +226,37 @@ def load_site(root: Path) -> SiteSettings:
         timezone=timezone, description=t.text("description", ""),
         author_name=author_name, author_email=author_email,
         hub=t.url("hub", None), ttl=t.positive("ttl", 60), email=email_settings, fetch=fetch,
+        signup=_signup_limits(t.table("signup")), serve=_serve(t.table("serve")),
     )
     t.finish()
     return site
+
+
+def _signup_limits(t: Table) -> SignupLimits:
+    d = SignupLimits()
+    limits = SignupLimits(**{key: t.positive(key, getattr(d, key)) for key in
+                             ("window", "per_address", "per_client", "per_network", "per_domain", "total")})
+    if limits.window == 0:
+        raise t.fail("window", "must be at least 1 (minutes)")
+    t.finish()
+    return limits
+
+
+def _serve(t: Table) -> ServeSettings:
+    header = t.text("client_address_header", "")
+    if header and not re.fullmatch(r"[A-Za-z0-9-]+", header):
+        raise t.fail("client_address_header", f"must be a header name such as 'X-Forwarded-For', not {header!r}")
+    proxies = t.strings("trusted_proxies")
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise t.fail("trusted_proxies", f"must list addresses or networks such as '127.0.0.1' or "
+                                            f"'10.0.0.0/8', not {proxy!r}") from None
+    if header and not proxies:
+        raise t.fail("trusted_proxies", "must name the proxies allowed to set client_address_header")
+    t.finish()
+    return ServeSettings(client_address_header=header, trusted_proxies=proxies)
 
 
 def load_feed(folder: Path, site: SiteSettings) -> FeedSettings:

@@ -2,8 +2,8 @@
 
 One database holds what every stage must remember between runs: the files
 already read, every article and when it was first seen, the digests made,
-each (digest, recipient) send, the subscribers, upstream HTTP validators and
-the sign-up rate limit. ``Store`` is the connection; the SQL on each table
+each (digest, recipient) send, the subscribers, upstream HTTP validators,
+the sign-up limits and the confirmation mails waiting to go. ``Store`` is the connection; the SQL on each table
 lives in one module of this package (filecache, articles, digests, roster,
 sends, builds, httpcache, signups), exposed as named functions.
 
@@ -104,9 +104,30 @@ CREATE TABLE IF NOT EXISTS http_cache (
     last_modified TEXT,
     body          BLOB
 );
-CREATE TABLE IF NOT EXISTS signup_mails (
-    address_key TEXT PRIMARY KEY,   -- HMAC of the address: the address itself is not kept
-    sent        TEXT NOT NULL
+CREATE TABLE IF NOT EXISTS signup_events (
+    scope       TEXT NOT NULL,      -- address, client, network or domain (subscribers/signup.py)
+    key         TEXT NOT NULL,      -- HMAC of the address, client address, network or domain
+    at          TEXT NOT NULL       -- stamp(), deleted once older than the window
+);
+CREATE INDEX IF NOT EXISTS signup_events_by_key ON signup_events (scope, key, at);
+CREATE TABLE IF NOT EXISTS signup_gate (
+    id          INTEGER PRIMARY KEY,   -- one row, updated first by every claim: claims take turns
+    touched     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signup_queue (
+    id          TEXT PRIMARY KEY,   -- random
+    email       TEXT NOT NULL,      -- kept only until the mail went: the row is then deleted
+    token       TEXT NOT NULL,      -- the signed confirmation token the link carries
+    language    TEXT NOT NULL,
+    status      TEXT NOT NULL,      -- queued, sending (claimed by one sender)
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    queued      TEXT NOT NULL,
+    next_try    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS signup_queue_by_status ON signup_queue (status, next_try);
+CREATE TABLE IF NOT EXISTS signup_used (
+    token_key   TEXT PRIMARY KEY,   -- HMAC of a confirmation token that subscribed someone
+    expires     TEXT NOT NULL       -- when the token expires anyway: the row can go then
 );
 """
 
@@ -118,7 +139,7 @@ MOMENTS = {
     "left_feeds": ("left_at",),
     "sends": ("updated",),
     "send_plans": ("planned",),
-    "signup_mails": ("sent",),
+    "signup_mails": ("sent",),          # dropped by version 2
 }
 
 
@@ -146,14 +167,22 @@ def _to_stamp(value: str | None) -> str | None:
 def _utc_stamps(db: sqlite3.Connection) -> None:
     """Version 1: every moment as stamp(), whatever offset or precision an older masthead wrote."""
     for table, columns in MOMENTS.items():
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
+            continue
         rows = db.execute(f"SELECT rowid, {', '.join(columns)} FROM {table}").fetchall()
         sets = ", ".join(f"{c} = ?" for c in columns)
         db.executemany(f"UPDATE {table} SET {sets} WHERE rowid = ?",
                        [(*(_to_stamp(row[c]) for c in columns), row["rowid"]) for row in rows])
 
 
+def _signup_queue(db: sqlite3.Connection) -> None:
+    """Version 2: sign-up limits per client, network, domain and address, and the confirmation queue
+    (tables made by SCHEMA); the old per-address table goes."""
+    db.execute("DROP TABLE IF EXISTS signup_mails")
+
+
 # (version, what it does): applied in order to a database below that version.
-MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = ((1, _utc_stamps),)
+MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = ((1, _utc_stamps), (2, _signup_queue))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 

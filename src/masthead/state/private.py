@@ -11,6 +11,8 @@ import os
 import stat
 from pathlib import Path
 
+from ..errors import storage_error
+
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
@@ -48,3 +50,11 @@ def secure_tree(state_dir: Path) -> int:
                 loose += 1
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
     return loose
+
+
+def secure_state(state_dir: Path) -> None:
+    """``secure_tree``, with a failure as a StorageError naming the folder."""
+    try:
+        secure_tree(state_dir)
+    except OSError as exc:
+        raise storage_error(exc, state_dir, "make the state folder private") from None
