@@ -57,4 +57,6 @@ def make_server(app: WsgiApp, host: str, port: int, *, log: IO[str] | None = sys
     return create_server(wrapped, host=host, port=port, threads=THREADS, channel_timeout=CHANNEL_TIMEOUT,
                          connection_limit=CONNECTION_LIMIT, max_request_header_size=MAX_HEADER,
                          max_request_body_size=MAX_BODY, cleanup_interval=5, backlog=1024,
-                         asyncore_use_poll=True, ident="masthead", expose_tracebacks=False)
+                         asyncore_use_poll=True, ident="masthead", expose_tracebacks=False,
+                         # the app decides whom to believe ([serve] trusted_proxies in site.toml)
+                         clear_untrusted_proxy_headers=False)
