@@ -130,6 +130,7 @@ def get(url: str, headers: dict[str, str], settings: FetchSettings, deadline: fl
             raise Refused(f"{url!r} has a bad port") from None
         kind = _Https if parts.scheme == "https" else _Http
         connection = kind(parts.hostname, port, settings, min(settings.timeout, left))
+        response: http.client.HTTPResponse | None = None
         try:
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             connection.request("GET", target, headers=headers)
@@ -149,6 +150,8 @@ def get(url: str, headers: dict[str, str], settings: FetchSettings, deadline: fl
                              "in all)") from None
             raise Failed(f"{type(exc).__name__}: {exc}") from None
         finally:
+            if response is not None:
+                response.close()
             connection.close()
     raise Refused(f"more than {MAX_REDIRECTS} redirects: not followed")
 

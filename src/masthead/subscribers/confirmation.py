@@ -45,7 +45,8 @@ def build_confirmation(pub: Publication, request: SignupRequest, rcpt: str, url:
         "\n".join(x for x in (site, pub.site.email.postal_address) if x)]) + "\n"
     msg = EmailMessage(policy=POLICY)
     msg["From"] = pub.site.email.sender
-    msg["To"] = Address(addr_spec=rcpt)
+    local, _, domain = rcpt.rpartition("@")
+    msg["To"] = Address(username=local, domain=domain)   # not parsed: a UTF-8 local part is fine here
     if pub.site.email.reply_to:
         msg["Reply-To"] = pub.site.email.reply_to
     set_subject(msg, subject)
