@@ -172,10 +172,9 @@ class TestStorage:
         holder = sqlite3.connect(pub.state_dir / "state.db", isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
         try:
-            with pytest.raises(StorageError, match="locked by another process") as caught:
-                with open_store(pub.state_dir, timeout=0.2) as store:
-                    with store.transaction():
-                        pass
+            with pytest.raises(StorageError, match="locked by another process") as caught, \
+                    open_store(pub.state_dir, timeout=0.2) as store, store.transaction():
+                pass
         finally:
             holder.execute("ROLLBACK")
             holder.close()

@@ -19,8 +19,8 @@ from tests.mailserver import MailServer
 
 from .conftest import PROXY, Served, serve
 
-MULTIPART = ('--XyZ\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n'
-             'One-Click\r\n--XyZ--\r\n').encode()
+MULTIPART = (b'--XyZ\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n'
+             b'One-Click\r\n--XyZ--\r\n')
 
 
 def slow_clients(port: int, count: int) -> list[socket.socket]:
