@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
-THREADS = 8                   # worker threads: requests answered at once
+THREADS = 4                   # worker threads: the app never waits on I/O for long, so a few suffice
 CHANNEL_TIMEOUT = 30          # seconds a connection may stay silent
 CONNECTION_LIMIT = 1000       # open connections at once; past it new ones wait in the backlog
 MAX_HEADER = 16 * 1024        # request line and headers, in bytes
