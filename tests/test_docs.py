@@ -15,7 +15,10 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def _commands() -> list[tuple[str, click.Command]]:
     out = []
-    for name, command in sorted(main.commands.items()):
+    context = click.Context(main)
+    for name in main.list_commands(context):
+        command = main.get_command(context, name)
+        assert command is not None
         if isinstance(command, click.Group):
             out += [(f"{name} {sub}", c) for sub, c in sorted(command.commands.items())]
         else:

@@ -10,10 +10,6 @@ or stage by stage: ``collect_publication`` -> ``build_feeds`` -> ``build_digests
 -> ``deliver`` (see pipeline.py for how ``run`` chains them under the lock).
 """
 
-from .config import Publication, load_publication
-from .errors import ConfigError, LockedError, MastheadError
-from .records import Article, Collection, Digest, FeedOutput, Problem, Recipient
-
 __version__ = "0.1.0"
 
 __all__ = [
@@ -22,8 +18,12 @@ __all__ = [
     "collect_publication", "deliver", "load_publication", "open_store", "run",
 ]
 
-# The stages import heavy libraries (feedgen, premailer); load each only when asked for.
+# Every name is loaded from its module only when asked for: the stages import heavy
+# libraries (feedgen, premailer), and `masthead --version` should not wait for them.
 _LAZY = {
+    "Article": "records", "Collection": "records", "Digest": "records", "FeedOutput": "records",
+    "Problem": "records", "Recipient": "records", "ConfigError": "errors", "LockedError": "errors",
+    "MastheadError": "errors", "Publication": "config", "load_publication": "config",
     "run": "pipeline", "collect_publication": "collect", "build_feeds": "feeds.build",
     "build_digests": "digest.build", "deliver": "send.delivery", "open_store": "state.db",
 }

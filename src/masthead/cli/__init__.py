@@ -11,13 +11,28 @@ import importlib
 
 import click
 
+from .. import __version__
 from ..errors import MastheadError
 
-# One module per command (group); each defines click commands added to ``main``.
-COMMAND_MODULES = ("run", "inspect", "init", "preview", "subscribers", "send", "serve")
+# Every command, and the module (under cli/) that defines it. A module is imported
+# only when its command runs or help lists it; modules import what is heavy
+# (feedgen, premailer, the mail stack) inside their commands, so that
+# `masthead --version` and `masthead --help` start as fast as click itself.
+COMMANDS = {"run": "run", "inspect": "inspect", "init": "init", "check": "init", "preview": "preview",
+            "subscribers": "subscribers", "send": "send", "serve": "serve"}
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is None:
+            return None
+        command: click.Command = getattr(importlib.import_module(f"{__name__}.{module}"), cmd_name)
+        return command
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
@@ -27,16 +42,10 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="masthead")
+@click.version_option(__version__, package_name="masthead")
 def main() -> None:
     """Publish RSS, Atom and JSON feeds and email digests from article files.
 
     Every command acts on the publication in the current folder unless
     --project DIR names another.
     """
-
-
-for _name in COMMAND_MODULES:
-    _module = importlib.import_module(f"{__name__}.{_name}")
-    for _command in _module.COMMANDS:
-        main.add_command(_command)

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..check import check_publication
 from ..config import load_publication
-from ..scaffold import init_publication
 from .common import project_option
 
 
@@ -25,6 +23,8 @@ def init(directory: Path, title: str, base_url: str, language: str, timezone: st
 
     Example: masthead init mypub --language ar --timezone Asia/Riyadh && masthead run --project mypub
     """
+    from ..scaffold import init_publication
+
     written = init_publication(directory, title=title, base_url=base_url, language=language,
                                timezone=timezone, today=date.today())
     load_publication(directory)  # what init writes must load
@@ -41,9 +41,8 @@ def check(project: Path) -> None:
 
     Example: masthead check --project mypub
     """
+    from ..check import check_publication
+
     pub = load_publication(project)
     checked = check_publication(pub)
     click.echo(f"ok: {len(pub.feeds)} feeds, {len(checked)} templates checked")
-
-
-COMMANDS = [init, check]

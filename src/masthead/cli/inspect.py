@@ -7,8 +7,6 @@ from pathlib import Path
 
 import click
 
-from ..collect import READERS, read_articles
-from ..collect.cache import article_to_dict
 from ..config import FeedSettings, Publication, load_publication
 from ..errors import ConfigError
 from .common import project_option
@@ -29,6 +27,9 @@ def inspect(paths: tuple[Path, ...], project: Path, body: bool) -> None:
 
     Example: masthead inspect feeds/ar-news/000_dc9ff0ee3f199e80.txt
     """
+    from ..collect import READERS, read_articles
+    from ..collect.cache import article_to_dict
+
     pub = _publication(project)
     failed = False
     for path in paths:
@@ -87,6 +88,3 @@ def _feed_for(pub: Publication, path: Path) -> FeedSettings:
         if feed.folder in resolved.parents:
             return feed
     return pub.feeds[0]
-
-
-COMMANDS = [inspect]

@@ -13,9 +13,6 @@ import click
 
 from ..config import Publication, load_publication
 from ..errors import ConfigError, MastheadError
-from ..state import digests as recorded
-from ..state.atomic import atomic_write
-from ..state.db import open_store
 from .common import project_option
 
 PREVIEW_DIR = "preview"       # under the state folder: the sample names a (placeholder) reader
@@ -25,6 +22,9 @@ def latest_digest(pub: Publication, feed: str | None) -> tuple[str, Path]:
     """The id and sample .eml of the latest digest (of ``feed``, or of any feed)."""
     if feed is not None:
         pub.feed(feed)                           # a ConfigError naming the feeds when unknown
+    from ..state import digests as recorded
+    from ..state.db import open_store
+
     with open_store(pub.state_dir) as store:
         digest_id = recorded.latest(store, feed)
     if digest_id is None:
@@ -65,6 +65,8 @@ def preview(feed: str | None, project: Path, serve: bool, port: int) -> None:
     pub = load_publication(project)
     digest_id, eml = latest_digest(pub, feed)
     target = pub.state_dir / PREVIEW_DIR / f"{digest_id.replace('/', '_')}.html"
+    from ..state.atomic import atomic_write
+
     atomic_write(target, preview_html(eml), mode=0o600)     # it sits with the private state
     if not serve:
         click.echo(str(target))
@@ -96,6 +98,3 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         return
-
-
-COMMANDS = [preview]

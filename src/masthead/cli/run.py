@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..config import load_publication
-from ..pipeline import RunReport
-from ..pipeline import run as run_job
-from ..send.delivery import DigestDelivery
 from .common import environment, now_option, parse_now, project_option, secret_for
+
+if TYPE_CHECKING:
+    from ..pipeline import RunReport
+    from ..send.delivery import DigestDelivery
 
 SHOW_FILES = 12  # files named in the summary; --json lists them all
 EXIT_CODES = """\b
@@ -41,6 +43,8 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
 
     Example: masthead run --project mypub --now 2022-05-07T06:00:00Z
     """
+    from ..pipeline import run as run_job
+
     pub = load_publication(project)
     env = environment()
     show_progress = not quiet and not as_json and sys.stderr.isatty()
@@ -130,6 +134,3 @@ def _delivery_line(d: DigestDelivery) -> str:
     parts += [f"{d.uncertain} uncertain (a killed run's last copies, presumed delivered)"] if d.uncertain else []
     note = f" (not sent: {d.not_sent})" if d.not_sent else ""
     return f"send {d.digest_id}: {', '.join(parts)}{note}"
-
-
-COMMANDS = [run]

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..config import SMTP_ENV, load_publication
 from ..errors import DeliveryError
-from ..send.delivery import DigestDelivery, deliver
-from ..state.db import open_store
-from ..state.lock import publication_lock
-from ..state.sends import resend_uncertain
 from .common import environment, now_option, parse_now, project_option, secret_for
+
+if TYPE_CHECKING:
+    from ..send.delivery import DigestDelivery
 
 
 @click.command()
@@ -33,6 +33,11 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
 
     Example: MASTHEAD_SMTP_URL=smtp://127.0.0.1:8025 masthead send
     """
+    from ..send.delivery import deliver
+    from ..state.db import open_store
+    from ..state.lock import publication_lock
+    from ..state.sends import resend_uncertain
+
     pub = load_publication(project)
     moment = parse_now(now)
     env = environment()
@@ -69,6 +74,3 @@ def summary(reports: tuple[DigestDelivery, ...]) -> list[str]:
             lines.append(f"  not sent: {r.not_sent}")
         lines.extend(f"  failed {f.email}: {f.reply}" for f in r.failed)
     return lines
-
-
-COMMANDS = [send]

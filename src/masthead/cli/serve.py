@@ -8,8 +8,6 @@ from pathlib import Path
 import click
 
 from ..config import SMTP_ENV
-from ..serve import make_app
-from ..web.server import CHANNEL_TIMEOUT, MAX_BODY, MAX_HEADER, THREADS, make_server
 from .common import project_option
 
 
@@ -30,6 +28,9 @@ def serve(project: Path, host: str, port: int, quiet: bool) -> None:
 
     Example: masthead serve --port 8000
     """
+    from ..serve import make_app
+    from ..web.server import CHANNEL_TIMEOUT, MAX_BODY, MAX_HEADER, THREADS, make_server
+
     app = make_app(project)
     server = make_server(app, host, port, log=None if quiet else sys.stderr)
     click.echo(f"serving {app.pub.relative(app.pub.output_dir)}/, {app.site.unsubscribe_path} and "
@@ -44,6 +45,3 @@ def serve(project: Path, host: str, port: int, quiet: bool) -> None:
         pass
     finally:
         server.close()
-
-
-COMMANDS = [serve]

@@ -8,9 +8,6 @@ from pathlib import Path
 import click
 
 from ..config import load_publication
-from ..state.db import open_store
-from ..subscribers.csvimport import import_csv
-from ..subscribers.roster import add_subscriber, list_subscribers, remove_subscriber
 from .common import now_option, parse_now, project_option
 
 
@@ -34,6 +31,9 @@ def add(project: Path, now: str | None, email: str, name: str | None, feeds: tup
 
     Example: masthead subscribers add reader@example.com --name "سارة" --feed ar-news
     """
+    from ..state.db import open_store
+    from ..subscribers.roster import add_subscriber
+
     pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         s = add_subscriber(store, pub, email, name=name, feeds=feeds, now=parse_now(now),
@@ -52,6 +52,9 @@ def remove(project: Path, now: str | None, email: str, forget: bool) -> None:
 
     Example: masthead subscribers remove reader@example.com
     """
+    from ..state.db import open_store
+    from ..subscribers.roster import remove_subscriber
+
     pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         found = remove_subscriber(store, email, now=parse_now(now), forget=forget)
@@ -70,6 +73,9 @@ def list_(project: Path, status: str | None, as_json: bool) -> None:
 
     Example: masthead subscribers list --status active --json
     """
+    from ..state.db import open_store
+    from ..subscribers.roster import list_subscribers
+
     pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         rows = list(list_subscribers(store, status=status))
@@ -96,6 +102,9 @@ def import_(project: Path, now: str | None, file: Path) -> None:
 
     Example: masthead subscribers import readers.csv
     """
+    from ..state.db import open_store
+    from ..subscribers.csvimport import import_csv
+
     pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         report = import_csv(store, pub, file, now=parse_now(now))
@@ -103,6 +112,3 @@ def import_(project: Path, now: str | None, file: Path) -> None:
                f"{len(report.skipped)} skipped")
     for row in report.skipped:
         click.echo(f"  line {row.line}: {row.value or '(empty)'}: {row.reason}", err=True)
-
-
-COMMANDS = [subscribers]

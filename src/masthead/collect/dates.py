@@ -32,9 +32,12 @@ _FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي
                        **{chr(c): None for c in range(0x064B, 0x0653)}, "ٰ": None})
 
 
+_DIGITS_AND_FOLD = {**DIGITS, **_FOLD}
+
+
 def fold(text: str) -> str:
-    """Digits to ASCII, Arabic letter variants to one form, marks removed."""
-    return text.translate(DIGITS).translate(_FOLD)
+    """Digits to ASCII, Arabic letter variants to one form, marks removed (one pass)."""
+    return text.translate(_DIGITS_AND_FOLD)
 
 
 # Characters fold() removes; every other character folds to exactly one.
@@ -105,18 +108,21 @@ _L = r"(?<![^\W\d_])"
 _R = r"(?![^\W\d_])"
 _FLAGS = re.IGNORECASE
 
+# Gregorian dates are found from their day number: the day-first form reads on
+# from it (month names, year), the month-first form looks back for its month;
+# both look back for a weekday. Scanning every position for a month name cost
+# most of the time, and every date has a day.
+_DAY = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
 _DAY_FIRST = re.compile(
-    rf"(?:{_L}(?P<wd>{_WEEKDAY}){_R}[\s,،]+)?"
-    rf"(?<!\d)(?P<d>\d{{1,2}})(?!\d)\s*(?:من\s+)?(?:شهر\s+)?"
+    rf"(?P<d>\d{{1,2}})\s*(?:من\s+)?(?:شهر\s+)?"
     rf"{_L}(?P<m>{_MONTH}){_R}(?:\s*[/(]\s*(?P<m2>{_MONTH}){_R}\s*\)?)?"
     rf"[\s,،]*(?:عام\s+|{fold('سنة')}\s+)?(?P<y>\d{{4}})(?!\d)(?!\s*(?:هـ|ه{_R}))",
     _FLAGS,
 )
-_MONTH_FIRST = re.compile(
-    rf"(?:{_L}(?P<wd>{_WEEKDAY}){_R}[\s,،]+)?"
-    rf"{_L}(?P<m>{_MONTH}){_R}\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?!\d)\s*,?\s*(?P<y>\d{{4}})(?!\d)",
-    _FLAGS,
-)
+_MONTH_FIRST = re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)?(?!\d)\s*,?\s*(?P<y>\d{4})(?!\d)", _FLAGS)
+_MONTH_BEFORE = re.compile(rf"{_L}(?P<m>{_MONTH}){_R}\.?\s+$", _FLAGS)
+_WEEKDAY_BEFORE = re.compile(rf"{_L}(?P<wd>{_WEEKDAY}){_R}[\s,،]+$", _FLAGS)
+_LOOK_BACK = 40     # characters before a day that may hold its month name and weekday
 _HIJRI_DATE = re.compile(
     rf"(?<!\d)(?P<d>\d{{1,2}})(?!\d)\s*(?:من\s+)?{_L}(?P<m>{_HMONTH}){_R}"
     rf"[\s,،]*(?P<y>\d{{4}})(?!\d)\s*(?:{fold('للهجرة')}|{fold('هجرية')}|هجري|ه{_R})",
@@ -140,35 +146,72 @@ def _make(y: str, m: int, d: str) -> date | None:
         return None
 
 
-def find_dates(text: str) -> list[FoundDate]:
-    """Every full date (day, month, year) written in ``text``, in order of appearance."""
+# Every date has digits: the patterns run only on windows of text around digit runs,
+# wide enough for a weekday, a day, one or two month names and a year on either side.
+_DIGIT_RUN = re.compile("[0-9\u0660-\u0669\u06f0-\u06f9]+")
+_REACH = 80
+
+
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` around its digit runs, merged where they touch, in order."""
+    spans: list[tuple[int, int]] = []
+    for run in _DIGIT_RUN.finditer(text):
+        start, end = max(0, run.start() - _REACH), run.end() + _REACH
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _dates_in(text: str, offset: int, hijri: bool) -> list[tuple[int, FoundDate]]:
+    """(position in the whole text, date) of the dates in one window, Hijri ones only if asked."""
     folded, where = _fold_with_map(text)
 
     def written(m: re.Match[str]) -> str:
         return text[where(m.start()):where(m.end())]  # with marks and tatweel folded away at its end
 
     found: list[tuple[int, FoundDate]] = []
-    for pattern in (_DAY_FIRST, _MONTH_FIRST):
-        for m in pattern.finditer(folded):
-            month = _GREG_NAMES[_squash(m["m"])]
-            if m.groupdict().get("m2") and _GREG_NAMES[_squash(m["m2"])] != month:
-                continue  # "مايو/حزيران" contradicts itself: trust neither
-            day = _make(m["y"], month, m["d"])
-            if day:
-                wd = m["wd"]
-                mismatch = bool(wd) and _WEEKDAY_NAMES[_squash(wd)] != day.weekday()
-                found.append((m.start(), FoundDate(day, written(m), "gregorian", mismatch)))
-    for m in _HIJRI_DATE.finditer(folded):
-        try:
-            day = Hijri(int(m["y"]), _HIJRI_NAMES[_squash(m["m"])], int(m["d"])).to_gregorian()
-        except (ValueError, OverflowError):
+    for d in _DAY.finditer(folded):
+        start = d.start()
+        m = _DAY_FIRST.match(folded, start)
+        month_name = m["m"] if m else None
+        if m is None and (m := _MONTH_FIRST.match(folded, start)) is not None:
+            before = _MONTH_BEFORE.search(folded, max(0, start - _LOOK_BACK), start)
+            if before is None:
+                continue
+            month_name, start = before["m"], before.start()
+        if m is None or month_name is None:
             continue
-        found.append((m.start(), FoundDate(date(day.year, day.month, day.day),
-                                           written(m), "hijri", False)))
+        month = _GREG_NAMES[_squash(month_name)]
+        if m.groupdict().get("m2") and _GREG_NAMES[_squash(m["m2"])] != month:
+            continue  # "مايو/حزيران" contradicts itself: trust neither
+        day = _make(m["y"], month, m["d"])
+        if day is None:
+            continue
+        weekday = _WEEKDAY_BEFORE.search(folded, max(0, start - _LOOK_BACK), start)
+        if weekday is not None:
+            start = weekday.start()
+        mismatch = weekday is not None and _WEEKDAY_NAMES[_squash(weekday["wd"])] != day.weekday()
+        found.append((offset + where(start), FoundDate(day, text[where(start):where(m.end())], "gregorian", mismatch)))
+    if hijri:
+        for m in _HIJRI_DATE.finditer(folded):
+            try:
+                day = Hijri(int(m["y"]), _HIJRI_NAMES[_squash(m["m"])], int(m["d"])).to_gregorian()
+            except (ValueError, OverflowError):
+                continue
+            found.append((offset + where(m.start()), FoundDate(date(day.year, day.month, day.day),
+                                                               written(m), "hijri", False)))
     for m in _ISO.finditer(folded):
         day = _make(m["y"], int(m["m"]), m["d"])
         if day:
-            found.append((m.start(), FoundDate(day, written(m), "iso", False)))
+            found.append((offset + where(m.start()), FoundDate(day, written(m), "iso", False)))
+    return found
+
+
+def find_dates(text: str) -> list[FoundDate]:
+    """Every full date (day, month, year) written in ``text``, in order of appearance."""
+    found = [pair for start, end in _windows(text) for pair in _dates_in(text[start:end], start, hijri=True)]
     found.sort(key=lambda pair: pair[0])
     return [f for _, f in found]
 
@@ -183,10 +226,18 @@ def find_date(text: str) -> FoundDate | None:
     A Hijri date is used only when no Gregorian one is written: where both
     stand together ("5 شوال 1443 هـ الموافق 5 مايو 2022") the civil date is the
     one the newsroom vouches for, while a Hijri day can differ by local sighting.
+    Windows are read in order, so the first one holding a civil date ends the search.
     """
-    dates = find_dates(text)
-    civil = [d for d in dates if d.calendar != "hijri"]
-    return (civil or dates)[0] if dates else None
+    windows = _windows(text)
+    for start, end in windows:
+        civil = sorted(_dates_in(text[start:end], start, hijri=False), key=lambda pair: pair[0])
+        if civil:
+            return civil[0][1]
+    for start, end in windows:
+        found = sorted(_dates_in(text[start:end], start, hijri=True), key=lambda pair: pair[0])
+        if found:
+            return found[0][1]
+    return None
 
 
 def at_noon(day: date, zone: tzinfo) -> datetime:
