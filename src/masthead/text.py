@@ -12,9 +12,6 @@ import html
 import re
 import unicodedata
 
-import nh3
-import regex
-
 from .errors import InputError
 from .records import Direction
 
@@ -150,6 +147,8 @@ def summarise(text: str, limit: int = 300) -> str:
     text = _SPACES.sub(" ", text).strip()
     if len(text) <= limit:
         return text
+    import regex  # grapheme clusters; loaded by the stages that cut text, not by every command
+
     clusters = regex.findall(r"\X", text)
     kept = "".join(clusters[:limit])
     if len(kept) >= len(text):
@@ -172,6 +171,8 @@ _ALLOWED_ATTRS = {"*": {"dir", "lang", "title"}, "a": {"href"},
 
 def sanitise_html(markup: str) -> str:
     """HTML safe to put in a feed or an email: no scripts, handlers or javascript: URLs."""
+    import nh3  # loaded by the stages that sanitise, not by every command
+
     cleaned = nh3.clean(
         clean_text(markup), tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS,
         url_schemes={"http", "https", "mailto"}, link_rel="noopener",
