@@ -54,10 +54,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app(sample_pub: Path, server: MailServer, clock: Clock) -> App:
+def app(sample_pub: Path, server: MailServer, clock: Clock) -> Iterator[App]:
     pub = load_publication(sample_pub)
-    return App(pub, load_secret(pub.state_dir), smtp=parse_smtp_url(server.url),
-               clock=clock)
+    served = App(pub, load_secret(pub.state_dir), smtp=parse_smtp_url(server.url), clock=clock)
+    yield served
+    assert served.site.outbox is not None
+    served.site.outbox.stop()
 
 
 def sign_up(app: App, email: str, *feeds: str, name: str = ""):

@@ -94,6 +94,8 @@ def serve(root: Path, mail: MailServer | None) -> Iterator[Served]:
         yield Served(app, server.effective_port, server)
     finally:
         server.close()
+        if app.site.outbox is not None:
+            app.site.outbox.stop()
 
 
 @pytest.fixture

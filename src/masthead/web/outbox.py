@@ -32,8 +32,10 @@ class Outbox:
         self.pub, self.secret, self.smtp, self.clock = pub, secret, smtp, clock
         self.wake = threading.Event()
         self.known = threading.Event()          # set once the server's SMTPUTF8 answer is known
+        self.asked = threading.Event()          # a request waits to know it: ask the server now
         self.smtputf8 = False
         self.idle = threading.Event()           # set whenever the queue was last seen empty
+        self.stopped = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -47,6 +49,11 @@ class Outbox:
             self._thread = threading.Thread(target=self._run, name="masthead-outbox", daemon=True)
             self._thread.start()
 
+    def stop(self) -> None:
+        """End the thread after what it is sending now (queued mails wait for the next start)."""
+        self.stopped.set()
+        self.wake.set()
+
     def nudge(self) -> None:
         """A mail was queued: send it now."""
         self.idle.clear()
@@ -55,8 +62,10 @@ class Outbox:
 
     def speaks_smtputf8(self, wait: float) -> bool | None:
         """Whether the server takes non-ASCII local parts; None when it could not be asked within ``wait``."""
-        self.start()
-        self.wake.set()
+        if not self.known.is_set():
+            self.asked.set()
+            self.start()
+            self.wake.set()
         return self.smtputf8 if self.known.wait(wait) else None
 
     def _learned(self, smtputf8: bool) -> None:
@@ -64,12 +73,13 @@ class Outbox:
         self.known.set()
 
     def _run(self) -> None:
-        while True:
-            if not self.known.is_set():
+        while not self.stopped.is_set():
+            if self.asked.is_set() and not self.known.is_set():
+                self.asked.clear()
                 try:
                     self._learned(probe(self.pub, self.smtp))
-                except ConnectFailed:
-                    pass
+                except ConnectFailed as exc:
+                    sys.stderr.write(f"masthead: cannot ask the mail server about SMTPUTF8: {exc}\n")
             self.wake.clear()
             try:
                 with open_store(self.pub.state_dir) as store:
