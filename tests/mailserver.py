@@ -35,6 +35,7 @@ def free_port() -> int:
 class Received:
     rcpt: str
     raw: bytes
+    mail_from: str = ""          # the envelope sender (MAIL FROM)
 
     @property
     def message(self) -> EmailMessage:
@@ -74,7 +75,7 @@ class _Handler:
             if self.server.faults.data_replies:
                 return self.server.faults.data_replies.pop(0)
             for rcpt in envelope.rcpt_tos:
-                self.server.received.append(Received(rcpt, bytes(envelope.original_content)))
+                self.server.received.append(Received(rcpt, bytes(envelope.original_content), envelope.mail_from))
             count = len(self.server.received)
         if self.server.faults.on_accept is not None:
             self.server.faults.on_accept(count)

@@ -46,3 +46,27 @@ def check_publication(pub: Publication) -> list[Path]:
             raise ConfigError(f"key 'digest.subject' is not a valid template: {exc.message}",
                               where=where, hint="fix the {{ }} expressions in the subject") from None
     return checked
+
+
+def mail_warnings(pub: Publication, key_file: Path | None = None) -> list[str]:
+    """What would make mailbox providers trust the mail less: no DKIM, or domains that do not align.
+
+    ConfigError when a DKIM selector is set but its key cannot be used (sending would stop there too).
+    """
+    from .send.dkim import aligned, load_key
+
+    email = pub.site.email
+    from_domain = email.from_address.rpartition("@")[2].lower()
+    warnings = []
+    key = load_key(pub, key_file)
+    if key is None:
+        warnings.append("digests and confirmation mails are not DKIM-signed: run 'masthead dkim keygen', publish "
+                        "the record it prints and set [email] dkim_selector (Gmail and Yahoo require DKIM)")
+    elif not aligned(key.domain, from_domain):
+        warnings.append(f"the DKIM domain {key.domain} does not align with the From domain {from_domain}: DMARC "
+                        f"ignores such a signature; set [email] dkim_domain to {from_domain} (or a parent of it)")
+    return_domain = email.return_path.rpartition("@")[2].lower()
+    if not aligned(return_domain, from_domain):
+        warnings.append(f"the return path's domain {return_domain} does not align with the From domain "
+                        f"{from_domain}: SPF cannot pass DMARC for it")
+    return warnings

@@ -21,8 +21,10 @@ from .feeds.incremental import write_feeds
 from .records import Collection, Digest, FeedOutput, Problem
 from .send.delivery import DigestDelivery, deliver
 from .send.smtp import SmtpSettings
+from .state import feedback
 from .state.atomic import atomic_write, remove_stale_temps
 from .state.db import open_store
+from .state.feedback import DigestNumbers
 from .state.lock import publication_lock
 from .state.private import secure_state
 
@@ -41,6 +43,7 @@ class RunReport:
     feed_problems: tuple[Problem, ...] = ()    # e.g. two articles on one page path
     deliveries: tuple[DigestDelivery, ...] = ()  # per digest: recipients, sent, failed, ... (to_dict())
     smtp_configured: bool = False            # pending copies are a failure only when mail could go
+    mail: tuple[DigestNumbers, ...] = ()     # each feed's latest digests: sent, bounced, complained, unsubscribed
 
     @property
     def all_problems(self) -> tuple[Problem, ...]:
@@ -78,10 +81,12 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
             changed.append(MANIFEST)
         # last, once everything is published
         deliveries = deliver(pub, store, made.digests, now=now, smtp=smtp, secret=secret)
+        recent = feedback.latest_digests(store, per_feed=2)
+        mail = feedback.digest_numbers(store, recent + [d.digest_id for d in deliveries if d.digest_id not in recent])
     return RunReport(now=now, collection=collection, feeds=written.feeds, changed_files=tuple(changed),
                      removed_files=written.removed, digests=made.digests, digest_problems=made.problems,
                      feed_problems=written.problems,
-                     deliveries=deliveries, smtp_configured=smtp is not None)
+                     deliveries=deliveries, smtp_configured=smtp is not None, mail=tuple(mail))
 
 
 def _feed_entry(feed: FeedOutput) -> dict[str, object]:

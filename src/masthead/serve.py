@@ -2,16 +2,20 @@
 
 WSGI servers are pointed here (``gunicorn 'masthead.serve:make_app("/srv/news")'``);
 like the command line, it reads the environment (``MASTHEAD_SMTP_URL`` for
-sign-up confirmations, ``MASTHEAD_SECRET`` for the signing key). The app
+sign-up confirmations, ``MASTHEAD_SECRET`` for the signing key,
+``MASTHEAD_DKIM_KEY_FILE`` for the DKIM key, ``MASTHEAD_MAILGUN_SIGNING_KEY``
+for Mailgun's bounce webhooks). The app
 itself lives in ``masthead.web``.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from .config import load_publication, read_environment
+from .send.dkim import load_key
 from .state.private import secure_state
 from .tokens import load_secret
 from .web.app import App
@@ -28,7 +32,8 @@ def make_app(project_dir: str | os.PathLike[str] = ".") -> App:
     pub = load_publication(Path(project_dir))
     env = read_environment()
     secure_state(pub.state_dir)
-    return App(pub, load_secret(pub.state_dir, env.secret), smtp=env.smtp)
+    smtp = replace(env.smtp, dkim=load_key(pub, env.dkim_key_file)) if env.smtp else None
+    return App(pub, load_secret(pub.state_dir, env.secret), smtp=smtp, mailgun_key=env.mailgun_key)
 
 
 __all__ = ["App", "make_app"]

@@ -7,7 +7,8 @@ every feed. Changing the address or the feed part breaks the signature, so a
 token cannot be forged, moved to another address or to another feed. The two
 kinds are signed with different purpose prefixes, so neither can pass for the
 other. Sign-up confirmation links carry a third kind (signup.py), again
-under its own purpose prefix. The key comes from
+under its own purpose prefix; so do the return-path tokens that tie a
+bounce to one digest copy. The key comes from
 ``MASTHEAD_SECRET`` or, when that is unset, from ``.masthead/secret``, made
 once with owner-only permissions. Neither the key nor tokens ever go under
 ``output/``.
@@ -33,6 +34,9 @@ SECRET_FILE = "secret"
 _PURPOSE = b"masthead-unsubscribe-v1\x00"   # keeps these MACs apart from any other use of the key
 _FEED_PURPOSE = b"masthead-unsubscribe-feed-v1\x00"
 _SIGNUP_PURPOSE = b"masthead-signup-confirm-v1\x00"
+_RETURN_PURPOSE = b"masthead-return-path-v1\x00"
+_HOOK_PURPOSE = b"masthead-bounce-hook-v1\x00"
+RETURN_TOKEN_LENGTH = 24     # base32 characters: 120 bits
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,3 +177,26 @@ def unsubscribe_url(base: str, token: str) -> str:
     parts = urlsplit(base)
     query = f"{parts.query}&" if parts.query else ""
     return urlunsplit(parts._replace(query=query + urlencode({"token": token})))
+
+
+def return_token(secret: bytes, digest_id: str, email: str) -> str:
+    """The token of one digest copy's return path: 24 lower-case base32 characters (120 bits).
+
+    An HMAC of the digest and the address, so nobody without the key can make
+    one that points at someone else's copy; the state keeps which copy it is.
+    Lower case, because mail servers may fold the case of a local part.
+    """
+    message = _RETURN_PURPOSE + f"{len(digest_id)}:{digest_id}{email}".encode()
+    mac = hmac.new(secret, message, hashlib.sha256).digest()[:15]
+    return base64.b32encode(mac).decode("ascii").lower()
+
+
+def verp_address(return_path: str, token: str) -> str:
+    """``bounces@example.org`` + token -> ``bounces+token@example.org``."""
+    local, _, domain = return_path.rpartition("@")
+    return f"{local}+{token}@{domain}"
+
+
+def hook_password(secret: bytes) -> str:
+    """The shared secret a bounce webhook URL carries (Postmark's basic auth): derived from the key."""
+    return _b64(hmac.new(secret, _HOOK_PURPOSE, hashlib.sha256).digest()[:24])

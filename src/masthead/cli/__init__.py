@@ -19,7 +19,8 @@ from ..errors import MastheadError
 # (feedgen, premailer, the mail stack) inside their commands, so that
 # `masthead --version` and `masthead --help` start as fast as click itself.
 COMMANDS = {"run": "run", "inspect": "inspect", "init": "init", "check": "init", "preview": "preview",
-            "subscribers": "subscribers", "send": "send", "serve": "serve"}
+            "subscribers": "subscribers", "send": "send", "serve": "serve", "dkim": "dkim", "bounces": "bounces",
+            "report": "report"}
 
 
 class _Group(click.Group):

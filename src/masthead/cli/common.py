@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from ..config import Environment, Publication, read_environment
+from ..config import Environment, Publication, SmtpSettings, read_environment
 from ..tokens import load_secret
 
 project_option = click.option(
@@ -44,3 +45,12 @@ def environment() -> Environment:
 def secret_for(pub: Publication, env: Environment) -> bytes:
     """The signing key: MASTHEAD_SECRET when set, else the one in the state folder."""
     return load_secret(pub.state_dir, env.secret)
+
+
+def smtp_for(pub: Publication, env: Environment) -> SmtpSettings | None:
+    """MASTHEAD_SMTP_URL's server with the DKIM key every message is signed with (when one is set up)."""
+    if env.smtp is None:
+        return None
+    from ..send.dkim import load_key
+
+    return replace(env.smtp, dkim=load_key(pub, env.dkim_key_file))

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..config import load_publication
-from .common import project_option
+from .common import environment, project_option
 
 
 @click.command()
@@ -37,12 +37,15 @@ def check(project: Path) -> None:
     """Check the settings and templates without building anything.
 
     Exits 0 when all is well, 2 with a message naming the file and key (or
-    line) otherwise.
+    line) otherwise. Warns when mail is not DKIM-signed, or signed for a
+    domain that does not align with the From domain.
 
     Example: masthead check --project mypub
     """
-    from ..check import check_publication
+    from ..check import check_publication, mail_warnings
 
     pub = load_publication(project)
     checked = check_publication(pub)
+    for warning in mail_warnings(pub, environment().dkim_key_file):
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"ok: {len(pub.feeds)} feeds, {len(checked)} templates checked")

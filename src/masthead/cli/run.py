@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..config import load_publication
-from .common import environment, now_option, parse_now, project_option, secret_for
+from .common import environment, now_option, parse_now, project_option, secret_for, smtp_for
 
 if TYPE_CHECKING:
     from ..pipeline import RunReport
@@ -49,7 +49,7 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
     env = environment()
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     report = run_job(pub, now=parse_now(now), wait=wait, progress=_progress_line if show_progress else None,
-                     smtp=env.smtp, secret=secret_for(pub, env))
+                     smtp=smtp_for(pub, env), secret=secret_for(pub, env))
     if show_progress:
         click.echo("\r\033[K", err=True, nl=False)
     if as_json:
@@ -88,6 +88,7 @@ def report_json(report: RunReport) -> dict:
         "digests": [{"id": d.id, "feed": d.feed, "subject": d.subject, "items": len(d.article_ids)}
                     for d in report.digests],
         "deliveries": [d.to_dict() for d in report.deliveries],
+        "mail": [n.to_dict() for n in report.mail],
         "files_changed": list(report.changed_files),
         "files_removed": list(report.removed_files),
     }
@@ -102,6 +103,8 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
         lines += [f"feed {feed.name}: {feed.items} items" for feed in report.feeds]
         lines += [f"digest {d.id}: {len(d.article_ids)} articles, \"{d.subject}\"" for d in report.digests]
         lines += [_delivery_line(d) for d in report.deliveries if d.recipients]
+        lines += [f"mail {n.digest_id}: {n.sent} sent, {n.bounced} bounced, {n.complained} complained, "
+                  f"{n.unsubscribed} unsubscribed" for n in report.mail if n.recipients]
         named = report.changed_files[:SHOW_FILES]
         lines += [f"wrote {path}" for path in named]
         if len(report.changed_files) > len(named):

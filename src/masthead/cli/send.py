@@ -10,7 +10,7 @@ import click
 
 from ..config import SMTP_ENV, load_publication
 from ..errors import DeliveryError
-from .common import environment, now_option, parse_now, project_option, secret_for
+from .common import environment, now_option, parse_now, project_option, secret_for, smtp_for
 
 if TYPE_CHECKING:
     from ..send.delivery import DigestDelivery
@@ -41,7 +41,7 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
     pub = load_publication(project)
     moment = parse_now(now)
     env = environment()
-    smtp = env.smtp
+    smtp = smtp_for(pub, env)
     with publication_lock(pub.state_dir, moment, wait=wait), open_store(pub.state_dir) as store:
         if resend:
             count = resend_uncertain(store, resend, now=moment)

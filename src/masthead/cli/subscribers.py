@@ -24,7 +24,7 @@ def subscribers() -> None:
 @click.option("--feed", "feeds", multiple=True, metavar="FEED",
               help="A feed to follow (repeat for several); default: every feed with a digest.")
 @click.option("--resubscribe", is_flag=True,
-              help="Subscribe an address that unsubscribed or bounced (only if they asked again).")
+              help="Subscribe an address that unsubscribed, bounced or complained (only if they asked again).")
 def add(project: Path, now: str | None, email: str, name: str | None, feeds: tuple[str, ...],
         resubscribe: bool) -> None:
     """Subscribe EMAIL to digests.
@@ -32,12 +32,18 @@ def add(project: Path, now: str | None, email: str, name: str | None, feeds: tup
     Example: masthead subscribers add reader@example.com --name "سارة" --feed ar-news
     """
     from ..state.db import open_store
-    from ..subscribers.roster import add_subscriber
+    from ..subscribers.roster import add_subscriber, status_of
 
     pub = load_publication(project)
     with open_store(pub.state_dir) as store:
+        before = status_of(store, email) if resubscribe else None
         s = add_subscriber(store, pub, email, name=name, feeds=feeds, now=parse_now(now),
                            resubscribe=resubscribe)
+    if before is not None and before[0] != "active":
+        why = f": {before[2]}" if before[2] else ""
+        click.echo(f"warning: {s.email} had {before[0]} on {before[1]}{why}. Mailing an address that bounced "
+                   "or complained again hurts the reputation of all your mail; do it only if this person asked.",
+                   err=True)
     click.echo(f"{s.email} follows {', '.join(s.feeds) or 'no feed'}")
 
 
@@ -65,7 +71,8 @@ def remove(project: Path, now: str | None, email: str, forget: bool) -> None:
 
 @subscribers.command("list")
 @project_option
-@click.option("--status", type=click.Choice(["active", "unsubscribed", "bounced", "refused"]), default=None,
+@click.option("--status", type=click.Choice(["active", "unsubscribed", "bounced", "complained", "refused"]),
+              default=None,
               help="Only subscribers in this state.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def list_(project: Path, status: str | None, as_json: bool) -> None:
@@ -74,14 +81,16 @@ def list_(project: Path, status: str | None, as_json: bool) -> None:
     Example: masthead subscribers list --status active --json
     """
     from ..state.db import open_store
-    from ..subscribers.roster import list_subscribers
+    from ..subscribers.roster import list_subscribers, status_of
 
     pub = load_publication(project)
     with open_store(pub.state_dir) as store:
         rows = list(list_subscribers(store, status=status))
+        notes = {s.email: status_of(store, s.email) or (s.status, s.updated, "") for s in rows}
     if as_json:
         click.echo(json.dumps([{"email": s.email, "name": s.name, "status": s.status,
-                                "feeds": list(s.feeds), "created": s.created, "updated": s.updated}
+                                "feeds": list(s.feeds), "created": s.created, "updated": s.updated,
+                                "status_since": notes[s.email][1], "status_reason": notes[s.email][2]}
                                for s in rows], ensure_ascii=False, indent=2))
         return
     for s in rows:

@@ -8,7 +8,19 @@ key come from the environment (environment.py), read only by entry points.
 Imports: errors and text only.
 """
 
-from .environment import SECRET_ENV, SMTP_ENV, Environment, Security, SmtpSettings, parse_smtp_url, read_environment
+from .environment import (
+    DKIM_ENV,
+    IMAP_PASSWORD_ENV,
+    MAILGUN_ENV,
+    SECRET_ENV,
+    SMTP_ENV,
+    DkimKey,
+    Environment,
+    Security,
+    SmtpSettings,
+    parse_smtp_url,
+    read_environment,
+)
 from .settings import (
     CADENCES,
     FEED_FILE,
@@ -29,9 +41,8 @@ from .settings import (
 )
 
 __all__ = [
-    "CADENCES", "FEED_FILE", "SECRET_ENV", "SITE_FILE", "SMTP_ENV", "SPLITS", "WEEKDAYS", "DigestSettings",
-    "EmailSettings", "Environment", "FeedSettings", "FetchSettings", "Publication", "Security", "ServeSettings",
-    "SignupLimits", "SiteSettings",
-    "SmtpSettings",
+    "CADENCES", "DKIM_ENV", "FEED_FILE", "IMAP_PASSWORD_ENV", "MAILGUN_ENV", "SECRET_ENV", "SITE_FILE", "SMTP_ENV",
+    "SPLITS", "WEEKDAYS", "DigestSettings", "DkimKey", "EmailSettings", "Environment", "FeedSettings",
+    "FetchSettings", "Publication", "Security", "ServeSettings", "SignupLimits", "SiteSettings", "SmtpSettings",
     "load_feed", "load_publication", "load_site", "parse_smtp_url", "read_environment",
 ]

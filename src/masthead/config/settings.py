@@ -12,6 +12,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,6 +39,18 @@ class EmailSettings:
     rate_per_minute: int         # 0: no limit
     subscribe_url: str = ""      # public URL of `masthead serve`'s /subscribe (sign-up form target)
     sender_address: str = ""     # the address alone (MAIL FROM): the one address in ``sender``
+
+    return_path: str = ""        # envelope sender; each digest copy goes from local+TOKEN@domain (VERP)
+    dkim_selector: str | None = None   # sign with .masthead/dkim/<selector>.pem (or MASTHEAD_DKIM_KEY_FILE)
+    dkim_domain: str = ""        # the signing domain (d=); the From domain by default
+    soft_bounce_limit: int = 3   # this many soft-bounced copies ...
+    soft_bounce_days: int = 30   # ... within this many days suppress the address
+    ses_topics: tuple[str, ...] = ()   # SNS topic ARNs whose SES notifications /hooks/bounce accepts
+
+    @property
+    def from_address(self) -> str:
+        """The From address alone (``newsletter@news.example.org``)."""
+        return self.sender_address or parseaddr(self.sender)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +214,7 @@ def load_site(root: Path) -> SiteSettings:
     # The default sender quotes the title: "News, Today" must stay one name, not two addresses.
     sender = mail.text("from", str(Address(display_name=title, addr_spec=f"newsletter@{host}")))
     (sender_address,) = addresses(mail, "from", sender, one=True)
+    from_domain = sender_address.domain.lower() or host
     reply_to = mail.text("reply_to", None)
     if reply_to is not None:
         addresses(mail, "reply_to", reply_to, one=False)
@@ -214,6 +228,12 @@ def load_site(root: Path) -> SiteSettings:
         # the same server as /unsubscribe: sign-up confirmations need its key and state
         subscribe_url=mail.url("subscribe_url", urlsplit(unsubscribe)._replace(
             path="/subscribe", query="", fragment="").geturl()),
+        return_path=_address(mail, "return_path", f"bounces@{from_domain}"),
+        dkim_selector=_selector(mail),
+        dkim_domain=(mail.text("dkim_domain", from_domain) or from_domain).lower().rstrip("."),
+        soft_bounce_limit=mail.positive("soft_bounce_limit", 3) or 1,
+        soft_bounce_days=mail.positive("soft_bounce_days", 30) or 1,
+        ses_topics=mail.strings("ses_topics"),
     )
     mail.finish()
     f = t.table("fetch")
@@ -257,6 +277,24 @@ def _serve(t: Table) -> ServeSettings:
         raise t.fail("trusted_proxies", "must name the proxies allowed to set client_address_header")
     t.finish()
     return ServeSettings(client_address_header=header, trusted_proxies=proxies)
+_SELECTOR = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+_PLAIN_ADDRESS = re.compile(r"^[A-Za-z0-9._%=-]{1,40}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
+def _address(t: Table, key: str, default: str) -> str:
+    """A plain ASCII address with room for ``+TOKEN`` in its local part."""
+    value = t.text(key, default)
+    if not _PLAIN_ADDRESS.match(value) or "+" in value:
+        raise t.fail(key, f"must be a plain address such as 'bounces@example.org' (no '+', a local part of "
+                          f"at most 40 characters), not {value!r}")
+    return str(value)
+
+
+def _selector(t: Table) -> str | None:
+    value = t.text("dkim_selector", None)
+    if value is not None and not _SELECTOR.match(value):
+        raise t.fail("dkim_selector", f"must be a DNS label such as 'mh2026', not {value!r}")
+    return value
 
 
 def load_feed(folder: Path, site: SiteSettings) -> FeedSettings:

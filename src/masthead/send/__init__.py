@@ -1,8 +1,10 @@
 """Stage 4, send: digests to subscribers over SMTP, each copy exactly once.
 
-Owns the message (message.py: headers, placeholders, bodies), the SMTP
-connection that knows how each copy ended (smtp.py), the plan of who gets a
-digest (plan.py) and delivery itself (delivery.py).
+Owns the message (message.py: headers, placeholders, bodies), DKIM keys and
+signing (dkim.py), the SMTP connection that knows how each copy ended and
+signs what it sends (smtp.py), the plan of who gets a digest (plan.py),
+delivery itself with a return path per copy (delivery.py), and the delivery
+report page (report.py).
 
 Imports: the shared vocabulary (records, errors, config, tokens) and state.
 Never collect, feeds, digest, subscribers, web, the pipeline or the CLI.

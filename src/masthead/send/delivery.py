@@ -39,6 +39,7 @@ subscribes later gets the next digest, not old ones.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -52,13 +53,14 @@ from email_validator import EmailNotValidError, validate_email
 from ..config import Publication
 from ..errors import ConfigError
 from ..records import Digest, Recipient
-from ..state import roster, sends
+from ..state import feedback, roster, sends
 from ..state.db import Store
-from ..tokens import load_secret, make_token, unsubscribe_url
+from ..tokens import load_secret, make_token, return_token, unsubscribe_url, verp_address
 from .message import HeaderValueError, build_message
 from .plan import plan, planned_digest
 from .smtp import ConnectFailed, Connection, Outcome, SmtpSettings
 
+_ENHANCED = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
 BOUNCE_CODES = (550, 551, 553)   # mailbox unknown / moved / bad name, said at RCPT: suppress
 Builder = Callable[..., EmailMessage]
 
@@ -96,13 +98,17 @@ class DigestDelivery:
     uncertain: int                # left 'sending' by a killed run: presumed delivered
     cancelled: int                # unsubscribed or bounced before their copy went
     not_sent: str | None = None   # why nothing more could be sent in this run
+    bounced: int = 0              # recipients whose copy bounced so far (at sending, by mail or webhook)
+    complained: int = 0           # recipients who marked it as spam so far
+    unsubscribed: int = 0         # recipients who left after it arrived
 
     def to_dict(self) -> dict[str, object]:
         return {"digest": self.digest_id, "feed": self.feed, "recipients": self.recipients,
                 "sent": self.sent, "already_sent": self.already_sent,
                 "failed": [{"email": f.email, "reply": f.reply} for f in self.failed],
                 "pending": self.pending, "uncertain": self.uncertain,
-                "cancelled": self.cancelled, "not_sent": self.not_sent}
+                "cancelled": self.cancelled, "not_sent": self.not_sent, "bounced": self.bounced,
+                "complained": self.complained, "unsubscribed": self.unsubscribed}
 
 
 class _Stop(Exception):
@@ -125,7 +131,6 @@ class _Run:
     retry: RetryPolicy
     build: Builder
     interval: float                               # seconds between messages (rate limit)
-    sender: str = ""
     last_start: float | None = None
     exhausted_in_a_row: int = 0
     failures: dict[str, list[Failure]] = field(default_factory=dict)
@@ -156,7 +161,7 @@ class _Run:
         sends.update(self.store, self.unsaved)
         self.unsaved.clear()
 
-    def mark_sending(self, digest_id: str, email: str, message_id: str) -> bool:
+    def mark_sending(self, digest_id: str, email: str, message_id: str, token: str) -> bool:
         """Claim the copy and commit that its final dot is about to go (one write, no fsync: see db.py).
 
         False when another sender switched it from 'pending' first: the caller
@@ -168,6 +173,8 @@ class _Run:
         with self.store.transaction():
             self._write_unsaved()
             self.claimed = sends.mark_sending(self.store, digest_id, email, message_id, now=self.now)
+            if self.claimed:
+                feedback.remember_return(self.store, token, digest_id, email)
         return self.claimed
 
     def connect(self) -> None:
@@ -213,13 +220,16 @@ class _Run:
             roster.set_status(self.store, email, "refused", now=self.now, only_if="active")
             return
         message_id = str(msg["Message-ID"] or "")
+        # VERP: a bounce comes back to an address that names this copy, whatever it quotes
+        token = return_token(self.secret, digest.id, email)
+        sender = verp_address(self.pub.site.email.return_path, token)
         for attempt in range(self.retry.attempts):
             if not self.connection.alive:
                 self.connect()
             self.pace()
             self.claimed = False
             outcome = self.connection.transmit(
-                self.sender, rcpt, data, lambda: self.mark_sending(digest.id, email, message_id),
+                sender, rcpt, data, lambda: self.mark_sending(digest.id, email, message_id, token),
                 utf8=utf8)
             if outcome.kind == "taken":          # another sender has this copy: it is theirs
                 self.claimed = False
@@ -243,7 +253,13 @@ class _Run:
         else:
             self.fail(digest_id, email, outcome.reply, attempt=True)
             if outcome.stage == "RCPT" and outcome.code in BOUNCE_CODES:
-                roster.set_status(self.store, email, "bounced", now=self.now, only_if="active")
+                with self.store.transaction():
+                    feedback.record_event(self.store, feedback.MailEvent(
+                        key=f"smtp:{digest_id}:{email}", email=email, digest_id=digest_id, kind="hard",
+                        status=enhanced_status(outcome.reply), detail=outcome.reply, source="smtp",
+                        received=self.now))
+                    roster.set_status(self.store, email, "bounced", now=self.now, only_if="active",
+                                      reason=f"refused while sending {digest_id}: {outcome.reply}")
 
     def fail(self, digest_id: str, email: str, reply: str, *, attempt: bool = False) -> None:
         self.record(digest_id, email, "failed", reply, attempt=attempt)
@@ -262,12 +278,18 @@ class _Run:
             self.send_one(digest, email, standing.name)
 
 
+def enhanced_status(reply: str) -> str | None:
+    """The RFC 3463 code in a server's reply (``550 5.1.1 ...`` -> ``5.1.1``), or None."""
+    match = _ENHANCED.search(reply)
+    return match.group(0) if match else None
+
+
 def why_not(standing: roster.Standing | None, feed: str) -> str | None:
     """Why a copy must not go now (unsubscribed, bounced, left the feed), or None."""
     if standing is None:
         return "not sent: the address is no longer a subscriber"
     if standing.status != "active":
-        return f"not sent: the address is {standing.status}"
+        return f"not sent: the address {standing.status}"    # unsubscribed, bounced, complained
     return None if standing.follows else f"not sent: the address left {feed}"
 
 
@@ -347,8 +369,7 @@ def _send_all(pub: Publication, store: Store, considered: list[Digest], *, now: 
         rate = pub.site.email.rate_per_minute
         run = _Run(pub=pub, store=store, now=now, secret=secret or load_secret(pub.state_dir),
                    connection=Connection(smtp, local_hostname=pub.site.host), sleep=sleep,
-                   clock=clock, retry=retry, build=build, interval=60.0 / rate if rate else 0.0,
-                   sender=pub.site.email.sender_address)
+                   clock=clock, retry=retry, build=build, interval=60.0 / rate if rate else 0.0)
         try:
             for digest in considered:
                 try:
@@ -361,8 +382,10 @@ def _send_all(pub: Publication, store: Store, considered: list[Digest], *, now: 
             run.flush()
             run.connection.close()
     reports = []
+    numbers = {n.digest_id: n for n in feedback.digest_numbers(store, [d.id for d in considered])}
     for digest in considered:
         after = sends.status_counts(store, digest.id)
+        came_back = numbers.get(digest.id)
         reports.append(DigestDelivery(
             digest_id=digest.id, feed=digest.feed, recipients=sum(after.values()),
             sent=after.get("sent", 0) - before[digest.id].get("sent", 0),
@@ -370,5 +393,7 @@ def _send_all(pub: Publication, store: Store, considered: list[Digest], *, now: 
             failed=tuple(run.failures.get(digest.id, ())) if run else (),
             pending=after.get("pending", 0), uncertain=after.get("sending", 0),
             cancelled=after.get("cancelled", 0),
-            not_sent=unsendable.get(digest.id, stopped) if after.get("pending") else None))
+            not_sent=unsendable.get(digest.id, stopped) if after.get("pending") else None,
+            bounced=came_back.bounced if came_back else 0, complained=came_back.complained if came_back else 0,
+            unsubscribed=came_back.unsubscribed if came_back else 0))
     return tuple(reports)

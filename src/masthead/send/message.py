@@ -9,7 +9,9 @@ templates, no CSS), so a list of 10,000 recipients costs milliseconds each.
 The headers are what mail providers ask of bulk senders today: From, To,
 Date, a Message-ID (the same one for the same digest and address, so a
 retried send is recognisable), List-Id, List-Unsubscribe with an https URI
-and a mailto, List-Unsubscribe-Post (RFC 8058 one-click), Auto-Submitted.
+and a mailto, List-Unsubscribe-Post (RFC 8058 one-click), Auto-Submitted, and
+Feedback-ID (Gmail's feedback loop). DKIM signing happens as the bytes go
+to the server (smtp.py), after every per-recipient value is in.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def build_message(pub: Publication, digest: Digest, recipient: Recipient, *,
     msg["List-Unsubscribe-Post"] = _header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     msg["Auto-Submitted"] = _header("Auto-Submitted", "auto-generated")
     msg["Precedence"] = _header("Precedence", "bulk")
+    msg["Feedback-ID"] = _header("Feedback-ID", feedback_id(pub, digest.id))
 
     values = {NAME: f" {recipient.name.strip()}" if recipient.name and recipient.name.strip() else "",
               EMAIL: recipient.email, UNSUBSCRIBE_URL: unsubscribe_url}
@@ -159,6 +162,16 @@ def message_id(pub: Publication, digest_id: str, email: str) -> str:
     """
     key = f"{digest_id}\x00{email.strip().lower()}".encode()
     return f"<{hashlib.sha256(key).hexdigest()[:32]}@{pub.site.host}>"
+
+
+def feedback_id(pub: Publication, digest_id: str) -> str:
+    """Gmail's Feedback-ID, ``day:feed:cadence:host``: complaint rates per issue, per feed, per sender.
+
+    Gmail's Postmaster Tools count spam complaints per value of each field;
+    the last field names the sender.
+    """
+    fields = [re.sub(r"[^A-Za-z0-9._-]", "-", part) for part in digest_id.split("/")]
+    return ":".join([*fields[-1:], *fields[:-1]][:3] + [pub.site.host])
 
 
 def list_id(pub: Publication, feed_name: str) -> str:

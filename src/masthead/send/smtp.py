@@ -1,7 +1,8 @@
 """One SMTP connection that carries many messages, and tells exactly how each one ended.
 
 The server is the caller's SmtpSettings (config.py reads them from
-``MASTHEAD_SMTP_URL``, never from a file in the publication).
+``MASTHEAD_SMTP_URL``, never from a file in the publication), with the DKIM
+key every message is signed with on its way out (dkim.py).
 
 ``Connection.transmit`` runs MAIL, RCPT and DATA itself rather than through
 ``smtplib.sendmail`` so it knows whether the final ``.`` was sent: until then
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..config import SmtpSettings
+from . import dkim
 
 Kind = Literal["accepted", "rejected", "deferred", "taken"]
 
@@ -156,12 +158,17 @@ class Connection:
                  commit: Callable[[], bool | None], *, utf8: bool = False) -> Outcome:
         """Send one message (``data``: CRLF lines, not yet dot-stuffed) to one recipient.
 
+        With a DKIM key in the settings the bytes are signed here, after every
+        per-recipient value is in: whoever builds a message, it goes signed.
+
         ``commit`` runs after the server said 354 and the body went out, just
         before the final ``.``: the last moment when the server cannot yet have
         accepted the message. When it returns False the dot is never sent.
         """
         smtp = self.smtp
         assert smtp is not None, "open() the connection first"
+        if self.settings.dkim is not None:   # every message, digest or confirmation, exactly as it goes
+            data = dkim.sign(data, self.settings.dkim)
         stage = "MAIL"
         try:
             code, msg = smtp.mail(sender, ["SMTPUTF8", "BODY=8BITMIME"] if utf8 else [])

@@ -2,7 +2,8 @@
 
 Owns the database (db.py: the connection, the schema and its migrations)
 and every query on it, one module per table or group of tables: filecache,
-articles, digests, roster, sends, builds, httpcache, signups. Also the
+articles, digests, roster, sends, builds, httpcache, signups, feedback
+(bounces, complaints, return paths, status history, webhook receipts). Also the
 publication's lock (lock.py) and atomic file writes (atomic.py).
 
 Imports: records, errors and config only; every stage may import it.

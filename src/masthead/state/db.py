@@ -3,9 +3,11 @@
 One database holds what every stage must remember between runs: the files
 already read, every article and when it was first seen, the digests made,
 each (digest, recipient) send, the subscribers, upstream HTTP validators,
-the sign-up limits and the confirmation mails waiting to go. ``Store`` is the connection; the SQL on each table
+the sign-up limits and the confirmation mails waiting to go, and what came
+back: bounces, complaints and each address's status history. ``Store`` is the
+connection; the SQL on each table
 lives in one module of this package (filecache, articles, digests, roster,
-sends, builds, httpcache, signups), exposed as named functions.
+sends, builds, httpcache, signups, feedback), exposed as named functions.
 
 Every moment is stored as RFC 3339 in UTC with a fixed width
 (``2022-05-07T06:00:00Z``, see ``stamp``), so SQL compares them as text
@@ -131,6 +133,42 @@ CREATE TABLE IF NOT EXISTS signup_used (
 );
 """
 
+# Version 2: what comes back after sending (bounces, complaints) and each address's status history.
+FEEDBACK_SCHEMA = """
+CREATE TABLE IF NOT EXISTS return_paths (
+    token       TEXT PRIMARY KEY,   -- the +TOKEN of one copy's envelope sender (tokens.return_token)
+    digest_id   TEXT NOT NULL,
+    email       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mail_events (
+    event_key   TEXT PRIMARY KEY,   -- one report read twice is one event
+    email       TEXT NOT NULL,
+    digest_id   TEXT,               -- the copy it is about, when known
+    kind        TEXT NOT NULL,      -- hard, soft, complaint
+    status      TEXT,               -- RFC 3463 code such as 5.1.1, when the report gives one
+    detail      TEXT NOT NULL,      -- why, as the report says it
+    source      TEXT NOT NULL,      -- smtp, mbox, maildir, imap, ses, postmark, mailgun
+    received    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mail_events_by_email ON mail_events (email, received);
+CREATE INDEX IF NOT EXISTS mail_events_by_digest ON mail_events (digest_id, kind);
+CREATE TABLE IF NOT EXISTS status_history (
+    email       TEXT NOT NULL,
+    changed     TEXT NOT NULL,
+    status      TEXT NOT NULL,      -- active, unsubscribed, bounced, complained, or left (one feed)
+    feed        TEXT NOT NULL DEFAULT '',   -- the feed left, for 'left'
+    reason      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS status_history_by_email ON status_history (email, changed);
+CREATE TABLE IF NOT EXISTS hook_receipts (
+    provider    TEXT NOT NULL,      -- ses, mailgun: webhook deliveries already taken (replays are refused)
+    receipt     TEXT NOT NULL,      -- SNS MessageId, Mailgun token
+    received    TEXT NOT NULL,
+    PRIMARY KEY (provider, receipt)
+);
+CREATE INDEX IF NOT EXISTS sends_by_message_id ON sends (message_id);
+"""
+
 # Columns that hold moments: what the version-1 migration rewrites as stamp().
 MOMENTS = {
     "articles": ("first_seen", "changed", "published"),
@@ -139,7 +177,7 @@ MOMENTS = {
     "left_feeds": ("left_at",),
     "sends": ("updated",),
     "send_plans": ("planned",),
-    "signup_mails": ("sent",),          # dropped by version 2
+    "signup_mails": ("sent",),          # dropped by version 3
 }
 
 
@@ -175,14 +213,25 @@ def _utc_stamps(db: sqlite3.Connection) -> None:
                        [(*(_to_stamp(row[c]) for c in columns), row["rowid"]) for row in rows])
 
 
+def _feedback_tables(db: sqlite3.Connection) -> None:
+    """Version 2: bounce, complaint and status-history tables; addresses already suppressed get a first entry."""
+    for statement in FEEDBACK_SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT INTO status_history (email, changed, status, reason) "
+               "SELECT email, updated, status, :reason FROM subscribers WHERE status <> 'active'",
+               {"reason": "before masthead kept a history"})
+
+
 def _signup_queue(db: sqlite3.Connection) -> None:
-    """Version 2: sign-up limits per client, network, domain and address, and the confirmation queue
-    (tables made by SCHEMA); the old per-address table goes."""
+    """Version 3: sign-up limits per client, network, domain and address, the confirmation queue and
+    used confirmation links (tables made by SCHEMA); the old per-address table goes."""
     db.execute("DROP TABLE IF EXISTS signup_mails")
 
 
 # (version, what it does): applied in order to a database below that version.
-MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = ((1, _utc_stamps), (2, _signup_queue))
+MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
+    (1, _utc_stamps), (2, _feedback_tables), (3, _signup_queue))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
@@ -275,7 +324,7 @@ class Store:
             return
         with self.transaction():
             fresh = self.db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'articles'").fetchone()[0] == 0
-            for statement in SCHEMA.split(";"):   # not executescript: it would COMMIT first
+            for statement in (SCHEMA + FEEDBACK_SCHEMA).split(";"):   # not executescript: it would COMMIT first
                 if statement.strip():
                     self.db.execute(statement)
             for target, migrate in MIGRATIONS:

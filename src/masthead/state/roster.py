@@ -1,8 +1,9 @@
 """Tables ``subscribers``, ``subscriptions`` and ``left_feeds``: who follows which feed.
 
 An address that unsubscribed or bounced stays in ``subscribers`` as a
-suppression; a feed an address left on its own stays in ``left_feeds``, a
-suppression for that address and feed only.
+suppression (so does one that complained); a feed an address left on its own
+stays in ``left_feeds``, a suppression for that address and feed only. Each
+change is also noted in the status history (feedback.py): when, and why.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from datetime import datetime
 from typing import NamedTuple
 
 from ..records import Subscriber
+from . import feedback
 from .db import Store, stamp
 
-STATUSES = ("active", "unsubscribed", "bounced", "refused")
+STATUSES = ("active", "unsubscribed", "bounced", "complained", "refused")
 # Why a suppressed address gets no mail, for people.
-SUPPRESSED = {"unsubscribed": "it unsubscribed", "bounced": "it bounced",
+SUPPRESSED = {"unsubscribed": "it unsubscribed", "bounced": "it bounced", "complained": "it complained",
               "refused": "masthead refused to build mail for it (its name could not go in a header safely)"}
 
 
@@ -74,6 +76,7 @@ def upsert(store: Store, email: str, name: str | None, feeds: tuple[str, ...], n
             return str(row["status"])
         if row["status"] != "active":     # resubscribing: what was followed before is not asked for
             store.execute("DELETE FROM subscriptions WHERE email = ?", (email,))
+            feedback.record_status(store, email, "active", now=now, reason=f"resubscribed (was {row['status']})")
         have = {r[0] for r in store.rows("SELECT feed FROM subscriptions WHERE email = ?", (email,))}
         new_feeds = [f for f in feeds if f not in have]
         new_name = name if name is not None else row["name"]
@@ -85,15 +88,19 @@ def upsert(store: Store, email: str, name: str | None, feeds: tuple[str, ...], n
     return "updated"
 
 
-def set_status(store: Store, email: str, status: str, *, now: datetime, only_if: str | None = None) -> bool:
-    """Mark an address with ``status`` (when it is ``only_if``, if given); False when nothing changed."""
+def set_status(store: Store, email: str, status: str, *, now: datetime, only_if: str | None = None,
+               reason: str = "") -> bool:
+    """Mark an address with ``status`` (when it is ``only_if``, if given), noting why; False when nothing changed."""
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
     with store.transaction():
+        before = store.scalar("SELECT status FROM subscribers WHERE email = :email", {"email": email})
         cursor = store.execute(
             "UPDATE subscribers SET status = :status, updated = :now WHERE email = :email "
             "AND (:only_if IS NULL OR status = :only_if)",
             {"status": status, "now": stamp(now), "email": email, "only_if": only_if})
+        if cursor.rowcount > 0 and before != status:
+            feedback.record_status(store, email, status, now=now, reason=reason)
     return cursor.rowcount > 0
 
 
@@ -112,6 +119,9 @@ def leave_feed(store: Store, email: str, feed: str, *, now: datetime) -> bool:
                       "ON CONFLICT (email, feed) DO UPDATE SET left_at = excluded.left_at", (email, feed, moment))
         remaining = store.scalar("SELECT count(*) FROM subscriptions WHERE email = ?", (email,))
         status = "unsubscribed" if remaining == 0 and row["status"] == "active" else row["status"]
+        feedback.record_status(store, email, "left", now=now, feed=feed)
+        if status != row["status"]:
+            feedback.record_status(store, email, status, now=now, reason=f"left {feed}, the last list it followed")
         store.execute("UPDATE subscribers SET status = ?, updated = ? WHERE email = ?", (status, moment, email))
     return True
 
@@ -121,6 +131,7 @@ def forget(store: Store, email: str) -> bool:
     with store.transaction():
         store.execute("DELETE FROM subscriptions WHERE email = ?", (email,))
         store.execute("DELETE FROM left_feeds WHERE email = ?", (email,))
+        feedback.forget_address(store, email)
         cursor = store.execute("DELETE FROM subscribers WHERE email = ?", (email,))
     return cursor.rowcount > 0
 

@@ -69,7 +69,7 @@ def send_queued(pub: Publication, store: Store, secret: bytes, smtp: SmtpSetting
                 continue
             url = unsubscribe_url(pub.site.email.subscribe_url, item.token)
             msg = build_confirmation(pub, request, rcpt, url, language=item.language, days=CONFIRM_DAYS, now=now)
-            outcome = connection.transmit(pub.site.email.sender_address, rcpt, wire_bytes(msg, utf8=utf8),
+            outcome = connection.transmit(pub.site.email.return_path, rcpt, wire_bytes(msg, utf8=utf8),
                                           lambda: True, utf8=utf8)
             if outcome.kind == "deferred" and item.attempts + 1 < MAX_ATTEMPTS:
                 signups.later(store, item.id, next_try=now + RETRY_AFTER * 2 ** item.attempts)

@@ -2,7 +2,7 @@
 
 Addresses are checked with email-validator (syntax only: no DNS lookups) and
 stored normalised: trimmed, Unicode NFC, lower case. An address that has
-unsubscribed or bounced stays as a suppression: ``add_subscriber`` refuses it
+unsubscribed, bounced or complained stays as a suppression: ``add_subscriber`` refuses it
 unless asked to resubscribe, and imports skip it. A feed an address left on
 its own (per-feed unsubscribe) is suppressed the same way, for that address
 and feed only. Nothing here is ever written under ``output/``.
@@ -18,7 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from ..config import Publication
 from ..errors import InputError
 from ..records import Subscriber
-from ..state import roster, sends
+from ..state import feedback, roster, sends
 from ..state.db import Store
 from ..text import header_text_problem
 
@@ -112,3 +112,19 @@ def list_subscribers(store: Store, *, status: str | None = None) -> Iterator[Sub
         subscriber = roster.get(store, email)
         if subscriber is not None:
             yield subscriber
+
+
+def status_of(store: Store, email: str) -> tuple[str, str, str] | None:
+    """(status, since, why) of a known address; None when it is not in the roster.
+
+    ``since`` and ``why`` come from the status history (a bounce's code and
+    report, a complaint's feedback loop, an unsubscribe); an address that
+    never changed status is as it was when added.
+    """
+    subscriber = roster.get(store, normalise_address(email))
+    if subscriber is None:
+        return None
+    note = feedback.status_note(store, subscriber.email, subscriber.status)
+    if note is None:
+        return subscriber.status, subscriber.created if subscriber.status == "active" else subscriber.updated, ""
+    return subscriber.status, note[0], note[1]

@@ -2,7 +2,8 @@
 
 Owns the WSGI app and its route table (app.py), static files (static.py),
 the unsubscribe and sign-up handlers (unsubscribe.py, signup.py) with the
-state they share (site.py), and their pages (pages.py). The deployable entry
+state they share (site.py), their pages (pages.py), and the bounce webhooks
+of sending services (hooks.py). The deployable entry
 point that reads the environment is ``masthead.serve:make_app``.
 
 Imports: the shared vocabulary, state, subscribers and send. Never collect,

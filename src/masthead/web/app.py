@@ -1,7 +1,8 @@
 """The WSGI app: one route table over the publication's output/, unsubscribe and sign-up.
 
 ``/unsubscribe`` and ``/subscribe`` (the paths of ``email.unsubscribe_url`` and
-``email.subscribe_url``) go to their handlers (unsubscribe.py, signup.py);
+``email.subscribe_url``) go to their handlers (unsubscribe.py, signup.py),
+``/hooks/bounce`` to the providers' bounce webhooks (hooks.py);
 every other path is a file under ``output/`` (static.py). Every answer is a
 complete page or file with its Content-Length; HEAD gets the headers only.
 A malformed or oversized request is 400 or 413 with a page; a storage
@@ -19,6 +20,7 @@ from typing import Any
 from ..config import Publication, SmtpSettings
 from ..errors import StorageError
 from .forms import BadRequest
+from .hooks import BounceHooks, Fetch, fetch_https
 from .pages import SECURITY, TEXT, Answer, text
 from .signup import subscribe
 from .site import Site, _utc_now
@@ -33,12 +35,14 @@ class App:
     """The WSGI callable. One per publication; safe to share between threads."""
 
     def __init__(self, pub: Publication, secret: bytes, *, smtp: SmtpSettings | None = None,
-                 clock: Callable[[], datetime] = _utc_now):
+                 clock: Callable[[], datetime] = _utc_now, mailgun_key: str | None = None,
+                 fetch: Fetch = fetch_https):
         self.site = Site(pub, secret, smtp, clock)
         self.files = Files(pub.output_dir)
         self.routes: dict[str, Handler] = {
             self.site.unsubscribe_path.rstrip("/"): unsubscribe,
             self.site.subscribe_path.rstrip("/"): subscribe,
+            "/hooks/bounce": BounceHooks(mailgun_key=mailgun_key, fetch=fetch).handle,
         }
 
     @property
