@@ -192,14 +192,14 @@ class TestFeedgenTraps:
 
 
 class TestSettings:
-    def test_hub_link_in_rss_atom_and_json(self, sample_pub: Path) -> None:
-        """A site hub appears as rel="hub" in RSS and Atom, and under hubs in JSON Feed."""
-        edit(sample_pub, "feeds/site.toml", "ttl = 60\n", 'ttl = 60\nhub = "https://hub.example.net/"\n')
+    def test_hub_links_in_rss_atom_and_json(self, sample_pub: Path) -> None:
+        """Every site hub appears as rel="hub" in RSS and Atom, and under hubs in JSON Feed, in order."""
+        hubs = ["https://hub.example.net/", "https://pubsubhubbub.example.com/"]
+        edit(sample_pub, "feeds/site.toml", "ttl = 60\n", f"ttl = 60\nhub = {json.dumps(hubs)}\n")
         out = output(build_feeds(load_publication(sample_pub), [article(1)], NOW), "ar-news")
         for kind in ("rss", "atom"):
-            hubs = [link.href for link in parse(out, kind).feed.links if link.rel == "hub"]
-            assert hubs == ["https://hub.example.net/"]
-        assert json.loads(file(out, "json"))["hubs"] == [{"type": "WebSub", "url": "https://hub.example.net/"}]
+            assert hubs == [link.href for link in parse(out, kind).feed.links if link.rel == "hub"]
+        assert [{"type": "WebSub", "url": hub} for hub in hubs] == json.loads(file(out, "json"))["hubs"]
 
     def test_ttl_comes_from_the_site(self, sample_pub: Path) -> None:
         """RSS <ttl> is the site's ttl in minutes."""

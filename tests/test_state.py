@@ -23,7 +23,7 @@ LEGACY = ROOT / "tests" / "data" / "state-v0.db"   # written by masthead before 
 STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
-DROPPED = {"signup_mails"}   # version 3 replaced the per-address sign-up limit (rows that lived 10 minutes)
+DROPPED = {"signup_mails"}   # version 4 replaced the per-address sign-up limit (rows that lived 10 minutes)
 
 
 def moments(db: sqlite3.Connection, *, kept_only: bool = False) -> list[str]:

@@ -94,6 +94,19 @@ class Collection:
 
 
 @dataclass(frozen=True, slots=True)
+class ArchivePage:
+    """One archive page of a feed (RFC 5005): older entries, at URLs that stay."""
+
+    number: int                  # 1 is the oldest page
+    items: int
+    full: bool                   # every page but the newest: its bytes never change again
+    files: dict[str, str]        # "rss" | "atom" | "json" -> path relative to the publication
+    urls: dict[str, str]         # the same keys -> public URLs
+    ids: tuple[str, ...] = ()    # its articles' ids, in the order they were shelved (not kept between runs)
+    key: str = ""                # what its files were rendered from (for the incremental build)
+
+
+@dataclass(frozen=True, slots=True)
 class FeedOutput:
     """One feed as written: what manifest.json lists under ``feeds``."""
 
@@ -104,6 +117,7 @@ class FeedOutput:
     files: dict[str, str]    # "rss" | "atom" | "json" -> path relative to the publication
     urls: dict[str, str]     # the same keys -> public URLs
     contents: dict[str, bytes] = field(default_factory=dict, repr=False)  # path -> bytes to write
+    archives: tuple[ArchivePage, ...] = ()   # the older entries, oldest page first
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,9 @@ def decode(data: bytes, where: str) -> tuple[str, str]:
         text, encoding = _decode_cp1256(data, where, exc), "cp1256"
     # Vertical tab and form feed (Word's line and page breaks) become spaces, other
     # characters XML cannot carry go: YAML and JSON parsers would refuse the whole file.
-    text = _XML_ILLEGAL.sub("", text.translate(_BLANK_CONTROLS))
+    if "\x0b" in text or "\x0c" in text:
+        text = text.translate(_BLANK_CONTROLS)
+    text = _XML_ILLEGAL.sub("", text)
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 

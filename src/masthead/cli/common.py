@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..config import Environment, Publication, SmtpSettings, read_environment
-from ..tokens import load_secret
+if TYPE_CHECKING:
+    from ..config import Environment, Publication, SmtpSettings
 
 project_option = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
@@ -37,13 +38,26 @@ now_option = click.option(
 )
 
 
+# Commands import the library inside themselves, so that --help and --version stay light.
+
+def publication(project: Path) -> Publication:
+    """The publication in ``project``, its settings checked (ConfigError, exit 2, when wrong)."""
+    from ..config import load_publication
+
+    return load_publication(project)
+
+
 def environment() -> Environment:
     """MASTHEAD_SMTP_URL and MASTHEAD_SECRET: the CLI reads them, the library is given them."""
+    from ..config import read_environment
+
     return read_environment()
 
 
 def secret_for(pub: Publication, env: Environment) -> bytes:
     """The signing key: MASTHEAD_SECRET when set, else the one in the state folder."""
+    from ..tokens import load_secret
+
     return load_secret(pub.state_dir, env.secret)
 
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..config import load_publication
-from .common import environment, project_option
+from .common import environment, project_option, publication
 
 
 @click.command()
@@ -27,7 +26,7 @@ def init(directory: Path, title: str, base_url: str, language: str, timezone: st
 
     written = init_publication(directory, title=title, base_url=base_url, language=language,
                                timezone=timezone, today=date.today())
-    load_publication(directory)  # what init writes must load
+    publication(directory)  # what init writes must load
     click.echo(f"created {directory} ({len(written)} files); next: masthead run --project {directory}")
 
 
@@ -44,7 +43,7 @@ def check(project: Path) -> None:
     """
     from ..check import check_publication, mail_warnings
 
-    pub = load_publication(project)
+    pub = publication(project)
     checked = check_publication(pub)
     for warning in mail_warnings(pub, environment().dkim_key_file):
         click.echo(f"warning: {warning}", err=True)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..config import load_publication
-from .common import now_option, parse_now, project_option
+from .common import now_option, parse_now, project_option, publication
 
 REPORT_FILE = "report.html"
 
@@ -28,7 +27,7 @@ def report(project: Path, now: str | None) -> None:
     from ..state.atomic import atomic_write
     from ..state.db import open_store
 
-    pub = load_publication(project)
+    pub = publication(project)
     with open_store(pub.state_dir) as store:
         numbers = feedback.digest_numbers(store)
         sizes = feedback.list_sizes(store)

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import load_publication
-from .common import environment, now_option, parse_now, project_option, secret_for, smtp_for
+from .common import environment, now_option, parse_now, project_option, publication, secret_for, smtp_for
 
 if TYPE_CHECKING:
     from ..pipeline import RunReport
@@ -45,7 +44,7 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
     """
     from ..pipeline import run as run_job
 
-    pub = load_publication(project)
+    pub = publication(project)
     env = environment()
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     report = run_job(pub, now=parse_now(now), wait=wait, progress=_progress_line if show_progress else None,
@@ -84,13 +83,14 @@ def report_json(report: RunReport) -> dict:
         "articles": len(c.articles), "new": sorted(c.new_ids), "changed": sorted(c.changed_ids),
         "problems": [{"where": p.where, "message": p.message, "fatal": p.fatal}
                      for p in report.all_problems],
-        "feeds": [{"name": f.name, "items": f.items} for f in report.feeds],
+        "feeds": [{"name": f.name, "items": f.items, "archive_pages": len(f.archives)} for f in report.feeds],
         "digests": [{"id": d.id, "feed": d.feed, "subject": d.subject, "items": len(d.article_ids)}
                     for d in report.digests],
         "deliveries": [d.to_dict() for d in report.deliveries],
         "mail": [n.to_dict() for n in report.mail],
         "files_changed": list(report.changed_files),
         "files_removed": list(report.removed_files),
+        "websub": [n.to_dict() for n in report.websub],
     }
 
 
@@ -100,7 +100,8 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
     lines: list[str] = []
     if not quiet:
         lines.append(f"{len(c.articles)} articles ({len(c.new_ids)} new, {len(c.changed_ids)} changed)")
-        lines += [f"feed {feed.name}: {feed.items} items" for feed in report.feeds]
+        lines += [f"feed {feed.name}: {feed.items} items" + (f", {len(feed.archives)} archive pages" if feed.archives
+                                                              else "") for feed in report.feeds]
         lines += [f"digest {d.id}: {len(d.article_ids)} articles, \"{d.subject}\"" for d in report.digests]
         lines += [_delivery_line(d) for d in report.deliveries if d.recipients]
         lines += [f"mail {n.digest_id}: {n.sent} sent, {n.bounced} bounced, {n.complained} complained, "
@@ -112,6 +113,7 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
         lines += [f"removed {path}" for path in report.removed_files]
         if not report.changed_files and not report.removed_files:
             lines.append("nothing changed on disk")
+        lines += _websub_lines(report)
     shown = report.all_problems if not quiet else tuple(p for p in report.all_problems if p.fatal)
     lines += [f"problem: {problem}" for problem in shown]
     for delivery in report.deliveries:  # what a person must act on, even with --quiet
@@ -127,6 +129,15 @@ def delivery_failed(report: RunReport) -> bool:
     With no SMTP server configured, pending copies are "not sent", not a failure.
     """
     return any(d.failed or (report.smtp_configured and d.pending) for d in report.deliveries)
+
+
+def _websub_lines(report: RunReport) -> list[str]:
+    """Per hub, how many changed feed URLs it took (its failures are among the problems)."""
+    lines = []
+    for hub in dict.fromkeys(n.hub for n in report.websub):
+        notices = [n for n in report.websub if n.hub == hub]
+        lines.append(f"websub {hub}: told of {sum(n.ok for n in notices)} of {len(notices)} changed feed URLs")
+    return lines
 
 
 def _delivery_line(d: DigestDelivery) -> str:

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import SMTP_ENV, load_publication
 from ..errors import DeliveryError
-from .common import environment, now_option, parse_now, project_option, secret_for, smtp_for
+from .common import environment, now_option, parse_now, project_option, publication, secret_for, smtp_for
 
 if TYPE_CHECKING:
     from ..send.delivery import DigestDelivery
@@ -38,7 +37,7 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
     from ..state.lock import publication_lock
     from ..state.sends import resend_uncertain
 
-    pub = load_publication(project)
+    pub = publication(project)
     moment = parse_now(now)
     env = environment()
     smtp = smtp_for(pub, env)
@@ -53,7 +52,7 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
         click.echo(line, err=True)
     if smtp is None and any(r.pending for r in reports):
         raise DeliveryError("not sent: no SMTP server configured",
-                            hint=f"set {SMTP_ENV}, e.g. smtp://user:password@mail.example.org:587")
+                            hint="set MASTHEAD_SMTP_URL, e.g. smtp://user:password@mail.example.org:587")
     stuck = [r for r in reports if r.failed or r.pending]
     if stuck:
         raise DeliveryError(f"{len(stuck)} digest(s) not fully delivered",

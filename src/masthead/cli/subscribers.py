@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..config import load_publication
-from .common import now_option, parse_now, project_option
+from .common import now_option, parse_now, project_option, publication
 
 
 @click.group()
@@ -34,7 +33,7 @@ def add(project: Path, now: str | None, email: str, name: str | None, feeds: tup
     from ..state.db import open_store
     from ..subscribers.roster import add_subscriber, status_of
 
-    pub = load_publication(project)
+    pub = publication(project)
     with open_store(pub.state_dir) as store:
         before = status_of(store, email) if resubscribe else None
         s = add_subscriber(store, pub, email, name=name, feeds=feeds, now=parse_now(now),
@@ -61,7 +60,7 @@ def remove(project: Path, now: str | None, email: str, forget: bool) -> None:
     from ..state.db import open_store
     from ..subscribers.roster import remove_subscriber
 
-    pub = load_publication(project)
+    pub = publication(project)
     with open_store(pub.state_dir) as store:
         found = remove_subscriber(store, email, now=parse_now(now), forget=forget)
     if not found:
@@ -83,7 +82,7 @@ def list_(project: Path, status: str | None, as_json: bool) -> None:
     from ..state.db import open_store
     from ..subscribers.roster import list_subscribers, status_of
 
-    pub = load_publication(project)
+    pub = publication(project)
     with open_store(pub.state_dir) as store:
         rows = list(list_subscribers(store, status=status))
         notes = {s.email: status_of(store, s.email) or (s.status, s.updated, "") for s in rows}
@@ -114,7 +113,7 @@ def import_(project: Path, now: str | None, file: Path) -> None:
     from ..state.db import open_store
     from ..subscribers.csvimport import import_csv
 
-    pub = load_publication(project)
+    pub = publication(project)
     with open_store(pub.state_dir) as store:
         report = import_csv(store, pub, file, now=parse_now(now))
     click.echo(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "

@@ -92,7 +92,7 @@ class SiteSettings:
     description: str
     author_name: str
     author_email: str | None
-    hub: str | None              # WebSub hub URL
+    hubs: tuple[str, ...]        # WebSub hubs: announced in the feeds, told when a feed changes
     ttl: int                     # minutes
     email: EmailSettings
     fetch: FetchSettings = FetchSettings()
@@ -245,7 +245,7 @@ def load_site(root: Path) -> SiteSettings:
         title=title, base_url=base_url, language=t.language("language", "en"),
         timezone=timezone, description=t.text("description", ""),
         author_name=author_name, author_email=author_email,
-        hub=t.url("hub", None), ttl=t.positive("ttl", 60), email=email_settings, fetch=fetch,
+        hubs=t.urls("hub"), ttl=t.positive("ttl", 60), email=email_settings, fetch=fetch,
         signup=_signup_limits(t.table("signup")), serve=_serve(t.table("serve")),
     )
     t.finish()

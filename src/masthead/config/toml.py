@@ -99,6 +99,19 @@ class Table:
                 raise self.fail(key, f"must be an http(s) URL such as 'https://example.org/', not {value!r}")
         return value
 
+    def urls(self, key: str) -> tuple[str, ...]:
+        """One http(s) URL or a list of them (``hub = "https://..."`` or ``hub = ["https://...", ...]``)."""
+        self.used.add(key)
+        value = self.data.get(key, [])
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise self.fail(key, f"must be a URL or a list of URLs, not {kind_name(type(value))} {value!r}")
+        for one in values:
+            parts = urlsplit(one.strip())
+            if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in one.strip()):
+                raise self.fail(key, f"must hold http(s) URLs such as 'https://example.org/', not {one!r}")
+        return tuple(dict.fromkeys(v.strip() for v in values))
+
     def finish(self) -> None:
         unknown = sorted(set(self.data) - self.used)
         if unknown:

@@ -2,9 +2,11 @@
 
 A run where no article, setting, template or masthead version changed skips
 the feeds stage entirely (the manifest already lists what is on disk); a run
-with one new article renders one new article page, not all of them. The
-fingerprints are written to the state only after the files they describe were
-written, so a run killed in between simply rebuilds.
+with one new article renders one new article page, not all of them, and only
+the archive pages that changed (the newest of each feed, as a rule). The
+fingerprints, and which article sits on which archive page, are written to the
+state only after the files they describe were written, so a run killed in
+between simply rebuilds.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from pathlib import Path
 from .. import __version__
 from ..config import Publication
 from ..errors import storage_error
-from ..records import Article, FeedOutput, Problem
-from ..state import builds
+from ..records import ArchivePage, Article, FeedOutput, Problem
+from ..state import archives, builds
 from ..state.atomic import atomic_write
 from ..state.db import Store
 from .build import build_feeds
 from .pages import claim_pages
 from .plan import feed_folders
+from .xmlfeeds import FILES
 
 
 def settings_fingerprint(pub: Publication) -> str:
@@ -60,6 +63,10 @@ def page_key(settings: str, article: Article) -> str:
     return f"{article.content_hash}|{article.published}|{settings[:16]}"
 
 
+def archive_key(settings: str, key: str) -> str:
+    return f"archive|{key}|{settings[:16]}"
+
+
 class Ledger:
     """What the state remembers of the last feeds build."""
 
@@ -76,24 +83,42 @@ class Ledger:
     def page_is_current(self, root: Path, path: str, article: Article) -> bool:
         return builds.page_key(self.store, path) == page_key(self.settings, article) and (root / path).is_file()
 
+    def archive_is_current(self, root: Path, path: str, key: str) -> bool:
+        """The archive page whose RSS file is ``path`` was written from ``key``, and its three files are there."""
+        folder = (root / path).parent
+        return (builds.page_key(self.store, path) == archive_key(self.settings, key)
+                and all((folder / name).is_file() for name in FILES.values()))
+
+    def shelved(self) -> dict[str, list[list[str]]]:
+        return archives.shelved(self.store)
+
     def previous_files(self) -> set[str]:
         return builds.last_files(self.store)
 
     def record(self, fingerprint: str, feeds: tuple[FeedOutput, ...], pages: dict[str, Article],
                files: set[str]) -> None:
         """Remember a finished build: call only after its files were written."""
-        built = [[f.name, f.title, f.language, f.items, f.files, f.urls] for f in feeds]
-        builds.record(self.store, fingerprint, built,
-                      [(path, page_key(self.settings, a)) for path, a in pages.items()], files)
+        built = [[f.name, f.title, f.language, f.items, f.files, f.urls,
+                  [[a.number, a.items, a.full, a.files, a.urls] for a in f.archives]] for f in feeds]
+        keys = [(path, page_key(self.settings, a)) for path, a in pages.items()]
+        keys += [(a.files["rss"], archive_key(self.settings, a.key)) for f in feeds for a in f.archives]
+        with self.store.transaction():
+            builds.record(self.store, fingerprint, built, keys, files)
+            archives.replace(self.store, {f.name: [a.ids for a in f.archives] for f in feeds})
 
     def previous_feeds(self, root: Path) -> tuple[FeedOutput, ...] | None:
         """The feeds the last build wrote, when every file of them is still on disk."""
         built = builds.last_feeds(self.store)
         if built is None:
             return None
-        feeds = tuple(FeedOutput(name=n, title=t, language=lang, items=i, files=f, urls=u)
-                      for n, t, lang, i, f, u in built)
-        if not feeds or not all((root / p).is_file() for f in feeds for p in f.files.values()):
+        feeds = tuple(FeedOutput(name=n, title=t, language=lang, items=i, files=f, urls=u,
+                                 archives=tuple(ArchivePage(number=number, items=items, full=full, files=files,
+                                                            urls=urls)
+                                                for number, items, full, files, urls in (rest[0] if rest else [])))
+                      for n, t, lang, i, f, u, *rest in built)
+        paths = [p for f in feeds for p in f.files.values()] + [p for f in feeds for a in f.archives
+                                                                 for p in a.files.values()]
+        if not feeds or not all((root / p).is_file() for p in paths):
             return None
         return feeds
 
@@ -121,10 +146,13 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
         previous = ledger.previous_feeds(pub.root)
         if previous is not None:
             return Written(previous, problems=tuple(collisions))
-    feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a)))
+    feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a),
+                              shelved=ledger.shelved(),
+                              archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key)))
     changed = [path for feed in feeds for path, content in feed.contents.items()
                if atomic_write(pub.root / path, content)]
     produced = {path for feed in feeds for path in feed.contents} | set(pages)
+    produced |= {path for feed in feeds for page in feed.archives for path in page.files.values()}
     stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
     for path in stale:
         try:

@@ -4,7 +4,9 @@
 - ``output/<feed>/index.html``: each feed's page (the feeds' alternate link),
   with ``<link rel="alternate">`` discovery tags for its RSS, Atom and JSON files,
   and, for a feed with a digest, a sign-up form posting to ``email.subscribe_url``;
-- ``output/index.html``: the site's page, listing every feed.
+- ``output/index.html``: the site's page, listing every feed;
+- ``output/site.css``: the one stylesheet of all these pages (and of the feeds'
+  browser view), linked by a relative path so that pages work on any host.
 
 Templates come from the publication's ``templates/page/`` when present, else
 from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
@@ -13,17 +15,17 @@ from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 from urllib.parse import quote, unquote
 
 import jinja2
 
 from ..config import Publication, SiteSettings
 from ..errors import ConfigError
-from ..i18n import section
+from ..i18n import day_label, languages, names, section
 from ..records import Article, Problem
 from ..text import direction_of
 from .content import credits_line, entry_html
+from .pagelead import page_lead
 from .plan import FeedPlan
 
 
@@ -92,7 +94,14 @@ def _environment(pub: Publication) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["direction"] = direction_of
+    env.filters["day"] = lambda when, language: day_label(when.date(), language)
+    env.globals["words"] = page_words
     return env
+
+
+def page_words(language: str) -> dict[str, str]:
+    """The pages' own words in ``language`` (English for what it lacks): ``words(lang)`` in templates."""
+    return section(language, "page")
 
 
 def _render(env: jinja2.Environment, name: str, **values: object) -> bytes:
@@ -103,6 +112,17 @@ def _render(env: jinja2.Environment, name: str, **values: object) -> bytes:
         where = getattr(exc, "filename", None) or f"templates/{name}"
         raise ConfigError(f"template error: {exc}", where=where,
                           hint="fix the template, or delete it to use the built-in one") from None
+
+
+def _root(path: str) -> str:
+    """The relative way from a page at ``path`` (under output/) up to output/ itself."""
+    return "../" * path.count("/")
+
+
+def _source(env: jinja2.Environment, name: str) -> bytes:
+    """A template file's text as it is (CSS is not rendered: ``{#`` is common in it)."""
+    assert env.loader is not None
+    return env.loader.get_source(env, name)[0].encode("utf-8")
 
 
 def signup_form(pub: Publication, feed: str) -> dict[str, str] | None:
@@ -126,7 +146,7 @@ def _feed_links(site: SiteSettings, plan: FeedPlan) -> list[dict[str, str]]:
 def feed_pages(pub: Publication, plan: FeedPlan, files: dict[str, str]) -> dict[str, bytes]:
     """The feed's own page, ``output/<folder>/index.html``."""
     env = _environment(pub)
-    page = _render(env, "page/feed.html", site=pub.site, feed=plan,
+    page = _render(env, "page/feed.html", site=pub.site, feed=plan, root=_root(f"{plan.folder}/"),
                    links=_feed_links(pub.site, plan), articles=plan.articles,
                    signup=signup_form(pub, plan.name))
     return {f"output/{plan.folder}/index.html": page}
@@ -142,8 +162,9 @@ def site_pages(pub: Publication, plans: tuple[FeedPlan, ...], articles: tuple[Ar
     env = _environment(pub)
     site = pub.site
     feeds = [{"plan": p, "url": home_url(site, p), "links": _feed_links(site, p)} for p in plans]
-    contents = {"output/index.html": _render(env, "page/site.html", site=site, feeds=feeds,
-                                             direction=direction_of(site.language))}
+    contents = {"output/index.html": _render(env, "page/site.html", site=site, feeds=feeds, root="",
+                                             direction=direction_of(site.language)),
+                "output/site.css": _source(env, "page/site.css")}
     by_name = {p.name: p for p in plans}
     owners, _ = claim_pages(site, {p.folder for p in plans}, articles)   # collisions: reported by write_feeds
     for path, article in owners.items():
@@ -151,16 +172,16 @@ def site_pages(pub: Publication, plans: tuple[FeedPlan, ...], articles: tuple[Ar
             continue
         plan = by_name.get(article.feed)
         links = _feed_links(site, plan) if plan else []
+        lead, shown = page_lead(article)
         contents[path] = _render(env, "page/article.html", site=site, article=article,
-                                 content=entry_html(article), credits=credits_line(article),
-                                 links=links, feed=plan)
+                                 content=entry_html(shown), credits=credits_line(article),
+                                 links=links, feed=plan, lead=lead, root=_root(path.removeprefix("output/")),
+                                 feed_url=home_url(site, plan) if plan else "")
     return contents
 
 
 def stylesheet(pub: Publication) -> bytes:
-    """The XSL that turns a feed into a readable page: the publication's own, or ours."""
-    own = pub.templates_dir / "feed.xsl"
-    if own.is_file():
-        return own.read_bytes()
-    return resources.files("masthead").joinpath("templates/feed.xsl").read_bytes()
-
+    """The XSL that turns a feed into a readable page (the publication's own, or ours), with every language's words."""
+    every = [{"code": code, "words": page_words(code), "months": names(code, "dates.months")}
+             for code in languages()]
+    return _render(_environment(pub), "feed.xsl", languages=every, english=every[0])

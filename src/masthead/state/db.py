@@ -7,7 +7,7 @@ the sign-up limits and the confirmation mails waiting to go, and what came
 back: bounces, complaints and each address's status history. ``Store`` is the
 connection; the SQL on each table
 lives in one module of this package (filecache, articles, digests, roster,
-sends, builds, httpcache, signups, feedback), exposed as named functions.
+sends, builds, archives, httpcache, signups, feedback), exposed as named functions.
 
 Every moment is stored as RFC 3339 in UTC with a fixed width
 (``2022-05-07T06:00:00Z``, see ``stamp``), so SQL compares them as text
@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, StorageError, storage_error
+from ..errors import ConfigError, storage_error
+from .faults import guarded
 from .private import private_dir, private_file
 
 STATE_FILE = "state.db"
@@ -97,14 +98,21 @@ CREATE TABLE IF NOT EXISTS meta (
     value       TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pages (
-    path        TEXT PRIMARY KEY,   -- an article page under output/
-    key         TEXT NOT NULL       -- what it was built from: article hash + settings fingerprint
+    path        TEXT PRIMARY KEY,   -- an article page under output/, or an archive page's rss.xml
+    key         TEXT NOT NULL       -- what it was built from: article (or page) hash + settings fingerprint
 );
 CREATE TABLE IF NOT EXISTS http_cache (
     url           TEXT PRIMARY KEY,
     etag          TEXT,
     last_modified TEXT,
     body          BLOB
+);
+CREATE TABLE IF NOT EXISTS archive_entries (
+    feed        TEXT NOT NULL,      -- a feed's name (split feeds too: "all/language/ar")
+    page        INTEGER NOT NULL,   -- its archive page: 1 is the oldest
+    position    INTEGER NOT NULL,   -- order on the page: the order articles were shelved
+    article_id  TEXT NOT NULL,
+    PRIMARY KEY (feed, article_id)
 );
 CREATE TABLE IF NOT EXISTS signup_events (
     scope       TEXT NOT NULL,      -- address, client, network or domain (subscribers/signup.py)
@@ -177,7 +185,7 @@ MOMENTS = {
     "left_feeds": ("left_at",),
     "sends": ("updated",),
     "send_plans": ("planned",),
-    "signup_mails": ("sent",),          # dropped by version 3
+    "signup_mails": ("sent",),          # dropped by version 4
 }
 
 
@@ -223,64 +231,22 @@ def _feedback_tables(db: sqlite3.Connection) -> None:
                {"reason": "before masthead kept a history"})
 
 
+def _archive_entries(db: sqlite3.Connection) -> None:
+    """Version 3: the archive_entries table (feeds' RFC 5005 archive pages); nothing was shelved before."""
+    db.execute("CREATE TABLE IF NOT EXISTS archive_entries (feed TEXT NOT NULL, page INTEGER NOT NULL, "
+               "position INTEGER NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (feed, article_id))")
+
+
 def _signup_queue(db: sqlite3.Connection) -> None:
-    """Version 3: sign-up limits per client, network, domain and address, the confirmation queue and
+    """Version 4: sign-up limits per client, network, domain and address, the confirmation queue and
     used confirmation links (tables made by SCHEMA); the old per-address table goes."""
     db.execute("DROP TABLE IF EXISTS signup_mails")
 
 
 # (version, what it does): applied in order to a database below that version.
 MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
-    (1, _utc_stamps), (2, _feedback_tables), (3, _signup_queue))
+    (1, _utc_stamps), (2, _feedback_tables), (3, _archive_entries), (4, _signup_queue))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
-
-
-# SQLite's primary result codes that mean the storage failed, not the code:
-# (what happened, what to do).
-_STORAGE_FAULTS = {
-    3: ("no permission to use the state database",                      # SQLITE_PERM
-        "give the user running masthead access to .masthead/ and its files, then run again"),
-    5: ("the state database stayed locked by another process",          # SQLITE_BUSY
-        "let the other masthead process finish (or stop it), then run again"),
-    6: ("the state database stayed locked by another process",          # SQLITE_LOCKED
-        "let the other masthead process finish (or stop it), then run again"),
-    8: ("the state database is read-only",                              # SQLITE_READONLY
-        "make .masthead/ and its files writable by the user running masthead, then run again"),
-    10: ("an input/output error on the state database (a failing or full disk?)",   # SQLITE_IOERR
-         "check the disk and free some space, then run again"),
-    11: ("the state database is damaged",                               # SQLITE_CORRUPT
-         "restore .masthead/state.db from a backup, or move it aside to start afresh "
-         "(its subscribers and send log would be lost)"),
-    13: ("the state database cannot grow: the disk is full",            # SQLITE_FULL
-         "free some space, then run again"),
-    14: ("the state database cannot be opened",                         # SQLITE_CANTOPEN
-         "check that .masthead/ exists and is writable by the user running masthead"),
-    26: ("the state database is not a database (damaged or overwritten)",   # SQLITE_NOTADB
-         "restore .masthead/state.db from a backup, or move it aside to start afresh "
-         "(its subscribers and send log would be lost)"),
-}
-
-
-def storage_fault(exc: sqlite3.Error, path: Path) -> StorageError | None:
-    """The StorageError an SQLite error stands for, or None when it is not the storage's fault (a bug)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is None:
-        return None
-    fault = _STORAGE_FAULTS.get(code & 0xFF)
-    if fault is None:
-        return None
-    return StorageError(f"{fault[0]} ({exc})", where=str(path), hint=fault[1])
-
-
-@contextmanager
-def _guarded(path: Path) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        fault = storage_fault(exc, path)
-        if fault is None:
-            raise
-        raise fault from None
 
 
 class Store:
@@ -298,11 +264,11 @@ class Store:
             private_file(path)           # before SQLite makes it: its -wal and -shm take its mode
         except OSError as exc:
             raise storage_error(exc, path, "create the state database") from None
-        with _guarded(path):
+        with guarded(path):
             self.db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self._depth = 0
-        with _guarded(path):
+        with guarded(path):
             self.db.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL: a commit is one write(), no fsync. A process killed at any
             # point (kill -9, OOM) loses nothing the next run cannot see; only a power
@@ -333,24 +299,24 @@ class Store:
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
-        with _guarded(self.path):
+        with guarded(self.path):
             return self.db.execute(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> sqlite3.Cursor:
-        with _guarded(self.path):
+        with guarded(self.path):
             return self.db.executemany(sql, rows)
 
     def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        with _guarded(self.path):
+        with guarded(self.path):
             row: sqlite3.Row | None = self.db.execute(sql, params).fetchone()
         return row
 
     def rows(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        with _guarded(self.path):
+        with guarded(self.path):
             return self.db.execute(sql, params).fetchall()
 
     def scalar(self, sql: str, params: Params = ()) -> Any:
-        with _guarded(self.path):
+        with guarded(self.path):
             row = self.db.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
@@ -364,7 +330,7 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        with _guarded(self.path):
+        with guarded(self.path):
             self.db.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
@@ -372,11 +338,11 @@ class Store:
         except BaseException:
             self._depth = 0
             if self.db.in_transaction:       # SQLite may have rolled back already (disk full)
-                with _guarded(self.path):
+                with guarded(self.path):
                     self.db.execute("ROLLBACK")
             raise
         self._depth = 0
-        with _guarded(self.path):
+        with guarded(self.path):
             self.db.execute("COMMIT")
 
     def close(self) -> None:
