@@ -7,6 +7,7 @@ publication with a real state database, the way ``masthead run`` does.
 
 from __future__ import annotations
 
+import errno
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -129,10 +130,18 @@ class TestUnreadableFiles:
         assert "50 MB" in problem.message and "10 MB" in problem.message
         assert good_ids <= feed_ids(collection)
 
-    @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
-    def test_file_that_cannot_be_read(self, sample_pub: Path, good_ids: set[str]) -> None:
-        """A file whose reading fails (EIO here, as root too; EACCES elsewhere) is a problem, not a crash."""
-        (sample_pub / FEED / "unreadable.txt").symlink_to("/proc/self/mem")
+    def test_file_that_cannot_be_read(self, sample_pub: Path, good_ids: set[str], monkeypatch) -> None:
+        """A file whose reading fails (EIO from a failing disk) is a problem, not a crash."""
+        broken = sample_pub / FEED / "unreadable.txt"
+        broken.write_text("نص.\n", encoding="utf-8")
+        real_read = Path.read_bytes
+
+        def read_bytes(path: Path) -> bytes:
+            if path.name == "unreadable.txt":
+                raise OSError(errno.EIO, "Input/output error")
+            return real_read(path)
+
+        monkeypatch.setattr(Path, "read_bytes", read_bytes)
         collection = collect(sample_pub)
         [problem] = problems_for(collection, f"{FEED}/unreadable.txt")
         assert problem.fatal

@@ -84,6 +84,10 @@ def stop_server(url: str) -> None:
 
 
 def with_sources(pub_root: Path, *sources: str) -> None:
+    """The sources in en-news; 127.0.0.1 (where the test server is) allowed for fetching."""
+    site = pub_root / "feeds" / "site.toml"
+    site.write_text(site.read_text(encoding="utf-8") + '\n[fetch]\nallow_hosts = ["127.0.0.1"]\ntimeout = 2\ndeadline = 8\n',
+                    encoding="utf-8")
     toml = pub_root / "feeds" / "en-news" / "feed.toml"
     listed = ", ".join(f'"{s}"' for s in sources)
     toml.write_text(toml.read_text(encoding="utf-8").replace("limit = 50", f"limit = 50\nsources = [{listed}]"),
@@ -110,7 +114,6 @@ def test_fetched_then_conditional_get(sample_pub: Path, server: str) -> None:
 def test_unreachable_upstream_does_not_stop_the_rest(sample_pub: Path, server: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A dead upstream is one problem naming its URL; the good upstream and files still arrive."""
-    monkeypatch.setattr(upstream, "TIMEOUT", 2)
     dead = "http://127.0.0.1:9/feed.xml"  # the discard port: nothing listens
     with_sources(sample_pub, dead, f"{server}/feed.xml")
     collection = collect(sample_pub)
@@ -151,6 +154,7 @@ def test_an_upstream_gone_down_is_reported_on_every_run_with_the_age_of_its_copy
 
 def test_pages_listed_in_feed_toml_are_fetched_and_read(sample_pub: Path, server: str) -> None:
     """A page URL in 'pages' gives its article: JSON-LD title, date and authors, Arabic and right-to-left, its own URL."""
+    with_sources(sample_pub)                     # no upstream feed; 127.0.0.1 allowed for fetching
     toml = sample_pub / "feeds" / "ar-news" / "feed.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("limit = 50", f'limit = 50\npages = ["{server}/page.html"]'),
                     encoding="utf-8")
@@ -163,3 +167,14 @@ def test_pages_listed_in_feed_toml_are_fetched_and_read(sample_pub: Path, server
         page.published, page.authors, page.source)
     assert ("https://agency.example/coral-2022", "https://agency.example/coral-2022") == (page.url, page.id)
     assert "مرصد الأخبار" == page.publisher
+
+
+def test_a_page_on_an_internal_address_is_refused_as_a_source_is(sample_pub: Path, server: str) -> None:
+    """'pages' are fetched under the [fetch] limits of 'sources': a loopback page, not allowed, is refused and named."""
+    toml = sample_pub / "feeds" / "ar-news" / "feed.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("limit = 50", f'limit = 50\npages = ["{server}/page.html"]'),
+                    encoding="utf-8")
+    collection = collect(sample_pub)
+    [problem] = [p for p in collection.problems if p.where == f"{server}/page.html"]
+    assert problem.message.startswith("refused to fetch it") and problem.fatal
+    assert [] == [r for r in Upstream.requests if r["path"] == "/page.html"]

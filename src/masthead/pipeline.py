@@ -27,6 +27,7 @@ from .state.atomic import atomic_write, remove_stale_temps
 from .state.db import open_store
 from .state.feedback import DigestNumbers
 from .state.lock import publication_lock
+from .state.private import secure_state
 
 MANIFEST = "output/manifest.json"
 
@@ -40,6 +41,7 @@ class RunReport:
     removed_files: tuple[str, ...] = ()      # no longer made, so deleted from output/
     digests: tuple[Digest, ...] = ()         # this run's digests (latest period of each feed)
     digest_problems: tuple[Problem, ...] = ()  # e.g. an image left out of a digest
+    feed_problems: tuple[Problem, ...] = ()    # e.g. two articles on one page path
     deliveries: tuple[DigestDelivery, ...] = ()  # per digest: recipients, sent, failed, ... (to_dict())
     smtp_configured: bool = False            # pending copies are a failure only when mail could go
     mail: tuple[DigestNumbers, ...] = ()     # each feed's latest digests: sent, bounced, complained, unsubscribed
@@ -60,7 +62,7 @@ class RunReport:
 
     @property
     def all_problems(self) -> tuple[Problem, ...]:
-        return (*self.collection.problems, *self.digest_problems, *self.websub_problems)
+        return (*self.collection.problems, *self.feed_problems, *self.digest_problems, *self.websub_problems)
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -80,6 +82,7 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
     state folder).
     """
     with publication_lock(pub.state_dir, now, wait=wait), open_store(pub.state_dir) as store:
+        secure_state(pub.state_dir)          # owner-only, whatever an older masthead or a umask left
         remove_stale_temps(pub.output_dir)
         collection = collect_publication(pub, store, now, progress)
         written = write_feeds(pub, store, collection.articles, now)
@@ -101,6 +104,7 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
         mail = feedback.digest_numbers(store, recent + [d.digest_id for d in deliveries if d.digest_id not in recent])
     return RunReport(now=now, collection=collection, feeds=written.feeds, changed_files=tuple(changed),
                      removed_files=written.removed, digests=made.digests, digest_problems=made.problems,
+                     feed_problems=written.problems,
                      deliveries=deliveries, smtp_configured=smtp is not None, mail=tuple(mail),
                      websub=notices)
 

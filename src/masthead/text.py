@@ -21,9 +21,6 @@ import re
 import unicodedata
 from urllib.parse import urljoin, urlsplit
 
-import nh3
-import regex
-
 from .errors import InputError
 from .records import Direction
 
@@ -112,6 +109,28 @@ def clean_prose(value: str | None) -> str:
     return " ".join(_PROSE_STRIP.sub("", clean_text(value)).split())
 
 
+# What may never reach a mail header from names and titles: C0 and C1 controls
+# (U+0085 among them), DEL and the Unicode line and paragraph separators.
+_HEADER_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_text_problem(value: str) -> str | None:
+    """Why ``value`` (a name or a title) may not go into a mail header, or None when it may.
+
+    Python's email package (3.11, 3.12) decodes an RFC 2047 encoded-word while
+    refolding a header, so ``=?utf-8?q?A=0D=0ABcc:...?=`` turns into a real line
+    break: checking for CR and LF is not enough. Encoded-words, control
+    characters and line or paragraph separators are all refused.
+    """
+    found = _HEADER_UNSAFE.search(value)
+    if found:
+        kind = "a line break" if found.group() in "\r\n\x0b\x0c\x85\u2028\u2029" else "a control character"
+        return f"it holds {kind} (U+{ord(found.group()):04X})"
+    if "=?" in value:
+        return "it holds '=?', the start of an RFC 2047 encoded-word"
+    return None
+
+
 _LETTER_FORMS = str.maketrans("أإآىة", "ااايه")
 
 
@@ -155,6 +174,8 @@ def summarise(text: str, limit: int = 300) -> str:
     text = _SPACES.sub(" ", text).strip()
     if len(text) <= limit:
         return text
+    import regex  # grapheme clusters; loaded by the stages that cut text, not by every command
+
     clusters = regex.findall(r"\X", text)
     kept = "".join(clusters[:limit])
     if len(kept) >= len(text):
@@ -188,6 +209,8 @@ def _footnote_ids_only(element: str, attribute: str, value: str) -> str | None:
 
 def sanitise_html(markup: str) -> str:
     """HTML safe to put in a feed or an email: no scripts, handlers or javascript: URLs."""
+    import nh3  # loaded by the stages that sanitise, not by every command
+
     footnotes = ' id="fn' in markup
     cleaned = nh3.clean(
         clean_text(markup), tags=_ALLOWED_TAGS,
@@ -272,6 +295,8 @@ def file_size(length: int) -> str:
 
 def html_title(markup: str) -> str:
     """A title written as HTML (Atom ``type="html"``, or an RSS title with markup) as plain text."""
+    import nh3  # loaded by the stages that read titles, not by every command
+
     return html.unescape(nh3.clean(markup, tags=set(), strip_comments=True))
 
 

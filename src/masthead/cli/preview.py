@@ -67,8 +67,9 @@ def preview(feed: str | None, project: Path, serve: bool, port: int) -> None:
     pub = publication(project)
     digest_id, eml = latest_digest(pub, feed)
     target = pub.state_dir / PREVIEW_DIR / f"{digest_id.replace('/', '_')}.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(preview_html(eml))
+    from ..state.atomic import atomic_write
+
+    atomic_write(target, preview_html(eml), mode=0o600)     # it sits with the private state
     if not serve:
         click.echo(str(target))
         return

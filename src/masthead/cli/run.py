@@ -22,7 +22,8 @@ Exit codes:
   1  some article had a problem, and --strict was given
   2  configuration error (settings, templates)
   3  another run holds the publication's lock
-  4  some digest could not be delivered"""
+  4  some digest could not be delivered
+  5  storage or environment error (disk full, read-only folder, damaged or locked state database)"""
 
 
 @click.command(epilog=EXIT_CODES)

@@ -70,7 +70,8 @@ def remove(project: Path, now: str | None, email: str, forget: bool) -> None:
 
 @subscribers.command("list")
 @project_option
-@click.option("--status", type=click.Choice(["active", "unsubscribed", "bounced", "complained"]), default=None,
+@click.option("--status", type=click.Choice(["active", "unsubscribed", "bounced", "complained", "refused"]),
+              default=None,
               help="Only subscribers in this state.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def list_(project: Path, status: str | None, as_json: bool) -> None:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -90,22 +91,50 @@ def _message(exc: InputError) -> str:
     return f"{exc.message}; {exc.hint}" if exc.hint else exc.message
 
 
-def article_files(feed: FeedSettings) -> Iterator[Path]:
-    """The feed's article files at any depth, in a stable order.
+def article_files(feed: FeedSettings, feeds_dir: Path) -> tuple[list[Path], list[Problem]]:
+    """The feed's article files at any depth, in a stable order, and the links refused.
 
     Hidden and ``_``-prefixed files are skipped, and so are files the feed lists
     in ``sources`` (read once, as upstream feeds) and the pictures, sound,
     video and documents articles refer to (links.py publishes those).
+    Articles are read only from ``feeds/``: a file or folder that resolves
+    anywhere else (a symlink into ``.masthead/``, ``output/`` or outside the
+    publication) is refused with a problem naming it, and nothing of it is
+    read. Links to folders are not followed.
     """
+    home = feeds_dir.resolve()
     listed = {(feed.folder / s).resolve() for s in feed.sources if "://" not in s}
-    for path in sorted(feed.folder.rglob("*")):
-        relative = path.relative_to(feed.folder)
-        if any(part.startswith((".", "_")) for part in relative.parts):
-            continue
-        if listed and path.resolve() in listed:
-            continue
-        if path.is_file() and path.name != FEED_FILE and path.suffix.lower() not in MEDIA_SUFFIXES:
-            yield path
+    found: list[Path] = []
+    problems: list[Problem] = []
+    if not _inside(feed.folder.resolve(), home):
+        return [], [Problem(f"feeds/{feed.name}", f"the feed folder is a link to {feed.folder.resolve()}, "
+                            "outside feeds/: refused, nothing of it is read; move the folder into feeds/",
+                            fatal=True)]
+    for folder, dirs, files in os.walk(feed.folder):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(files) + [d for d in dirs if (here / d).is_symlink()]:
+            path = here / name
+            if name.startswith((".", "_")) or (here == feed.folder and name == FEED_FILE):
+                continue
+            real = path.resolve()
+            if listed and real in listed:
+                continue
+            if path.is_symlink() and not _inside(real, home):
+                problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
+                                        f"a link to {real}, outside feeds/: refused, nothing of it is read; "
+                                        "copy the article into feeds/ instead", fatal=True))
+            elif path.is_symlink() and real.is_dir():
+                problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
+                                        "a link to a folder: not followed; move the folder into feeds/"))
+            elif real.is_file() and path.suffix.lower() not in MEDIA_SUFFIXES:
+                found.append(path)
+        dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
+    return sorted(found), problems
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, the file being read)
@@ -118,7 +147,11 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     seen_paths: list[str] = []
     documents: list[str] = []   # not articles: a problem unless an article links to them
     pending: list[tuple] = []   # file-cache rows, written in batches: one commit per file cost ~2 ms
-    listed = [(feed, list(article_files(feed))) for feed in pub.feeds]
+    listed = []
+    for feed in pub.feeds:
+        paths, refused = article_files(feed, pub.feeds_dir)
+        listed.append((feed, paths))
+        problems += refused
     total = sum(len(paths) for _, paths in listed)
     for feed, paths in listed:
         context = _context(pub.site, feed)
@@ -222,13 +255,17 @@ def _read_source(store: Store, pub: Publication, feed: FeedSettings, source: str
     try:
         if source.startswith(("http://", "https://")):
             try:
-                data, origin = fetch(source, store, now=now), source
+                data, origin = fetch(source, store, pub.site.fetch, now=now), source
             except StaleCopy as exc:   # unreachable: the last good copy, said on every run until it is back
                 data, origin = exc.body, source
                 stale.append(Problem(source, exc.message))
         else:
             path = (feed.folder / source).resolve()
             origin = pub.relative(path)
+            if not _inside(path, pub.feeds_dir.resolve()):
+                return [], [Problem(f"feeds/{feed.name}/{FEED_FILE}: sources",
+                                    f"{source!r} resolves to {path}, outside feeds/: refused; "
+                                    "keep upstream feed files inside feeds/", fatal=True)]
             data = path.read_bytes()
     except InputError as exc:
         return [], [Problem(exc.where or source, _message(exc), fatal=True)]

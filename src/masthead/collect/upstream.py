@@ -1,15 +1,15 @@
 """Upstream feeds: RSS 2.0 and Atom 1.0 through feedparser, JSON Feed through jsonrecords.
 
-URLs are fetched with a timeout, conditional GET (ETag / Last-Modified kept in
-the state's http_cache) and a few retries; an unreachable upstream is a problem
-for that source only, and its last good copy is used when there is one.
+URLs are fetched by ``fetch`` (bounded: see http.py), with conditional GET
+(ETag / Last-Modified kept in the state's http_cache) and a few retries within
+the source's deadline; an unreachable upstream is a problem for that source
+only, and its last good copy is used when there is one. A fetch that must not
+happen (an internal address, too big a body) is a problem with no fallback.
 """
 
 from __future__ import annotations
 
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,18 +17,21 @@ from urllib.parse import urljoin
 
 import feedparser
 
+from ..config import FetchSettings
 from ..errors import InputError
 from ..records import Enclosure, Image
 from ..state import httpcache
 from ..state.db import Store
 from ..text import html_title
 from .fields import media_type
+from .http import Failed, Refused, get
 from .jsonrecords import is_json_feed, load_json, read_json_records
 from .raw import RawEntry
 
 USER_AGENT = "masthead (+https://github.com/masthead)"
-TIMEOUT = 20
 RETRIES = 3
+ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+          "text/html;q=0.8, */*;q=0.5")
 
 
 def read_upstream(data: bytes, origin: str) -> tuple[list[RawEntry], list[str]]:
@@ -168,43 +171,56 @@ class StaleCopy(InputError):
         self.body = body
 
 
-def fetch(url: str, store: Store, *, now: datetime | None = None,
+def fetch(url: str, store: Store, settings: FetchSettings, *, now: datetime | None = None,
           sleep: Callable[[float], None] = time.sleep) -> bytes:
-    """The body at ``url``: fresh when it changed, the cached copy on 304.
+    """The body at ``url``, fetched within ``settings`` (the site's ``[fetch]`` table).
 
-    Unreachable with a copy kept: StaleCopy, carrying the copy and its age.
-    Only answers that ask for a retry (5xx, 429) are tried again: a refused
-    connection or a timeout would cost the same seconds again for nothing.
+    Fresh when it changed; the cached copy on 304. When the server cannot be
+    reached within ``settings.deadline`` (all tries included) and a copy is
+    kept: StaleCopy, carrying the copy and how old it is (``now`` less when it
+    was last fetched), so that every run that could not refresh it says so.
+    With a copy kept, a try that got no HTTP answer at all (refused, no DNS,
+    timed out) is not repeated: the copy serves this run, the next run tries
+    again. Nothing is kept until the whole body has arrived within
+    ``settings.max_bytes``. InputError (naming the URL) when there is no body
+    to give, and always when the fetch was refused: an address that is
+    loopback, private or link-local (at connect time, redirects included) for
+    a host not in ``settings.allow_hosts``, a redirect out of http(s), a body
+    over max_bytes.
     """
     row = httpcache.get(store, url)
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/rss+xml, application/atom+xml, "
-               "application/feed+json, application/xml;q=0.9, text/html;q=0.8, */*;q=0.7"}
+    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": "identity"}
     if row and row.etag:
         headers["If-None-Match"] = row.etag
     if row and row.last_modified:
         headers["If-Modified-Since"] = row.last_modified
-    error: Exception | None = None
+    deadline = time.monotonic() + settings.deadline
+    error = ""
     for attempt in range(RETRIES):
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers),
-                                        timeout=TIMEOUT) as response:
-                body = response.read()
-                httpcache.put(store, url, response.headers.get("ETag"), response.headers.get("Last-Modified"),
-                              body, now)
-                return body
-        except urllib.error.HTTPError as exc:
-            exc.close()  # the error carries the open response
-            if exc.code == 304 and row and row.body is not None:
+            response = get(url, headers, settings, deadline)
+        except Refused as exc:
+            raise InputError(f"refused to fetch it: {exc}", where=url,
+                             hint="the other sources were still published") from None
+        except Failed as exc:
+            error = str(exc)
+            if exc.status is not None and exc.status < 500 and exc.status != 429:
+                break
+            if exc.status is None and row and row.body is not None:
+                break
+        else:
+            if response.status == 304 and row and row.body is not None:
                 httpcache.confirmed(store, url, now)
                 return row.body
-            error = exc
-            if exc.code < 500 and exc.code != 429:
-                break
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            error = exc
+            if response.status == 200:
+                httpcache.put(store, url, response.headers.get("ETag"), response.headers.get("Last-Modified"),
+                              response.body, now)
+                return response.body
+            error = "HTTP 304 without a kept copy"
+        pause = 2 ** attempt
+        if attempt + 1 == RETRIES or time.monotonic() + pause >= deadline:
             break
-        if attempt + 1 < RETRIES:
-            sleep(2 ** attempt)
+        sleep(pause)
     if row and row.body is not None:
         raise StaleCopy(f"could not fetch it ({error}); {_age(row.fetched, now)} was used instead",
                         where=url, body=row.body)

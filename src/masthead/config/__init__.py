@@ -5,7 +5,7 @@ that names the file, the key and what is expected (toml.py), so a command can
 exit 2 with one clear line and no traceback. The mail server and the signing
 key come from the environment (environment.py), read only by entry points.
 
-Imports: errors only.
+Imports: errors and text only.
 """
 
 from .environment import (
@@ -30,7 +30,10 @@ from .settings import (
     DigestSettings,
     EmailSettings,
     FeedSettings,
+    FetchSettings,
     Publication,
+    ServeSettings,
+    SignupLimits,
     SiteSettings,
     find_publication,
     load_feed,
@@ -40,7 +43,7 @@ from .settings import (
 
 __all__ = [
     "CADENCES", "DKIM_ENV", "FEED_FILE", "IMAP_PASSWORD_ENV", "MAILGUN_ENV", "SECRET_ENV", "SITE_FILE", "SMTP_ENV",
-    "SPLITS", "WEEKDAYS", "DigestSettings", "DkimKey",
-    "EmailSettings", "Environment", "FeedSettings", "Publication", "Security", "SiteSettings", "SmtpSettings",
+    "SPLITS", "WEEKDAYS", "DigestSettings", "DkimKey", "EmailSettings", "Environment", "FeedSettings",
+    "FetchSettings", "Publication", "Security", "ServeSettings", "SignupLimits", "SiteSettings", "SmtpSettings",
     "find_publication", "load_feed", "load_publication", "load_site", "parse_smtp_url", "read_environment",
 ]

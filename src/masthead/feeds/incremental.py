@@ -21,12 +21,14 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import Publication
-from ..records import ArchivePage, Article, FeedOutput
+from ..errors import storage_error
+from ..records import ArchivePage, Article, FeedOutput, Problem
 from ..state import archives, builds
 from ..state.atomic import atomic_write
 from ..state.db import Store
 from .build import build_feeds
-from .pages import article_path
+from .pages import claim_pages
+from .plan import feed_folders
 from .xmlfeeds import FILES
 
 
@@ -148,6 +150,7 @@ class Written:
     feeds: tuple[FeedOutput, ...]
     changed: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()   # articles whose page would collide with another page
 
 
 def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: datetime) -> Written:
@@ -158,10 +161,11 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     """
     ledger = Ledger(store, settings_fingerprint(pub))
     fingerprint = input_fingerprint(ledger.settings, articles)
+    pages, collisions = claim_pages(pub.site, feed_folders(pub, articles), articles)
     if ledger.unchanged(pub.root, fingerprint, articles):
         previous = ledger.previous_feeds(pub.root)
         if previous is not None:
-            return Written(previous)
+            return Written(previous, problems=tuple(collisions))
     feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a),
                               shelved=ledger.shelved(),
                               archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key)))
@@ -169,11 +173,13 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
                if atomic_write(pub.root / path, content)]
     copied = _copy_local_files(pub, articles, {path for feed in feeds for path in feed.contents})
     changed += [path for path, written in copied.items() if written]
-    pages = {page: a for a in articles if (page := article_path(pub.site, a)) is not None}
     produced = {path for feed in feeds for path in feed.contents} | set(pages) | set(copied)
     produced |= {path for feed in feeds for page in feed.archives for path in page.files.values()}
     stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
     for path in stale:
-        (pub.root / path).unlink(missing_ok=True)
+        try:
+            (pub.root / path).unlink(missing_ok=True)
+        except OSError as exc:
+            raise storage_error(exc, pub.root / path, "remove this file the site no longer has") from None
     ledger.record(fingerprint, feeds, pages, produced)
-    return Written(feeds, tuple(changed), tuple(stale))
+    return Written(feeds, tuple(changed), tuple(stale), tuple(collisions))

@@ -23,7 +23,7 @@ import jinja2
 from ..config import Publication, SiteSettings
 from ..errors import ConfigError
 from ..i18n import day_label, languages, names, section
-from ..records import Article
+from ..records import Article, Problem
 from ..text import direction_of
 from .content import credits_line, entry_html, media
 from .pagelead import page_lead
@@ -51,6 +51,40 @@ def article_path(site: SiteSettings, article: Article) -> str | None:
     if any(part in ("", ".", "..") for part in parts) or not rel.endswith(".html"):
         return None
     return f"output/{rel}"
+
+
+RESERVED = "output/digests/"     # digests' web copies: no article page may land there
+
+
+def claim_pages(site: SiteSettings, folders: set[str],
+                articles: tuple[Article, ...] | list[Article]) -> tuple[dict[str, Article], list[Problem]]:
+    """Which article gets each page path, and a Problem for every article whose page collides.
+
+    A feed's page (``<folder>/index.html``), the site's page and the digests'
+    folder are never an article's; of two articles on one path the one with the
+    smaller id keeps it. Nothing is overwritten silently: each article left
+    without its page is reported, naming what holds the path.
+    """
+    held = {f"output/{folder}/index.html": f"the page of feed {folder}" for folder in folders}
+    held["output/index.html"] = "the site's page"
+    owners: dict[str, Article] = {}
+    problems: list[Problem] = []
+    for article in sorted(articles, key=lambda a: a.id):
+        path = article_path(site, article)
+        if path is None:
+            continue
+        if path.startswith(RESERVED):
+            holder = "the digests' folder"
+        elif path in held:
+            holder = held[path]
+        elif path in owners:
+            holder = f"the page of {owners[path].origin}"
+        else:
+            owners[path] = article
+            continue
+        problems.append(Problem(article.origin, f"its page {path} is {holder}: that is kept and this "
+                                "article gets no page; give it another slug or url"))
+    return owners, problems
 
 
 def _environment(pub: Publication) -> jinja2.Environment:
@@ -142,12 +176,8 @@ def site_pages(pub: Publication, plans: tuple[FeedPlan, ...], articles: tuple[Ar
                                              direction=direction_of(site.language)),
                 "output/site.css": _source(env, "page/site.css")}
     by_name = {p.name: p for p in plans}
-    taken = {f"output/{p.folder}/index.html" for p in plans} | set(contents)
-    for article in sorted(articles, key=lambda a: a.id):
-        path = article_path(site, article)
-        if path is None or path in taken:   # a feed's own page wins over an article's
-            continue
-        taken.add(path)
+    owners, _ = claim_pages(site, {p.folder for p in plans}, articles)   # collisions: reported by write_feeds
+    for path, article in owners.items():
         if is_current is not None and is_current(path, article):
             continue
         plan = by_name.get(article.feed)

@@ -108,3 +108,23 @@ def plan_feeds(pub: Publication,
                            members, feed.limit))
         plans.extend(_splits(feed, members))
     return tuple(plans)
+
+
+def feed_folders(pub: Publication, articles: tuple[Article, ...] | list[Article]) -> set[str]:
+    """Every folder under output/ a feed of the publication takes (its index.html is the feed's page).
+
+    The same folders ``plan_feeds`` gives, without sorting or cutting: cheap
+    enough to check every run for articles whose page would land on one.
+    """
+    folders: set[str] = set()
+    for feed in pub.feeds:
+        folders.add(feed.name)
+        if not feed.split:
+            continue
+        wanted = {feed.name, *feed.include}
+        members = [a for a in articles if a.feed in wanted]
+        if "language" in feed.split:
+            folders |= {f"{feed.name}/language/{a.primary_language}" for a in members}
+        if "tag" in feed.split:
+            folders |= {f"{feed.name}/tag/{slug(t)}" for a in members for t in a.tags}
+    return folders

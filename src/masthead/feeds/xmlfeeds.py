@@ -16,6 +16,9 @@ feedgen 1.0.0 faults worked around here:
   one <enclosure> (readers and the validator expect one): the first that is
   not a picture, else the picture;
 - ``type='CDATA'`` is never used (invalid in Atom); content is escaped HTML;
+- each field is escaped as its format wants: titles are plain text in RSS,
+  Atom and JSON Feed; RSS ``description`` is HTML made from the plain-text
+  summary (so ``<img onerror>`` in a summary stays text), Atom ``summary`` text;
 - the syndication and media extensions are not loaded (``sy:UpdatePeriod``
   and an always-present ``media:group`` are invalid / warned); ``ttl`` is used;
 - no per-entry ``xml:lang``, no RSS hub or archive links, no xml-stylesheet,
@@ -29,6 +32,7 @@ the page before and the page after it.
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from dataclasses import dataclass
@@ -200,6 +204,10 @@ def _generator(pub: Publication, plan: FeedPlan, place: Place) -> FeedGenerator:
         if article.authors:
             fe.author([{"name": name} for name in article.authors])
         if article.summary:
+            # RSS <description> is HTML (readers render it): the plain-text summary goes
+            # in escaped once as HTML, then once more by the XML writer. Atom's
+            # <summary> is type="text": the text as it is.
+            fe.description(html.escape(article.summary, quote=False))
             fe.summary(article.summary)
         fe.content(entry_html(article), type="html")
         if article.tags:

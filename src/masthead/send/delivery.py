@@ -20,6 +20,14 @@ the state cannot tell the cases apart. Only an explicit ``resend_uncertain``
 commit per copy, 'sent' is written in the same commit as the next copy's
 'sending' mark, so after a kill the last accepted copy is "uncertain" too.
 
+Exactly once holds even without the publication's lock (a deleted lock file,
+two machines): every change of state is a compare-and-set on the old state,
+and the switch to 'sending' is the claim. Of two senders racing on one copy,
+the one whose pending -> sending update changed no row lost: it abandons the
+message before its final dot by closing the connection (inside DATA nothing
+else can take a message back: RSET there would be message text), so the
+server drops the half-sent copy, and it moves on to the next copy.
+
 The live case is different: when *the server* hangs up while we wait for its
 answer, it most likely dropped the message with the connection, so the copy
 is retried like any temporary failure (see smtpclient.Connection.transmit).
@@ -126,17 +134,21 @@ class _Run:
     last_start: float | None = None
     exhausted_in_a_row: int = 0
     failures: dict[str, list[Failure]] = field(default_factory=dict)
-    unsaved: list[tuple[str, str, datetime, bool, str, str]] = field(default_factory=list)
+    unsaved: list[sends.Change] = field(default_factory=list)
+    claimed: bool = False                         # this run won the current copy's switch to 'sending'
 
     def record(self, digest_id: str, email: str, status: str, reply: str, *,
                attempt: bool = False, lazy: bool = False) -> None:
         """Write a copy's new state; ``lazy`` ones ride along with the next commit.
 
+        The change applies only if the row is still as this run left it:
+        'sending' once this run claimed the copy, 'pending' before.
         Only 'sent' is written lazily: until it is, the row says 'sending',
         which a later run also treats as delivered. That saves one fsync per
         copy. Everything else (a deferral above all) is written at once.
         """
-        self.unsaved.append((status, reply, self.now, attempt, digest_id, email))
+        was = "sending" if self.claimed else "pending"
+        self.unsaved.append(sends.Change(status, reply, self.now, attempt, digest_id, email, was))
         if not lazy:
             self.flush()
 
@@ -149,17 +161,21 @@ class _Run:
         sends.update(self.store, self.unsaved)
         self.unsaved.clear()
 
-    def mark_sending(self, digest_id: str, email: str, message_id: str, token: str) -> None:
-        """Commit that this copy's final dot is about to go (one write, no fsync: see store.py).
+    def mark_sending(self, digest_id: str, email: str, message_id: str, token: str) -> bool:
+        """Claim the copy and commit that its final dot is about to go (one write, no fsync: see db.py).
 
-        The commit is visible to any later process as soon as it returns, and
-        the dot follows within microseconds: that gap is the only moment a kill
-        can lose a copy (kept 'sending', presumed delivered).
+        False when another sender switched it from 'pending' first: the caller
+        must then not send the dot. The commit is visible to any later process
+        as soon as it returns, and the dot follows within microseconds: that
+        gap is the only moment a kill can lose a copy (kept 'sending', presumed
+        delivered).
         """
         with self.store.transaction():
             self._write_unsaved()
-            sends.mark_sending(self.store, digest_id, email, message_id, now=self.now)
-            feedback.remember_return(self.store, token, digest_id, email)
+            self.claimed = sends.mark_sending(self.store, digest_id, email, message_id, now=self.now)
+            if self.claimed:
+                feedback.remember_return(self.store, token, digest_id, email)
+        return self.claimed
 
     def connect(self) -> None:
         for attempt in range(self.retry.attempts):
@@ -196,8 +212,12 @@ class _Run:
         except (HeaderValueError, ValueError, UnicodeError) as exc:
             if isinstance(exc, HeaderValueError) and not (exc.where or "").startswith("recipient"):
                 raise _Unsendable(str(exc)) from None    # the subject or sender: nobody's copy
+            # This reader's name or address cannot go in a header safely: the copy is
+            # refused and the address suppressed, so it is reported once, not every run.
             reason = exc.message if isinstance(exc, HeaderValueError) else str(exc)
-            self.fail(digest.id, email, f"refused before SMTP: {reason}")
+            self.fail(digest.id, email, f"refused before SMTP: {reason}; the address is suppressed "
+                                        "until it is added again with a plain name (--resubscribe)")
+            roster.set_status(self.store, email, "refused", now=self.now, only_if="active")
             return
         message_id = str(msg["Message-ID"] or "")
         # VERP: a bounce comes back to an address that names this copy, whatever it quotes
@@ -207,14 +227,20 @@ class _Run:
             if not self.connection.alive:
                 self.connect()
             self.pace()
+            self.claimed = False
             outcome = self.connection.transmit(
                 sender, rcpt, data, lambda: self.mark_sending(digest.id, email, message_id, token),
                 utf8=utf8)
+            if outcome.kind == "taken":          # another sender has this copy: it is theirs
+                self.claimed = False
+                return
             if outcome.kind != "deferred":
                 self.exhausted_in_a_row = 0
                 self.settle(digest.id, email, outcome)
+                self.claimed = False
                 return
             self.record(digest.id, email, "pending", outcome.reply, attempt=True)
+            self.claimed = False
             if attempt + 1 < self.retry.attempts:
                 self.sleep(self.retry.delay(attempt))
         self.exhausted_in_a_row += 1
@@ -241,6 +267,8 @@ class _Run:
 
     def send_digest(self, digest: Digest) -> None:
         for email in sends.pending(self.store, digest.id):
+            if not sends.still_pending(self.store, digest.id, email):
+                continue                 # another sender (no lock between us) got there first
             standing = roster.standing(self.store, email, digest.feed)  # fresh: an unsubscribe may land mid-run
             reason = why_not(standing, digest.feed)
             if reason is not None:

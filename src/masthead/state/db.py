@@ -3,8 +3,9 @@
 One database holds what every stage must remember between runs: the files
 already read, every article and when it was first seen, the digests made,
 each (digest, recipient) send, the subscribers, upstream HTTP validators,
-the sign-up rate limit, and what came back: bounces, complaints and each
-address's status history. ``Store`` is the connection; the SQL on each table
+the sign-up limits and the confirmation mails waiting to go, and what came
+back: bounces, complaints and each address's status history. ``Store`` is the
+connection; the SQL on each table
 lives in one module of this package (filecache, articles, digests, roster,
 sends, builds, archives, httpcache, signups, feedback), exposed as named functions.
 
@@ -24,7 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, storage_error
+from .faults import guarded
+from .private import private_dir, private_file
 
 STATE_FILE = "state.db"
 Params = Mapping[str, Any] | Sequence[Any]
@@ -112,9 +115,30 @@ CREATE TABLE IF NOT EXISTS archive_entries (
     article_id  TEXT NOT NULL,
     PRIMARY KEY (feed, article_id)
 );
-CREATE TABLE IF NOT EXISTS signup_mails (
-    address_key TEXT PRIMARY KEY,   -- HMAC of the address: the address itself is not kept
-    sent        TEXT NOT NULL
+CREATE TABLE IF NOT EXISTS signup_events (
+    scope       TEXT NOT NULL,      -- address, client, network or domain (subscribers/signup.py)
+    key         TEXT NOT NULL,      -- HMAC of the address, client address, network or domain
+    at          TEXT NOT NULL       -- stamp(), deleted once older than the window
+);
+CREATE INDEX IF NOT EXISTS signup_events_by_key ON signup_events (scope, key, at);
+CREATE TABLE IF NOT EXISTS signup_gate (
+    id          INTEGER PRIMARY KEY,   -- one row, updated first by every claim: claims take turns
+    touched     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signup_queue (
+    id          TEXT PRIMARY KEY,   -- random
+    email       TEXT NOT NULL,      -- kept only until the mail went: the row is then deleted
+    token       TEXT NOT NULL,      -- the signed confirmation token the link carries
+    language    TEXT NOT NULL,
+    status      TEXT NOT NULL,      -- queued, sending (claimed by one sender)
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    queued      TEXT NOT NULL,
+    next_try    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS signup_queue_by_status ON signup_queue (status, next_try);
+CREATE TABLE IF NOT EXISTS signup_used (
+    token_key   TEXT PRIMARY KEY,   -- HMAC of a confirmation token that subscribed someone
+    expires     TEXT NOT NULL       -- when the token expires anyway: the row can go then
 );
 """
 
@@ -162,7 +186,7 @@ MOMENTS = {
     "left_feeds": ("left_at",),
     "sends": ("updated",),
     "send_plans": ("planned",),
-    "signup_mails": ("sent",),
+    "signup_mails": ("sent",),          # dropped by version 4
 }
 
 
@@ -190,6 +214,8 @@ def _to_stamp(value: str | None) -> str | None:
 def _utc_stamps(db: sqlite3.Connection) -> None:
     """Version 1: every moment as stamp(), whatever offset or precision an older masthead wrote."""
     for table, columns in MOMENTS.items():
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)).fetchone():
+            continue
         rows = db.execute(f"SELECT rowid, {', '.join(columns)} FROM {table}").fetchall()
         sets = ", ".join(f"{c} = ?" for c in columns)
         db.executemany(f"UPDATE {table} SET {sets} WHERE rowid = ?",
@@ -212,35 +238,52 @@ def _archive_entries(db: sqlite3.Connection) -> None:
                "position INTEGER NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (feed, article_id))")
 
 
+def _signup_queue(db: sqlite3.Connection) -> None:
+    """Version 4: sign-up limits per client, network, domain and address, the confirmation queue and
+    used confirmation links (tables made by SCHEMA); the old per-address table goes."""
+    db.execute("DROP TABLE IF EXISTS signup_mails")
+
+
 def _fetched_column(db: sqlite3.Connection) -> None:
-    """Version 4: when each upstream last answered, to say how old a copy used in its place is."""
+    """Version 5: when each upstream last answered, to say how old a copy used in its place is."""
     db.execute("ALTER TABLE http_cache ADD COLUMN fetched TEXT")
 
 
 # (version, what it does): applied in order to a database below that version.
 MIGRATIONS: tuple[tuple[int, Callable[[sqlite3.Connection], None]], ...] = (
-    (1, _utc_stamps), (2, _feedback_tables), (3, _archive_entries), (4, _fetched_column))
+    (1, _utc_stamps), (2, _feedback_tables), (3, _archive_entries), (4, _signup_queue), (5, _fetched_column))
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 class Store:
-    """A connection to the state database with the schema in place (migrated when older)."""
+    """A connection to the state database with the schema in place (migrated when older).
 
-    def __init__(self, path: Path):
+    Every SQLite error that is the storage's fault (disk full, read-only,
+    damaged, locked for longer than ``timeout`` seconds) comes out as a
+    StorageError naming the database and what to do.
+    """
+
+    def __init__(self, path: Path, *, timeout: float = 30.0):
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        try:
+            private_dir(path.parent)
+            private_file(path)           # before SQLite makes it: its -wal and -shm take its mode
+        except OSError as exc:
+            raise storage_error(exc, path, "create the state database") from None
+        with guarded(path):
+            self.db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self._depth = 0
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # WAL + NORMAL: a commit is one write(), no fsync. A process killed at any
-        # point (kill -9, OOM) loses nothing the next run cannot see; only a power
-        # cut can forget the last moments, which at worst repeats a few copies.
-        # FULL would put an fsync between "this copy is being sent" and its final
-        # dot: a kill during that fsync leaves a copy marked but never sent.
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._upgrade()
+        with guarded(path):
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a commit is one write(), no fsync. A process killed at any
+            # point (kill -9, OOM) loses nothing the next run cannot see; only a power
+            # cut can forget the last moments, which at worst repeats a few copies.
+            # FULL would put an fsync between "this copy is being sent" and its final
+            # dot: a kill during that fsync leaves a copy marked but never sent.
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._upgrade()
 
     def _upgrade(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -262,20 +305,25 @@ class Store:
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
-        return self.db.execute(sql, params)
+        with guarded(self.path):
+            return self.db.execute(sql, params)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> sqlite3.Cursor:
-        return self.db.executemany(sql, rows)
+        with guarded(self.path):
+            return self.db.executemany(sql, rows)
 
     def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.db.execute(sql, params).fetchone()
+        with guarded(self.path):
+            row: sqlite3.Row | None = self.db.execute(sql, params).fetchone()
         return row
 
     def rows(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return self.db.execute(sql, params).fetchall()
+        with guarded(self.path):
+            return self.db.execute(sql, params).fetchall()
 
     def scalar(self, sql: str, params: Params = ()) -> Any:
-        row = self.db.execute(sql, params).fetchone()
+        with guarded(self.path):
+            row = self.db.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
     @contextmanager
@@ -288,16 +336,20 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        with guarded(self.path):
+            self.db.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
             yield self
         except BaseException:
             self._depth = 0
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:       # SQLite may have rolled back already (disk full)
+                with guarded(self.path):
+                    self.db.execute("ROLLBACK")
             raise
         self._depth = 0
-        self.db.execute("COMMIT")
+        with guarded(self.path):
+            self.db.execute("COMMIT")
 
     def close(self) -> None:
         self.db.close()
@@ -309,7 +361,9 @@ class Store:
         self.close()
 
 
-def open_store(state_dir: Path) -> Store:
-    """Open (creating if needed) the state database in ``state_dir``."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    return Store(state_dir / STATE_FILE)
+def open_store(state_dir: Path, *, timeout: float = 30.0) -> Store:
+    """Open (creating if needed) the state database in ``state_dir`` (kept owner-only).
+
+    ``timeout``: seconds to wait for another process's write before a StorageError.
+    """
+    return Store(state_dir / STATE_FILE, timeout=timeout)

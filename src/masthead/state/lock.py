@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import LockedError
+from ..errors import LockedError, storage_error
+from .private import private_dir
 
 LOCK_FILE = "lock"
 
@@ -23,9 +24,12 @@ LOCK_FILE = "lock"
 @contextmanager
 def publication_lock(state_dir: Path, now: datetime, *, wait: float = 0.0) -> Iterator[None]:
     """Hold the publication's lock; LockedError when another run holds it after ``wait`` seconds."""
-    state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        private_dir(state_dir)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise storage_error(exc, path, "take the publication's lock") from None
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -41,12 +45,18 @@ def publication_lock(state_dir: Path, now: datetime, *, wait: float = 0.0) -> It
                         hint="let it finish, or pass --wait SECONDS to wait for it",
                     ) from None
                 time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, run for {now.isoformat()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}, run for {now.isoformat()}\n".encode(), 0)
+        except OSError:
+            pass                          # the note is for people; the flock is what counts
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            try:
+                os.ftruncate(fd, 0)
+            except OSError:
+                pass
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

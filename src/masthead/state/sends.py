@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from .db import Store, stamp
 
@@ -56,17 +57,44 @@ def pending(store: Store, digest_id: str) -> Iterator[str]:
         after = page[-1]
 
 
-def update(store: Store, changes: Sequence[tuple[str, str, datetime, bool, str, str]]) -> None:
-    """Apply (status, reply, when, attempted, digest_id, email) changes, in the caller's transaction."""
-    store.executemany("UPDATE sends SET status = ?, reply = ?, updated = ?, attempts = attempts + ? "
-                      "WHERE digest_id = ? AND email = ?",
-                      [(s, r, stamp(w), int(a), d, e) for s, r, w, a, d, e in changes])
+class Change(NamedTuple):
+    """A copy's move to ``status``, applied only while the row is still ``was`` (compare-and-set)."""
+
+    status: str
+    reply: str
+    when: datetime
+    attempted: bool
+    digest_id: str
+    email: str
+    was: str
 
 
-def mark_sending(store: Store, digest_id: str, email: str, message_id: str, *, now: datetime) -> None:
-    """Record that this copy's final dot is about to go, in the caller's transaction."""
-    store.execute("UPDATE sends SET status = 'sending', message_id = ?, updated = ? "
-                  "WHERE digest_id = ? AND email = ?", (message_id, stamp(now), digest_id, email))
+def update(store: Store, changes: Sequence[Change]) -> None:
+    """Apply changes, in the caller's transaction; a row no longer in its ``was`` state is left alone."""
+    store.executemany("UPDATE sends SET status = :status, reply = :reply, updated = :updated, "
+                      "attempts = attempts + :attempted "
+                      "WHERE digest_id = :digest_id AND email = :email AND status = :was",
+                      [{"status": c.status, "reply": c.reply, "updated": stamp(c.when), "attempted": int(c.attempted),
+                        "digest_id": c.digest_id, "email": c.email, "was": c.was} for c in changes])
+
+
+def mark_sending(store: Store, digest_id: str, email: str, message_id: str, *, now: datetime) -> bool:
+    """Claim the copy: pending -> sending, in the caller's transaction. False when it was not pending.
+
+    A compare-and-set on the old status: of two senders racing on one copy,
+    exactly one changes the row and may send the final dot.
+    """
+    cursor = store.execute("UPDATE sends SET status = 'sending', message_id = :message_id, updated = :updated "
+                           "WHERE digest_id = :digest_id AND email = :email AND status = 'pending'",
+                           {"message_id": message_id, "updated": stamp(now), "digest_id": digest_id,
+                            "email": email})
+    return cursor.rowcount == 1
+
+
+def still_pending(store: Store, digest_id: str, email: str) -> bool:
+    """Whether the copy is still waiting to be sent (read fresh)."""
+    return store.one("SELECT 1 FROM sends WHERE digest_id = :digest_id AND email = :email AND status = 'pending'",
+                     {"digest_id": digest_id, "email": email}) is not None
 
 
 def resend_uncertain(store: Store, digest_id: str, *, now: datetime) -> int:
