@@ -246,7 +246,9 @@ def _signup_queue(db: sqlite3.Connection) -> None:
 
 def _fetched_column(db: sqlite3.Connection) -> None:
     """Version 5: when each upstream last answered, to say how old a copy used in its place is."""
-    db.execute("ALTER TABLE http_cache ADD COLUMN fetched TEXT")
+    columns = {row[1] for row in db.execute("PRAGMA table_info(http_cache)")}
+    if "fetched" not in columns:      # SQLite has no ADD COLUMN IF NOT EXISTS
+        db.execute("ALTER TABLE http_cache ADD COLUMN fetched TEXT")
 
 
 # (version, what it does): applied in order to a database below that version.
@@ -295,6 +297,10 @@ class Store:
         if version == SCHEMA_VERSION:
             return
         with self.transaction():
+            # Another process may have upgraded it while this one waited for the write lock.
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version == SCHEMA_VERSION:
+                return
             fresh = self.db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'articles'").fetchone()[0] == 0
             for statement in (SCHEMA + FEEDBACK_SCHEMA).split(";"):   # not executescript: it would COMMIT first
                 if statement.strip():
