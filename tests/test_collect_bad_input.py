@@ -7,8 +7,9 @@ publication with a real state database, the way ``masthead run`` does.
 
 from __future__ import annotations
 
+import errno
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -129,10 +130,18 @@ class TestUnreadableFiles:
         assert "50 MB" in problem.message and "10 MB" in problem.message
         assert good_ids <= feed_ids(collection)
 
-    @pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
-    def test_file_that_cannot_be_read(self, sample_pub: Path, good_ids: set[str]) -> None:
-        """A file whose reading fails (EIO here, as root too; EACCES elsewhere) is a problem, not a crash."""
-        (sample_pub / FEED / "unreadable.txt").symlink_to("/proc/self/mem")
+    def test_file_that_cannot_be_read(self, sample_pub: Path, good_ids: set[str], monkeypatch) -> None:
+        """A file whose reading fails (EIO from a failing disk) is a problem, not a crash."""
+        broken = sample_pub / FEED / "unreadable.txt"
+        broken.write_text("نص.\n", encoding="utf-8")
+        real_read = Path.read_bytes
+
+        def read_bytes(path: Path) -> bytes:
+            if path.name == "unreadable.txt":
+                raise OSError(errno.EIO, "Input/output error")
+            return real_read(path)
+
+        monkeypatch.setattr(Path, "read_bytes", read_bytes)
         collection = collect(sample_pub)
         [problem] = problems_for(collection, f"{FEED}/unreadable.txt")
         assert problem.fatal
@@ -346,3 +355,30 @@ def test_deeply_nested_html_is_kept_as_text(sample_pub: Path) -> None:
     [article] = [a for a in collection.articles if a.title == "Deep"]
     assert "<p>Still readable.</p>" == article.body_html
     assert any("nested more than" in p.message for p in collection.problems if p.where.endswith("deep.json"))
+
+
+class TestHtmlPages:
+    @pytest.mark.parametrize("data, reason", [
+        (b"", "the file is empty"),
+        (b"\x00\x01binary", "the file is binary"),
+        (b"\xff\xfe<html>x</html>", "not valid UTF-8"),
+        (b"<html></html>", "no title, no text, no link and no picture"),
+        (b"<div>" * 5000 + b"deep", "no title, no text, no link and no picture"),
+    ], ids=["empty", "binary", "not-utf8", "nothing", "nested"])
+    def test_a_bad_page_is_named_and_the_rest_published(self, sample_pub: Path, good_ids: set[str], data: bytes,
+                                                        reason: str) -> None:
+        """An .html file that is empty, binary, undecodable or holds no article is one problem naming it."""
+        (sample_pub / FEED / "bad.html").write_bytes(data)
+        collection = collect(sample_pub)
+        [problem] = problems_for(collection, f"{FEED}/bad.html")
+        assert reason in problem.message and problem.fatal
+        assert good_ids <= {a.id for a in collection.articles}
+
+    def test_broken_json_ld_falls_back_to_the_page(self, sample_pub: Path) -> None:
+        """JSON-LD that is not JSON is passed over: the page's own title and text make the article."""
+        (sample_pub / FEED / "page.html").write_text(
+            '<html lang="en"><head><title>Harbour reopens</title><script type="application/ld+json">{"headline": '
+            '</script></head><body><p>The harbour reopened on Friday 6 May 2022 after the storm.</p></body></html>',
+            "utf-8")
+        [page] = [a for a in collect(sample_pub).articles if a.origin == f"{FEED}/page.html"]
+        assert ("Harbour reopens", "en", date(2022, 5, 6)) == (page.title, page.language, page.published.date())

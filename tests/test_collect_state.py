@@ -222,7 +222,7 @@ class TestDuplicates:
         assert titles.count("ارتفاع صادرات التمور إلى مستوى قياسي") == 2
 
     def test_same_upstream_guid_twice_is_kept_once(self, sample_pub: Path) -> None:
-        """An upstream guid seen twice (in one feed and again in a second) gives one record and a problem each."""
+        """An upstream guid seen twice (in one feed and again in a second) gives one record and a problem each, naming the item."""
         item = ("<item><title>{title}</title><link>https://agency.example/1</link>"
                 "<guid>https://agency.example/1</guid><pubDate>Fri, 06 May 2022 10:00:00 +0300</pubDate>"
                 "<description>نص الخبر</description></item>")
@@ -237,5 +237,6 @@ class TestDuplicates:
         assert len(upstream) == 1
         assert f"{FEED}/agency-mirror.rss" == upstream[0].origin  # sorted file order: the first one read
         duplicate_problems = [p for p in collection.problems if "kept once" in p.message]
-        assert [f"{FEED}/agency.xml", f"{FEED}/agency.xml"] == [p.where for p in duplicate_problems]
+        assert [f"{FEED}/agency.xml (item “خبر الوكالة”)", f"{FEED}/agency.xml (item “خبر الوكالة (محدث)”)"] == [
+            p.where for p in duplicate_problems]
         assert upstream[0].updated == upstream[0].published  # pubDate only: feedparser's "updated" alias is not a later edit

@@ -14,7 +14,8 @@ from hijridate import Hijri
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from masthead.collect.dates import _GREGORIAN, _HIJRI, at_noon, find_date, find_dates, parse_machine
+from masthead.collect.dates import _GREGORIAN, _HIJRI, at_noon, find_date, find_dates
+from masthead.collect.machinedates import parse_machine
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 MAY_6 = date(2022, 5, 6)
@@ -233,14 +234,72 @@ class TestParseMachine:
         assert parsed.utcoffset() is not None
 
     @pytest.mark.parametrize("value", [
-        "رؤية 2030", "2022", 2022, "May 2022", "6 May", "10:00", "not a date", "", "   ", None, True,
-        "2022-02-30", "2022-13-45", "2022-05-06T09:30:00+99:00", "Fri, 06 May 2022 10:00:00 AST",
-        1651820400000, float("nan"), float("inf"), 10**30, "0001-01-01T00:00:00+01:00",
-        "9999-12-31T23:59:59-05:00", ["2022-05-06"],
+        "رؤية 2030", 2022, "May 2022", "6 May", "10:00", "not a date", "", "   ", None, True,
+        "2022-02-30", "2022-13-45", "2022-05-06T09:30:00+99:00", "Fri, 06 May 2022 10:00:00 XST",
+        "Fri, 06 May 2022 10:00:00 A", 1651820400000, float("nan"), float("inf"), 10**30,
+        "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00", ["2022-05-06"], "2022-13", "031331",
     ])
     def test_not_a_full_date(self, value: object) -> None:
-        """Prose, parts of dates, impossible or out-of-range values give None: never today's date, never an error."""
+        """Prose, parts of dates, unknown zones, impossible or out-of-range values give None: never today's date, never an error."""
         assert parse_machine(value, RIYADH) is None
+
+    @pytest.mark.parametrize("value, expected", [
+        ("Wed, 31 Dec 2003 10:00:00 GMT+0800", "2003-12-31T02:00:00Z"),
+        ("Wed, 31 Dec 2003 10:00:00 GMT+8", "2003-12-31T02:00:00Z"),
+        ("2003-12-31T10:00:00 UTC+03:00", "2003-12-31T07:00:00Z"),
+        ("Wed, 31 Dec 2003 10:00:00 GMT-05:00", "2003-12-31T15:00:00Z"),
+        ("Wed, 31 Dec 2003 10:00:00 +0200 (CEST)", "2003-12-31T08:00:00Z"),
+    ])
+    def test_offsets_written_after_gmt_point_east(self, value: str, expected: str) -> None:
+        """GMT+8 and UTC+03:00 mean east of Greenwich, as people write them (dateutil alone reads them backwards)."""
+        assert expected == parse_machine(value, RIYADH)[0].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @pytest.mark.parametrize("zone, winter, summer", [
+        ("CET", 1, 1), ("CEST", 2, 2), ("MET", 1, 1), ("MEST", 2, 2), ("BST", 1, 1), ("EET", 2, 2),
+        ("MSK", 3, 3), ("JST", 9, 9), ("KST", 9, 9), ("AEST", 10, 10), ("AEDT", 11, 11), ("ACST", 9.5, 9.5),
+        ("AWST", 8, 8), ("NZST", 12, 12), ("GST", 4, 4), ("ET", -5, -4), ("CT", -6, -5), ("MT", -7, -6),
+        ("PT", -8, -7), ("EST", -5, -5), ("PDT", -7, -7), ("Etc/GMT", 0, 0), ("Europe/Berlin", 1, 2),
+        ("UT", 0, 0), ("IST", 5.5, 5.5),
+    ])
+    def test_zone_names(self, zone: str, winter: float, summer: float) -> None:
+        """Zone abbreviations and IANA names give their offset; ET/CT/MT/PT and IANA zones follow daylight saving."""
+        for day, hours in (("15 Jan 2022", winter), ("15 Jul 2022", summer)):
+            parsed, _ = parse_machine(f"Sat, {day} 10:00:00 {zone}", RIYADH)
+            assert timedelta(hours=hours) == parsed.utcoffset(), (zone, day)
+
+    @pytest.mark.parametrize("zone, language, hours", [
+        ("AST", "ar", 3), ("AST", "ar-SA", 3), ("AST", "en", -4), ("AST", "", -4),
+        ("IST", "he", 2), ("IST", "ga", 1), ("IST", "en-IE", 1), ("IST", "en-IN", 5.5), ("IST", "hi", 5.5),
+    ])
+    def test_ambiguous_abbreviation_follows_the_language(self, zone: str, language: str, hours: float) -> None:
+        """AST is Arabia's time in Arabic and Atlantic time otherwise; IST is Israel's, Ireland's or India's."""
+        parsed, _ = parse_machine(f"Fri, 06 May 2022 10:00:00 {zone}", RIYADH, language)
+        assert timedelta(hours=hours) == parsed.utcoffset()
+
+    @pytest.mark.parametrize("value, expected, precision", [
+        ("Κυρ, 11 Ιούλ 2004 12:00:00 EST", "2004-07-11T17:00:00Z", "minute"),
+        ("2004-július-13T9:15-05:00", "2004-07-13T14:15:00Z", "minute"),
+        ("2004-05-25 오후 11:23:17", "2004-05-25T14:23:17Z", "second"),
+        ("2004년 05월 28일  01:31:15", "2004-05-27T16:31:15Z", "second"),
+        ("mer, 16 nov 2022 00:38:15 +0100", "2022-11-15T23:38:15Z", "second"),
+        ("Seg, 24 Set 2018 19:18:49 -0300", "2018-09-24T22:18:49Z", "second"),
+        ("Di, 15 Mär 2022 10:00:00 +0100", "2022-03-15T09:00:00Z", "minute"),
+        ("22.11.2022 12:16:00 +0100", "2022-11-22T11:16:00Z", "minute"),
+        ("Sun, 20 Apr 2014 8:19 pm CEST", "2014-04-20T18:19:00Z", "minute"),
+    ])
+    def test_dates_in_other_languages(self, value: str, expected: str, precision: str) -> None:
+        """Greek, Hungarian, Korean, Italian, Portuguese and German month and weekday names, and day-first dots, read right."""
+        parsed, got = parse_machine(value, RIYADH)
+        assert (expected, precision) == (parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), got)
+
+    @pytest.mark.parametrize("value, day, precision", [
+        ("2003-12", date(2003, 12, 1), "month"), ("2003", date(2003, 1, 1), "year"),
+        ("031231", date(2003, 12, 31), "day"), ("20031231", date(2003, 12, 31), "day"),
+    ])
+    def test_partial_and_compact_dates(self, value: str, day: date, precision: str) -> None:
+        """W3C-DTF months and years keep their precision; ISO 8601's compact YYMMDD and YYYYMMDD are days."""
+        parsed, got = parse_machine(value, RIYADH)
+        assert (day, 12, precision) == (parsed.date(), parsed.hour, got)
 
     def test_no_part_comes_from_the_clock(self) -> None:
         """What a value lacks is never filled from today: the same value gives the same answer every day."""

@@ -181,7 +181,7 @@ class TestTemplates:
         assert "perod" in info.value.message
 
     def test_publication_loads(self, sample_pub: Path) -> None:
-        """The sample publication's feeds with a cadence are the Arabic daily and English weekly."""
+        """The sample publication's feeds with a cadence are the Arabic daily, the English weekly and the podcast's daily."""
         pub: Publication = load_publication(sample_pub)
-        assert {
-            f.name: f.digest.cadence for f in pub.feeds} == {"ar-news": "daily", "en-news": "weekly", "all": "off"}
+        assert {f.name: f.digest.cadence for f in pub.feeds} == {
+            "ar-news": "daily", "en-news": "weekly", "all": "off", "podcast": "daily"}

@@ -11,10 +11,11 @@ import subprocess
 import sys
 import tomllib
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import jinja2
 import pytest
@@ -24,6 +25,7 @@ from masthead.cli import main
 from masthead.config import load_publication
 from masthead.pipeline import RunReport, run
 
+RIYADH = ZoneInfo("Asia/Riyadh")
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 AR_ID = "ar-news/daily/2022-05-06"
 SEED_URL = "https://news.example.org/ar-news/000_dc9ff0ee3f199e80.html"
@@ -41,20 +43,22 @@ def read_eml(path: Path) -> EmailMessage:
 
 class TestSampleRun:
     def test_seed_digest_made(self, sample_pub: Path) -> None:
-        """The run at 2022-05-07T06:00Z makes ar-news's daily digest of 6 May holding the seed article."""
+        """The run at 2022-05-07T06:00Z makes ar-news's daily digest of 6 May holding the seed article and the HTML page of that day."""
         report = run_sample(sample_pub)
         digest = next(d for d in report.digests if d.feed == "ar-news")
         assert digest.id == AR_ID
         assert SEED_URL in digest.html and SEED_URL in digest.text
-        seed = next(a for a in report.collection.articles if a.url == SEED_URL)
-        assert (seed.id,) == digest.article_ids
+        of_the_day = [a for a in report.collection.articles if a.feed == "ar-news"
+                      and a.published.astimezone(RIYADH).date() == date(2022, 5, 6)]
+        assert {"seed", "page"} == {"seed" if a.url == SEED_URL else "page" for a in of_the_day}
+        assert {a.id for a in of_the_day} == set(digest.article_ids)
 
     def test_manifest_lists_digests(self, sample_pub: Path) -> None:
         """manifest.json gains 'digests' with feed, id, items, subject and files relative to the publication."""
         run_sample(sample_pub)
         manifest = json.loads((sample_pub / "output" / "manifest.json").read_text(encoding="utf-8"))
         entry = next(d for d in manifest["digests"] if d["feed"] == "ar-news")
-        assert {"feed": "ar-news", "id": AR_ID, "items": 1, "subject": "نشرة أخبار العالم: الجمعة 6 مايو 2022",
+        assert {"feed": "ar-news", "id": AR_ID, "items": 2, "subject": "نشرة أخبار العالم: الجمعة 6 مايو 2022",
                 "files": {"html": f"output/digests/{AR_ID}.html", "text": f"output/digests/{AR_ID}.txt",
                           "eml": f".masthead/digests/{AR_ID}.eml"}} == entry
         for path in entry["files"].values():
@@ -112,7 +116,7 @@ class TestGolden:
     def test_sample_digests(self, sample_pub: Path, golden) -> None:
         """The sample digests (email HTML and text, web copy and web text) match tests/golden/digests/."""
         report = run_sample(sample_pub)
-        assert {AR_ID, "en-news/weekly/2022-04-25"} == {d.id for d in report.digests}
+        assert {AR_ID, "en-news/weekly/2022-04-25", "podcast/daily/2022-05-06"} == {d.id for d in report.digests}
         for digest in report.digests:
             golden(f"digests/{digest.id}.email.html", digest.html.encode("utf-8"))
             golden(f"digests/{digest.id}.email.txt", digest.text.encode("utf-8"))

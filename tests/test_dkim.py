@@ -14,6 +14,7 @@ from masthead.cli import main
 from masthead.config import load_publication
 from masthead.send.dkim import key_from_pem, sign
 from masthead.state.db import open_store
+from masthead.subscribers.outbox import send_queued
 from masthead.subscribers.roster import add_subscriber
 from masthead.subscribers.signup import Signup, request_signup
 from masthead.tokens import load_secret
@@ -122,10 +123,12 @@ class TestKeys:
         from masthead.config import read_environment
 
         env = read_environment({"MASTHEAD_SMTP_URL": server.url, "MASTHEAD_DKIM_KEY_FILE": str(outside)})
+        now = datetime(2022, 5, 7, tzinfo=UTC)
         with open_store(pub.state_dir) as store:
-            sent = request_signup(pub, store, load_secret(pub.state_dir), Signup("new@example.com", None, ("ar-news",)),
-                                  now=datetime(2022, 5, 7, tzinfo=UTC), smtp=smtp_for(pub, env))
-        assert "sent" == sent
+            queued = request_signup(pub, store, load_secret(pub.state_dir),
+                                    Signup("new@example.com", None, ("ar-news",)), now=now, client="192.0.2.1")
+            sent = send_queued(pub, store, load_secret(pub.state_dir), smtp_for(pub, env), now=now)
+        assert ("queued", 1) == (queued, sent)
         [copy] = server.received
         assert "bounces@news.example.org" == copy.mail_from
         assert dkim.verify(copy.raw, dnsfunc=dns_from(record))

@@ -111,21 +111,21 @@ class TestPostgresOnly:
     def test_serial_writers_exclude_each_other_across_connections(self, pg_server: PgServer,
                                                                    pg_template: str, tmp_path: Path) -> None:
         """Count-then-insert (the sign-up limit) from several connections at once never goes past the limit."""
-        outcomes: list[str] = []
+        outcomes: list[str | None] = []
         with pg_server.fresh_database(pg_template) as url:
             def sign_up(who: int) -> None:
                 with open_store(tmp_path, url) as store:
                     for n in range(15):
-                        outcomes.append(signups.claim(store, f"key-{who}-{n}", now=NOW,
-                                                      since=NOW - timedelta(minutes=10), most=20))
+                        outcomes.append(signups.claim(store, {"address": f"key-{who}-{n}"}, {"address": 1},
+                                                      total=20, now=NOW, since=NOW - timedelta(minutes=10)))
             threads = [threading.Thread(target=sign_up, args=(i,)) for i in range(4)]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
             with open_store(tmp_path, url) as store:
-                kept = store.scalar("SELECT count(*) FROM signup_mails")
-        assert (20, 20, 40) == (outcomes.count("claimed"), kept, outcomes.count("full"))
+                kept = store.scalar("SELECT count(*) FROM signup_events")
+        assert (20, 20, 40) == (outcomes.count(None), kept, outcomes.count("total"))
 
 
 class TestTheSwitch:

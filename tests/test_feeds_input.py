@@ -15,12 +15,14 @@ import feedparser
 import pytest
 from lxml import etree
 
+from masthead.cli.run import report_json, summary_lines
 from masthead.collect.sanitise import MAX_BODY_BYTES, sanitise_articles
 from masthead.config import Publication, load_publication
 from masthead.errors import ConfigError
 from masthead.feeds.build import MAX_FEED_BYTES, build_feeds
 from masthead.feeds.xmlfeeds import entry_id
-from masthead.records import Article, FeedOutput, Image
+from masthead.pipeline import RunReport
+from masthead.records import Article, Collection, FeedOutput, Image
 from tests.factories import BASE, RIYADH, article
 
 NOW = datetime(2022, 6, 1, tzinfo=UTC)
@@ -192,14 +194,14 @@ class TestFeedgenTraps:
 
 
 class TestSettings:
-    def test_hub_link_in_rss_atom_and_json(self, sample_pub: Path) -> None:
-        """A site hub appears as rel="hub" in RSS and Atom, and under hubs in JSON Feed."""
-        edit(sample_pub, "feeds/site.toml", "ttl = 60\n", 'ttl = 60\nhub = "https://hub.example.net/"\n')
+    def test_hub_links_in_rss_atom_and_json(self, sample_pub: Path) -> None:
+        """Every site hub appears as rel="hub" in RSS and Atom, and under hubs in JSON Feed, in order."""
+        hubs = ["https://hub.example.net/", "https://pubsubhubbub.example.com/"]
+        edit(sample_pub, "feeds/site.toml", "ttl = 60\n", f"ttl = 60\nhub = {json.dumps(hubs)}\n")
         out = output(build_feeds(load_publication(sample_pub), [article(1)], NOW), "ar-news")
         for kind in ("rss", "atom"):
-            hubs = [link.href for link in parse(out, kind).feed.links if link.rel == "hub"]
-            assert hubs == ["https://hub.example.net/"]
-        assert json.loads(file(out, "json"))["hubs"] == [{"type": "WebSub", "url": "https://hub.example.net/"}]
+            assert hubs == [link.href for link in parse(out, kind).feed.links if link.rel == "hub"]
+        assert [{"type": "WebSub", "url": hub} for hub in hubs] == json.loads(file(out, "json"))["hubs"]
 
     def test_ttl_comes_from_the_site(self, sample_pub: Path) -> None:
         """RSS <ttl> is the site's ttl in minutes."""
@@ -258,12 +260,12 @@ def test_replace_keeps_records_frozen() -> None:
 
 
 def test_relative_links_in_the_body_become_absolute(pub: Publication) -> None:
-    """A body's relative image and link URLs are resolved against the article's URL; others stay."""
+    """A body's relative image, link and footnote URLs are resolved against the article's URL; others stay."""
     body = '<p><img src="media/a.jpg"> <a href="/about.html">x</a> <a href="#n">y</a> <a href="mailto:a@b.c">z</a></p>'
     out = output(build_feeds(pub, [article(1, body_html=body)], NOW), "ar-news")
     content = parse(out, "atom").entries[0].content[0].value
     assert f'src="{BASE}ar-news/media/a.jpg"' in content and f'href="{BASE}about.html"' in content
-    assert 'href="#n"' in content and 'href="mailto:a@b.c"' in content
+    assert f'href="{BASE}ar-news/item-1.html#n"' in content and 'href="mailto:a@b.c"' in content
 
 
 def test_article_page_never_takes_a_feed_page(pub: Publication) -> None:
@@ -277,12 +279,22 @@ def test_article_page_never_takes_a_feed_page(pub: Publication) -> None:
 
 
 def test_feed_over_the_size_budget_drops_its_oldest_entries(pub: Publication) -> None:
-    """Fifty large articles give RSS and Atom files under the budget, newest kept, still parseable."""
+    """Fifty large articles give RSS and Atom files under the budget, newest kept, still parseable, and the cut counted."""
     body = "<p>" + "كلمة " * ((MAX_BODY_BYTES - 1024) // 11) + "</p>"
     out = output(build_feeds(pub, [article(n, body_html=body) for n in range(1, 51)], NOW), "ar-news")
     assert 0 < out.items < 50
+    assert 50 == out.items + out.left_out
     for kind in ("rss", "atom"):
         assert len(file(out, kind)) <= MAX_FEED_BYTES
         entries = parse(out, kind).entries
         assert (out.items, "خبر رقم 50") == (len(entries), entries[0].title)
     assert out.items == len(json.loads(file(out, "json"))["items"])
+
+
+def test_the_run_says_how_many_entries_the_size_cap_left_out() -> None:
+    """A feed cut by the 4 MB cap is reported with the number of entries sent to the archive, in the summary and in --json."""
+    cut = FeedOutput(name="all", title="t", language="ar", items=3706, files={}, urls={}, left_out=11294)
+    report = RunReport(now=NOW, collection=Collection(articles=()), feeds=(cut,))
+    assert ("feed all: 3706 items (11294 more within 'limit' moved to the archive: the RSS or Atom file would be "
+            "over 4 MB; lower 'limit' or shorten the bodies)") in summary_lines(report, quiet=False)
+    assert [{"name": "all", "items": 3706, "archive_pages": 0, "left_out": 11294}] == report_json(report)["feeds"]

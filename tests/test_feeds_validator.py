@@ -59,12 +59,20 @@ def validate(files: list[tuple[Path, str]]) -> dict[str, list[str]]:
 
 
 def test_every_rss_and_atom_file_has_no_errors_or_warnings(tmp_path: Path) -> None:
-    """Each feed's RSS and Atom file, validated at its public URL, reports nothing at all."""
+    """Each feed's RSS and Atom file and archive page, validated at its public URL, reports nothing at all."""
     shutil.copytree(ROOT / "feeds", tmp_path / "feeds")
+    # two entries per document: ar-news gets full archive pages and a newest, empty one; two hubs (on this
+    # machine, closed: the run's notifications go nowhere else)
+    feed_toml = tmp_path / "feeds/ar-news/feed.toml"
+    feed_toml.write_text(feed_toml.read_text("utf-8").replace("limit = 50", "limit = 2"), "utf-8")
+    site_toml = tmp_path / "feeds/site.toml"
+    site_toml.write_text(site_toml.read_text("utf-8").replace(
+        "ttl = 60\n", 'ttl = 60\nhub = ["http://127.0.0.1:9/hub", "http://127.0.0.1:9/other"]\n'), "utf-8")
     run(load_publication(tmp_path), now=datetime(2023, 2, 1, 6, tzinfo=UTC))
     manifest = json.loads((tmp_path / "output/manifest.json").read_text("utf-8"))
-    files = [(tmp_path / f["files"][k], f["urls"][k]) for f in manifest["feeds"] for k in ("rss", "atom")]
-    assert len(files) >= 6
+    documents = list(manifest["feeds"]) + [a for f in manifest["feeds"] for a in f["archives"]]
+    files = [(tmp_path / d["files"][k], d["urls"][k]) for d in documents for k in ("rss", "atom")]
+    assert len(files) >= 6 + 6
     assert {str(p): [] for p, _ in files} == validate(files)
 
 

@@ -47,6 +47,11 @@ def keys_used_in_code() -> dict[str, str]:
         for variable, name in sections.findall(source):
             for key in re.findall(rf"\b{variable}\[[\"'](\w+)[\"']\]", source):
                 used[f"{name}.{key}"] = where
+    for path in TEMPLATES.glob("page/*.html"):     # {% set w = words(lang) %} ... {{ w.subscribe }}
+        for key in re.findall(r"\bw\.(\w+)", path.read_text("utf-8")):
+            used[f"page.{key}"] = str(path.relative_to(ROOT))
+    for key in re.findall(r"""\bsay\(["'](\w+)["']\)""", (TEMPLATES / "feed.xsl").read_text("utf-8")):
+        used[f"page.{key}"] = "src/masthead/templates/feed.xsl"
     for path in TEMPLATES.glob("digest.*"):
         for key in re.findall(r"\blabels\.(\w+)", path.read_text("utf-8")):
             digest_or_article = f"digest.{key}" if f"digest.{key}" in english() else f"article.{key}"
@@ -56,11 +61,16 @@ def keys_used_in_code() -> dict[str, str]:
 
 class TestWordFiles:
     def test_every_key_the_code_uses_exists_in_english(self) -> None:
-        """word(), fill(), text(), page titles, section lookups and digest template labels name real keys."""
+        """word(), fill(), text(), page titles, section lookups, digest labels and page words name real keys."""
         used = keys_used_in_code()
         assert len(used) > 40      # the scan found the code's words at all
         missing = {key: where for key, where in used.items() if key not in english()}
         assert {} == missing
+
+    def test_every_page_word_is_used(self) -> None:
+        """The [page] section holds only words a page template or the feed stylesheet says."""
+        used = {key for key in keys_used_in_code() if key.startswith("page.")}
+        assert sorted(k for k in english() if k.startswith("page.")) == sorted(used)
 
     def test_each_language_lists_what_falls_back_to_english(self) -> None:
         """Per language, the keys it leaves to English are exactly the expected date patterns."""

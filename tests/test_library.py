@@ -21,4 +21,5 @@ def test_stage_by_stage_equals_run(sample_pub: Path, tmp_path: Path) -> None:
     assert by_hand["output/ar-news/atom.xml"] == (sample_pub / "output/ar-news/atom.xml").read_bytes()
     assert [f.name for f in report.feeds] == [f.name for f in feeds]
     manifest = json.loads((sample_pub / "output" / "manifest.json").read_text("utf-8"))
-    assert [d["id"] for d in manifest["digests"]] == ["ar-news/daily/2022-05-06", "en-news/weekly/2022-04-25"]
+    assert [d["id"] for d in manifest["digests"]] == ["ar-news/daily/2022-05-06", "en-news/weekly/2022-04-25",
+                                                            "podcast/daily/2022-05-06"]

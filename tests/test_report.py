@@ -80,7 +80,7 @@ def test_the_report_page_is_private_and_drawn(sent) -> None:
     assert str(path) == result.stdout.strip()
     assert 0o600 == path.stat().st_mode & 0o777
     page = path.read_text("utf-8")
-    assert 4 == page.count("<svg")                      # two charts for each of the two feeds
+    assert 6 == page.count("<svg")                      # two charts for each of the three digest feeds
     assert 'lang="ar" dir="rtl"' in page
     assert re.search(r"<td>4</td><td>4</td><td>0</td><td>0</td><td>0</td>", page)   # the Arabic digest's row
     assert "@" not in page                              # no address on the page

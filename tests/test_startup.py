@@ -8,7 +8,8 @@ import sys
 import pytest
 
 HEAVY = {"premailer", "feedgen", "lxml", "email_validator", "feedparser", "nh3", "jinja2", "sqlite3",
-         "markdown_it", "yaml", "frontmatter", "hijridate", "dateutil", "smtplib", "cssutils", "regex"}
+         "markdown_it", "yaml", "frontmatter", "hijridate", "dateutil", "smtplib", "cssutils", "regex",
+         "extruct", "trafilatura", "mdit_py_plugins"}
 
 
 @pytest.mark.parametrize("argument", ["--version", "--help"])
@@ -20,3 +21,15 @@ def test_version_and_help_load_no_heavy_library(argument: str) -> None:
     loaded = set(result.stdout.split()[-200:])
     assert "masthead" in loaded
     assert set() == HEAVY & loaded
+
+
+def test_the_collector_loads_the_page_extractors_only_for_pages() -> None:
+    """Collecting files and feeds imports neither extruct nor trafilatura (seconds of start-up); reading an HTML page does."""
+    probe = ("import sys\nfrom masthead.collect import read_entries\n"
+             "read_entries(b'<rss version=\"2.0\"><channel><item><title>t</title></item></channel></rss>', 'a.xml', 'feed')\n"
+             "before = {'extruct', 'trafilatura'} & {m.split('.')[0] for m in sys.modules}\n"
+             "read_entries(b'<html><body><p>text</p></body></html>', 'a.html', 'html')\n"
+             "after = {'extruct', 'trafilatura'} & {m.split('.')[0] for m in sys.modules}\n"
+             "print(sorted(before), sorted(after))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "[] ['extruct', 'trafilatura']" == result.stdout.strip()

@@ -44,7 +44,7 @@ class TestSubscribers:
         """Without --feed a subscriber follows each feed that has a digest (not the aggregate)."""
         s = add_subscriber(store, pub, "Reader@Example.com", name=" سارة ", now=NOW)
         assert (
-            s.email, s.name, s.feeds, s.status) == ("reader@example.com", "سارة", ("ar-news", "en-news"), "active")
+            s.email, s.name, s.feeds, s.status) == ("reader@example.com", "سارة", ("ar-news", "en-news", "podcast"), "active")
 
     def test_adding_again_adds_feeds(self, pub, store) -> None:
         """A second add keeps the feeds already followed and adds the new one."""

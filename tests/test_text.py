@@ -1,8 +1,9 @@
 """masthead.text: decoding, cleaning metadata, language and direction, summaries.
 
 Summaries are cut at a word boundary and never inside a grapheme cluster (an
-Arabic letter with its marks, an emoji ZWJ sequence); metadata loses tatweel,
-bidi controls and zero-width spaces but keeps the ZWNJ Persian needs.
+Arabic letter with its marks, an emoji ZWJ sequence); metadata loses decorative
+tatweel, bidi controls and zero-width spaces but keeps the ZWNJ Persian needs
+and the tatweel that ends an abbreviation (هـ); summaries keep every letter.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from masthead.errors import InputError
 from masthead.text import (
     clean_meta,
+    clean_prose,
     clean_text,
     decode,
     detect_language,
@@ -136,12 +138,20 @@ class TestLanguage:
 
 class TestCleanMeta:
     @pytest.mark.parametrize("invisible", [
-        "\u0640", "\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+        "\u200e", "\u200f", "\u061c", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
         "\u2066", "\u2067", "\u2068", "\u2069", "\u200b", "\ufeff",
     ], ids=lambda c: f"U+{ord(c):04X}")
-    def test_tatweel_bidi_controls_and_zero_width_space_go(self, invisible: str) -> None:
-        """Tatweel, every bidi control and zero-width spaces are removed from a title."""
+    def test_bidi_controls_and_zero_width_space_go(self, invisible: str) -> None:
+        """Every bidi control and zero-width spaces are removed from a title."""
         assert clean_meta(f"{invisible}الخ{invisible}بر{invisible} العاجل{invisible}") == "الخبر العاجل"
+
+    def test_decorative_tatweel_goes_and_the_abbreviation_mark_stays(self) -> None:
+        """Tatweel stretching a word goes from a title; the one ending هـ (Hijri year) stays, so ١٤٤٤ هـ reads right."""
+        assert "الخبر العاجل في ١٤٤٤ هـ" == clean_meta("ـالخــبر العاـجل في ١٤٤٤ هـ")
+
+    def test_summaries_keep_every_letter(self) -> None:
+        """A summary keeps tatweel, ZWJ and ZWNJ as written; only invisible controls go."""
+        assert f"الخــبر في ١٤٤٤ هـ می{ZWNJ}خواهم" == clean_prose(f"الخــبر\u200f في ١٤٤٤ هـ  می{ZWNJ}خواهم")
 
     def test_zwnj_is_kept(self) -> None:
         """The zero-width non-joiner stays: Persian words need it (می\u200cخواهم)."""

@@ -16,7 +16,7 @@ import pytest
 from masthead.config import Publication, load_publication
 from masthead.errors import ConfigError
 from masthead.pipeline import run
-from masthead.state import feedback, httpcache, roster, signups
+from masthead.state import archives, feedback, httpcache, roster, signups
 from masthead.state.db import SCHEMA_VERSION, open_store
 from masthead.state.transfer import export_state, import_state, table_counts
 from masthead.subscribers.roster import add_subscriber
@@ -27,6 +27,7 @@ from .pgserver import PgServer
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 LEGACY = ROOT / "tests" / "data" / "state-v0.db"
+SIGNUP_KEYS = {"address": "hmac-of-an-address", "client": "hmac-of-a-client"}
 
 
 def masthead(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -60,7 +61,13 @@ def lived_in(tmp_path_factory: pytest.TempPathFactory) -> Path:
             key="ses:0001:camil@example.com", email="camil@example.com", digest_id="en-news/weekly/2022-04-25",
             kind="hard", status="5.1.1", detail="550 5.1.1 no such user", source="ses", received=NOW))
         feedback.claim_receipt(store, "ses", "0001", now=NOW, keep_since=NOW - timedelta(days=1))
-        signups.claim(store, "hmac-of-an-address", now=NOW, since=NOW - timedelta(minutes=10), most=200)
+        assert signups.claim(store, SIGNUP_KEYS, {"address": 1, "client": 5}, total=200, now=NOW,
+                             since=NOW - timedelta(minutes=10)) is None
+        signups.enqueue(store, "q1", "dana@example.com", "a-signed-token", "ar", now=NOW)
+        with store.transaction():
+            assert signups.use_token(store, "hmac-of-a-used-link", expires=NOW + timedelta(days=7), now=NOW)
+        if not table_counts(store, ["archive_entries"])["archive_entries"]:
+            archives.replace(store, {"ar-news": [["an-article-id"]]})
         httpcache.put(store, "https://example.org/feed.xml", '"v1"', "Fri, 06 May 2022 10:00:00 GMT",
                       b"<rss>\x00\xff</rss>")
     return root
@@ -122,8 +129,9 @@ class TestRoundTrip:
             assert ("active", ("ar-news",)) == (roster.get(store, "amal@example.com").status,
                                                 roster.get(store, "amal@example.com").feeds)
             assert "bounced" == roster.get(store, "camil@example.com").status
-            assert "limited" == signups.claim(store, "hmac-of-an-address", now=NOW,
-                                              since=NOW - timedelta(minutes=10), most=200)
+            assert "address" == signups.claim(store, SIGNUP_KEYS, {"address": 1, "client": 5}, total=200, now=NOW,
+                                              since=NOW - timedelta(minutes=10))
+            assert "dana@example.com" == signups.claim_next(store, now=NOW).email
 
 
 class TestRefusals:

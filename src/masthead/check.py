@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from pathlib import Path
 
 import jinja2
@@ -10,6 +11,7 @@ import jinja2.meta
 from .config import Publication
 from .digest.render import make_environment
 from .errors import ConfigError
+from .scaffold import EXAMPLE_FILE, PLACEHOLDER_HOSTS, example_titles
 
 TEMPLATE_SUFFIXES = {".html", ".txt", ".xml", ".xsl", ".j2", ".jinja"}
 
@@ -70,3 +72,34 @@ def mail_warnings(pub: Publication, key_file: Path | None = None) -> list[str]:
         warnings.append(f"the return path's domain {return_domain} does not align with the From domain "
                         f"{from_domain}: SPF cannot pass DMARC for it")
     return warnings
+
+
+def _placeholder_host(host: str) -> bool:
+    """init's default host (example.org) and its reserved kin: no reader can reach them."""
+    return host.lower().rstrip(".") in PLACEHOLDER_HOSTS
+
+
+def placeholders(pub: Publication) -> list[str]:
+    """What is still left from ``masthead init`` (or missing) that readers would see: one line each, naming the fix."""
+    found = []
+    site = pub.site
+    if _placeholder_host(site.host):
+        found.append(f"feeds/site.toml: base_url is still the placeholder {site.base_url}; "
+                     "set the public URL your output/ is served at")
+    address = parseaddr(site.email.sender)[1]
+    if _placeholder_host(address.rpartition("@")[2]):
+        found.append(f"feeds/site.toml: the digest sender {address} is a placeholder; "
+                     "set [email] from = \"Name <address@your-domain>\"")
+    titles = example_titles()
+    for feed in pub.feeds:
+        example = feed.folder / EXAMPLE_FILE
+        try:
+            text = example.read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if any(f'title: "{title}"' in text for title in titles):
+            found.append(f"{pub.relative(example)} is init's example article; delete it or write your own")
+    if pub.digest_feeds and not site.email.postal_address:
+        found.append("feeds/site.toml: digests are on but [email] postal_address is empty; bulk-mail rules "
+                     "(CAN-SPAM, and the providers that follow them) ask for a postal address in every message")
+    return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class MastheadError(Exception):
     """A problem the user can fix. The CLI prints it without a traceback.
@@ -44,3 +46,31 @@ class DeliveryError(MastheadError):
     """Mail could not be delivered: exit code 4."""
 
     exit_code = 4
+
+
+class StorageError(MastheadError):
+    """The disk or the state database failed us (full, read-only, damaged, locked): exit code 5.
+
+    Printed as one line naming the path and what to do; the files already
+    written stay whole (every write is atomic) and the next run completes.
+    """
+
+    exit_code = 5
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        return f"{text}; {self.hint}" if self.hint else text
+
+
+def storage_error(exc: OSError, path: object, doing: str) -> StorageError:
+    """The StorageError for an OSError met while ``doing`` something to ``path``."""
+    reason = {
+        errno.ENOSPC: ("the disk is full", "free some space, then run again"),
+        errno.EDQUOT: ("the disk quota is used up", "free some space, then run again"),
+        errno.EFBIG: ("the file is over the size limit", "raise the file size limit, then run again"),
+        errno.EROFS: ("the file system is read-only", "make it writable, then run again"),
+        errno.EACCES: ("permission denied", "give the user running masthead write access, then run again"),
+        errno.EPERM: ("permission denied", "give the user running masthead write access, then run again"),
+        errno.EIO: ("an input/output error (a failing disk?)", "check the disk, then run again"),
+    }.get(exc.errno or 0, (exc.strerror or str(exc), "fix the storage, then run again"))
+    return StorageError(f"cannot {doing}: {reason[0]}", where=str(path), hint=reason[1])

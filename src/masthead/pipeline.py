@@ -1,4 +1,4 @@
-"""The job: collect -> feeds -> digests -> send, in that order, in one place.
+"""The job: collect -> feeds -> digests -> (WebSub hubs told) -> send, in that order, in one place.
 
 Each stage is a plain function with explicit arguments; nothing is passed
 through a shared dict. ``run`` returns a RunReport that the CLI prints (human
@@ -17,7 +17,8 @@ from .collect import Progress, collect_publication
 from .config import Publication
 from .digest.build import build_digests
 from .digest.files import write_digest_files
-from .feeds.incremental import write_feeds
+from .feeds import websub
+from .feeds.incremental import Written, write_feeds
 from .records import Collection, Digest, FeedOutput, Problem
 from .send.delivery import DigestDelivery, deliver
 from .send.smtp import SmtpSettings
@@ -26,6 +27,7 @@ from .state.atomic import atomic_write, remove_stale_temps
 from .state.db import open_store
 from .state.feedback import DigestNumbers
 from .state.lock import publication_lock
+from .state.private import secure_state
 
 MANIFEST = "output/manifest.json"
 HELD = "left to the send workers by --no-send"
@@ -40,13 +42,28 @@ class RunReport:
     removed_files: tuple[str, ...] = ()      # no longer made, so deleted from output/
     digests: tuple[Digest, ...] = ()         # this run's digests (latest period of each feed)
     digest_problems: tuple[Problem, ...] = ()  # e.g. an image left out of a digest
+    feed_problems: tuple[Problem, ...] = ()    # e.g. two articles on one page path
     deliveries: tuple[DigestDelivery, ...] = ()  # per digest: recipients, sent, failed, ... (to_dict())
     smtp_configured: bool = False            # pending copies are a failure only when mail could go
     mail: tuple[DigestNumbers, ...] = ()     # each feed's latest digests: sent, bounced, complained, unsubscribed
+    websub: tuple[websub.Notice, ...] = ()   # per hub and changed feed URL: what the hub said
+
+    @property
+    def websub_problems(self) -> tuple[Problem, ...]:
+        """One problem per hub that did not take every changed feed URL."""
+        problems = []
+        for hub in dict.fromkeys(n.hub for n in self.websub):
+            failed = [n for n in self.websub if n.hub == hub and not n.ok]
+            if failed:
+                problems.append(Problem(hub, f"WebSub hub did not take {len(failed)} of "
+                                             f"{sum(n.hub == hub for n in self.websub)} changed feed URLs "
+                                             f"({failed[0].error}); readers subscribed through it see the "
+                                             "change at their next poll, and the next change notifies again"))
+        return tuple(problems)
 
     @property
     def all_problems(self) -> tuple[Problem, ...]:
-        return (*self.collection.problems, *self.digest_problems)
+        return (*self.collection.problems, *self.feed_problems, *self.digest_problems, *self.websub_problems)
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -60,7 +77,9 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
 
     Holds the publication's lock throughout (LockedError after ``wait`` seconds
     when another run has it). ``progress(done, total, path)`` is called for each
-    file collected. Digests go over ``smtp`` (None: nothing is sent, and the
+    file collected. When feed files changed, the site's WebSub hubs are told
+    (network: one POST per hub and changed feed URL; the report's ``websub``
+    says what each answered). Digests go over ``smtp`` (None: nothing is sent, and the
     report says so), their links signed with ``secret`` (None: the key in the
     state folder). The state is in ``database`` (a PostgreSQL URL; None: the
     SQLite file in the state folder). ``send=False`` plans every copy and
@@ -68,6 +87,7 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
     """
     with open_store(pub.state_dir, database) as store, \
             publication_lock(pub.state_dir, now, wait=wait, store=store):
+        secure_state(pub.state_dir)          # owner-only, whatever an older masthead or a umask left
         remove_stale_temps(pub.output_dir)
         collection = collect_publication(pub, store, now, progress)
         written = write_feeds(pub, store, collection.articles, now)
@@ -81,6 +101,8 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
         manifest = {"feeds": [_feed_entry(f) for f in written.feeds], "digests": digest_entries}
         if atomic_write(pub.root / MANIFEST, _json_bytes(manifest)):
             changed.append(MANIFEST)
+        # once the feeds are on disk: hubs fetch them as soon as they hear
+        notices = websub.publish(pub.site.hubs, changed_feed_urls(written)) if pub.site.hubs else ()
         # last, once everything is published
         deliveries = deliver(pub, store, made.digests, now=now, smtp=smtp, secret=secret,
                              hold=None if send else HELD)
@@ -88,12 +110,22 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
         mail = feedback.digest_numbers(store, recent + [d.digest_id for d in deliveries if d.digest_id not in recent])
     return RunReport(now=now, collection=collection, feeds=written.feeds, changed_files=tuple(changed),
                      removed_files=written.removed, digests=made.digests, digest_problems=made.problems,
-                     deliveries=deliveries, smtp_configured=smtp is not None and send, mail=tuple(mail))
+                     feed_problems=written.problems,
+                     deliveries=deliveries, smtp_configured=smtp is not None and send, mail=tuple(mail),
+                     websub=notices)
+
+
+def changed_feed_urls(written: Written) -> list[str]:
+    """The public URL of each current feed document (RSS, Atom, JSON Feed) this run wrote anew."""
+    changed = set(written.changed)
+    return [feed.urls[kind] for feed in written.feeds for kind, path in feed.files.items() if path in changed]
 
 
 def _feed_entry(feed: FeedOutput) -> dict[str, object]:
     return {"name": feed.name, "title": feed.title, "language": feed.language,
-            "items": feed.items, "files": dict(feed.files), "urls": dict(feed.urls)}
+            "items": feed.items, "files": dict(feed.files), "urls": dict(feed.urls),
+            "archives": [{"page": a.number, "items": a.items, "full": a.full, "files": dict(a.files),
+                          "urls": dict(a.urls)} for a in feed.archives]}
 
 
 def _json_bytes(data: object) -> bytes:

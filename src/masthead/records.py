@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-Precision = Literal["day", "minute", "second"]
+Precision = Literal["year", "month", "day", "minute", "second"]
 Direction = Literal["ltr", "rtl"]
 
 
@@ -30,6 +30,29 @@ class Image:
     length: int = 0          # bytes, 0 when unknown
     width: int | None = None
     height: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Enclosure:
+    """A file that goes with an article (podcast audio, video, a PDF): RSS <enclosure>, JSON Feed attachment."""
+
+    url: str
+    length: int = 0          # bytes, 0 when unknown
+    mime_type: str = "application/octet-stream"
+
+    @property
+    def kind(self) -> str:
+        """audio, video, image or file: how a page or an email offers it."""
+        major = self.mime_type.split("/")[0]
+        return major if major in ("audio", "video", "image") else "file"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    """A file beside an article's source that its page refers to, copied into output/ with it."""
+
+    source: str              # relative to the publication: feeds/news/images/a.jpg
+    target: str              # relative to the publication: output/news/images/a.jpg
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +77,31 @@ class Article:
     photo_credit: str | None = None
     publisher: str | None = None     # publisher or series line
     image: Image | None = None
+    enclosures: tuple[Enclosure, ...] = ()  # as the source gave them (the picture may be one of them)
     origin: str = ""                 # file path relative to the publication, or a URL
     slug: str = ""                   # path segment for the article's page
     content_hash: str = ""           # of the normalised record, to tell edits
     problems: tuple[str, ...] = ()   # plain-language notes about this article
+    draft: bool = False              # collected and inspected, never published nor mailed
+    local_files: tuple[LocalFile, ...] = ()  # files its body or image refers to, copied into output/
 
     def __post_init__(self) -> None:
         _aware("published", self.published)
         _aware("updated", self.updated)
         if self.direction not in ("ltr", "rtl"):
             raise ValueError(f"direction must be 'ltr' or 'rtl', got {self.direction!r}")
+
+    @property
+    def attachments(self) -> tuple[Enclosure, ...]:
+        """What feeds carry as enclosures: the article's, and its picture when it is not one of them."""
+        if self.image is None or any(e.url == self.image.url for e in self.enclosures):
+            return self.enclosures
+        return (*self.enclosures, Enclosure(self.image.url, self.image.length, self.image.mime_type))
+
+    @property
+    def media(self) -> tuple[Enclosure, ...]:
+        """The enclosures that are not pictures (audio, video, documents): what pages and emails offer to play."""
+        return tuple(e for e in self.enclosures if e.kind != "image")
 
     @property
     def primary_language(self) -> str:
@@ -91,6 +129,20 @@ class Collection:
     problems: tuple[Problem, ...] = ()
     new_ids: frozenset[str] = field(default_factory=frozenset)
     changed_ids: frozenset[str] = field(default_factory=frozenset)
+    drafts: tuple[Article, ...] = ()   # ``draft: true``: collected, never published nor mailed
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivePage:
+    """One archive page of a feed (RFC 5005): older entries, at URLs that stay."""
+
+    number: int                  # 1 is the oldest page
+    items: int
+    full: bool                   # every page but the newest: its bytes never change again
+    files: dict[str, str]        # "rss" | "atom" | "json" -> path relative to the publication
+    urls: dict[str, str]         # the same keys -> public URLs
+    ids: tuple[str, ...] = ()    # its articles' ids, in the order they were shelved (not kept between runs)
+    key: str = ""                # what its files were rendered from (for the incremental build)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +156,8 @@ class FeedOutput:
     files: dict[str, str]    # "rss" | "atom" | "json" -> path relative to the publication
     urls: dict[str, str]     # the same keys -> public URLs
     contents: dict[str, bytes] = field(default_factory=dict, repr=False)  # path -> bytes to write
+    archives: tuple[ArchivePage, ...] = ()   # the older entries, oldest page first
+    left_out: int = 0        # entries within `limit` sent to the archive to keep each file under the size cap
 
 
 @dataclass(frozen=True, slots=True)

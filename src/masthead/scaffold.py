@@ -6,6 +6,7 @@ templates to adapt, and a .gitignore that keeps state and output out of git.
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 from importlib.resources import files
@@ -47,6 +48,8 @@ cadence = "daily"      # daily, weekly or off
 subject = "{{{{ feed.title }}}}: {{{{ period_label }}}}"
 """
 
+EXAMPLE_FILE = "welcome.md"
+PLACEHOLDER_HOSTS = ("example.org", "example.com", "example.net")   # init's --base-url default and its kin
 EXAMPLES = {
     "rtl": ("مرحبا", """\
 ---
@@ -83,7 +86,7 @@ def init_publication(root: Path, *, title: str, base_url: str, language: str,
         root / ".gitignore": GITIGNORE,
         root / "feeds" / "site.toml": SITE.format(**values),
         root / "feeds" / "news" / "feed.toml": FEED.format(**values),
-        root / "feeds" / "news" / "welcome.md": example.format(**values),
+        root / "feeds" / "news" / EXAMPLE_FILE: example.format(**values),
     }
     for path, content in written.items():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +96,12 @@ def init_publication(root: Path, *, title: str, base_url: str, language: str,
     copied = _copy_tree(files("masthead") / "templates", templates)
     (root / "output").mkdir(exist_ok=True)
     return sorted(written) + copied
+
+
+def example_titles() -> set[str]:
+    """The titles of init's example articles: an article still carrying one is the example, unedited."""
+    found = (re.search(r'^title: "(.*)"$', text, re.MULTILINE) for _, text in EXAMPLES.values())
+    return {match.group(1) for match in found if match}
 
 
 def _copy_tree(source, target: Path) -> list[Path]:

@@ -1,9 +1,17 @@
 """Text normalisation shared by every reader: decoding, cleaning, language, summaries.
 
 The choices: strict UTF-8
-before Windows-1256, NFC, tatweel / bidi controls / zero-width spaces removed
-from metadata (ZWNJ kept: Persian needs it), summaries cut on a word boundary and
+before Windows-1256, NFC, bidi controls and zero-width spaces removed from
+metadata (ZWNJ kept: Persian needs it), summaries cut on a word boundary and
 never inside a grapheme cluster.
+
+Tatweel (U+0640) is decided per field. One-line fields (titles, names, tags,
+the source line) lose the decorative tatweel that stretches a word between two
+joined letters (``الخــبر``): it is justification typography, and it would split
+search, dedupe keys and slugs. A tatweel that ends a word is kept everywhere:
+it is the abbreviation mark of ``هـ`` (Hijri year) and ``م``-style dates, and
+``١٤٤٤ ه`` would misread. Summaries and bodies keep every tatweel: they are the
+writer's prose, shown as written.
 """
 
 from __future__ import annotations
@@ -11,9 +19,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-
-import nh3
-import regex
+from urllib.parse import urljoin, urlsplit
 
 from .errors import InputError
 from .records import Direction
@@ -23,8 +29,14 @@ RTL_LANGUAGES = frozenset({"ar", "fa", "ur", "he", "ps", "ckb", "yi", "dv", "sd"
 # Characters XML 1.0 cannot carry (feedgen raises on them), plus U+FFFE/U+FFFF.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 _BLANK_CONTROLS = str.maketrans({"\x0b": " ", "\x0c": " "})
-# Removed from metadata fields: tatweel, bidi controls, zero-width space / joiner, BOM.
-_META_STRIP = re.compile("[\u0640\u200b\u200d\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]")
+# Removed from metadata fields: bidi controls, zero-width space / joiner, BOM (tatweel: see above).
+_META_STRIP = re.compile("[\u200b\u200d\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]")
+# Removed from summaries: the invisible controls only (ZWJ, ZWNJ and tatweel are part of words).
+_PROSE_STRIP = re.compile("[\u200b\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069\ufeff]")
+_ARABIC_JOINING = "\u0620-\u064a\u064b-\u065f\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f\u08a0-\u08ff"
+# Tatweel that stretches a word (a joining letter on each side), or that follows no letter at all.
+_DECORATIVE_TATWEEL = re.compile(
+    f"(?<=[{_ARABIC_JOINING}])\u0640+(?=[\u0640{_ARABIC_JOINING}])|(?<![{_ARABIC_JOINING}\u0640])\u0640+")
 _TASHKEEL = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
 _SPACES = re.compile(r"\s+")
 
@@ -52,7 +64,9 @@ def decode(data: bytes, where: str) -> tuple[str, str]:
         text, encoding = _decode_cp1256(data, where, exc), "cp1256"
     # Vertical tab and form feed (Word's line and page breaks) become spaces, other
     # characters XML cannot carry go: YAML and JSON parsers would refuse the whole file.
-    text = _XML_ILLEGAL.sub("", text.translate(_BLANK_CONTROLS))
+    if "\x0b" in text or "\x0c" in text:
+        text = text.translate(_BLANK_CONTROLS)
+    text = _XML_ILLEGAL.sub("", text)
     return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 
@@ -79,10 +93,42 @@ def clean_text(text: str) -> str:
 
 
 def clean_meta(value: str | None) -> str:
-    """A one-line metadata value: clean_text, then tatweel, bidi controls and zero-width spaces out."""
+    """A one-line metadata value: clean_text, bidi controls, zero-width spaces and decorative tatweel out."""
     if not value:
         return ""
-    return _SPACES.sub(" ", _META_STRIP.sub("", clean_text(value))).strip()
+    text = _META_STRIP.sub("", clean_text(value))
+    if "\u0640" in text:
+        text = _DECORATIVE_TATWEEL.sub("", text)
+    return " ".join(text.split())
+
+
+def clean_prose(value: str | None) -> str:
+    """A summary: clean_text on one line, invisible controls out; every letter, tatweel included, kept."""
+    if not value:
+        return ""
+    return " ".join(_PROSE_STRIP.sub("", clean_text(value)).split())
+
+
+# What may never reach a mail header from names and titles: C0 and C1 controls
+# (U+0085 among them), DEL and the Unicode line and paragraph separators.
+_HEADER_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_text_problem(value: str) -> str | None:
+    """Why ``value`` (a name or a title) may not go into a mail header, or None when it may.
+
+    Python's email package (3.11, 3.12) decodes an RFC 2047 encoded-word while
+    refolding a header, so ``=?utf-8?q?A=0D=0ABcc:...?=`` turns into a real line
+    break: checking for CR and LF is not enough. Encoded-words, control
+    characters and line or paragraph separators are all refused.
+    """
+    found = _HEADER_UNSAFE.search(value)
+    if found:
+        kind = "a line break" if found.group() in "\r\n\x0b\x0c\x85\u2028\u2029" else "a control character"
+        return f"it holds {kind} (U+{ord(found.group()):04X})"
+    if "=?" in value:
+        return "it holds '=?', the start of an RFC 2047 encoded-word"
+    return None
 
 
 _LETTER_FORMS = str.maketrans("أإآىة", "ااايه")
@@ -90,7 +136,7 @@ _LETTER_FORMS = str.maketrans("أإآىة", "ااايه")
 
 def fold_for_key(text: str) -> str:
     """A comparison key: no diacritics, one alef, case folded, single spaces."""
-    text = _TASHKEEL.sub("", clean_meta(text))
+    text = _TASHKEEL.sub("", clean_meta(text)).replace("\u0640", "")
     text = text.translate(_LETTER_FORMS)
     return _SPACES.sub(" ", re.sub(r"[^\w\s]", " ", text)).strip().casefold()
 
@@ -128,6 +174,8 @@ def summarise(text: str, limit: int = 300) -> str:
     text = _SPACES.sub(" ", text).strip()
     if len(text) <= limit:
         return text
+    import regex  # grapheme clusters; loaded by the stages that cut text, not by every command
+
     clusters = regex.findall(r"\X", text)
     kept = "".join(clusters[:limit])
     if len(kept) >= len(text):
@@ -148,14 +196,47 @@ _ALLOWED_ATTRS = {"*": {"dir", "lang", "title"}, "a": {"href"},
                   "th": {"colspan", "rowspan"}}
 
 
+# Footnote anchors (Markdown's [^1]) keep their ids, and only those: fn-<article>-1, fnref-<article>-1.
+_FOOTNOTE_ID = re.compile(r"fn(?:ref)?-[\w-]{1,80}\Z")
+_WITH_FOOTNOTE_IDS = {**_ALLOWED_ATTRS, "a": {"href", "id"}, "li": {"id"}, "sup": {"id"}}
+
+
+def _footnote_ids_only(element: str, attribute: str, value: str) -> str | None:
+    if attribute == "id":
+        return value if _FOOTNOTE_ID.match(value) else None
+    return value
+
+
 def sanitise_html(markup: str) -> str:
     """HTML safe to put in a feed or an email: no scripts, handlers or javascript: URLs."""
+    import nh3  # loaded by the stages that sanitise, not by every command
+
+    footnotes = ' id="fn' in markup
     cleaned = nh3.clean(
-        clean_text(markup), tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRS,
+        clean_text(markup), tags=_ALLOWED_TAGS,
+        attributes=_WITH_FOOTNOTE_IDS if footnotes else _ALLOWED_ATTRS,
+        attribute_filter=_footnote_ids_only if footnotes else None,
         url_schemes={"http", "https", "mailto"}, link_rel="noopener",
         strip_comments=True,
     )
     return cleaned.strip()
+
+
+_NOT_LEAD = re.compile(r"(?is)<(h[1-6]|figcaption|pre|table|sup)\b[^>]*>.*?</\1\s*>")
+
+
+LEAD_SOURCE = 50_000    # characters of HTML enough to find the lead paragraph in
+
+
+def lead_text(markup: str, text: str) -> str:
+    """The text of sanitised HTML without headings, captions, code, tables and footnote marks: summary material.
+
+    ``text`` is the whole body's text, returned as it is when there is nothing
+    to leave out. Only the start of a long body is read: a summary is its first paragraph.
+    """
+    start = markup[:LEAD_SOURCE]
+    lead = _NOT_LEAD.sub("", start)
+    return text if lead == start else html_to_text(lead)
 
 
 def html_to_text(markup: str) -> str:
@@ -166,6 +247,57 @@ def html_to_text(markup: str) -> str:
     text = html.unescape(text)
     paragraphs = [_SPACES.sub(" ", p).strip() for p in text.split("\n\n")]
     return "\n\n".join(p for p in paragraphs if p)
+
+
+# href / src attributes of sanitised HTML (nh3 writes them double-quoted).
+_LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
+
+
+def absolute_links(markup: str, base: str, *, fragments: bool = False) -> str:
+    """Relative href and src values of sanitised HTML made absolute against ``base``.
+
+    A bare ``#fragment`` is resolved only with ``fragments`` (when ``base`` is
+    the article's own page: a footnote link in a feed then opens the page there).
+    """
+    def fix(match: re.Match[str]) -> str:
+        value = html.unescape(match.group(2))
+        try:
+            if not value or (value.startswith("#") and not fragments) or urlsplit(value).scheme:
+                return match.group(0)
+            joined = urljoin(base, value)
+        except ValueError:          # cannot be parsed ("http://[::1"): left as it is
+            return match.group(0)
+        return match.group(1) + html.escape(joined, quote=False).replace('"', "&quot;") + match.group(3)
+    return _LINK_ATTR.sub(fix, markup)
+
+
+def relative_links(markup: str) -> list[str]:
+    """The relative href and src values of sanitised HTML (fragments alone excluded), unescaped."""
+    found = []
+    for match in _LINK_ATTR.finditer(markup):
+        value = html.unescape(match.group(2))
+        try:
+            if value and not value.startswith(("#", "//")) and not urlsplit(value).scheme:
+                found.append(value)
+        except ValueError:
+            continue
+    return found
+
+
+def file_size(length: int) -> str:
+    """A size in bytes as people read it: 24.4 MB, 310 KB ('' when unknown)."""
+    if length <= 0:
+        return ""
+    if length >= 1_000_000:
+        return f"{length / 1_000_000:.1f} MB"
+    return f"{max(1, round(length / 1000))} KB"
+
+
+def html_title(markup: str) -> str:
+    """A title written as HTML (Atom ``type="html"``, or an RSS title with markup) as plain text."""
+    import nh3  # loaded by the stages that read titles, not by every command
+
+    return html.unescape(nh3.clean(markup, tags=set(), strip_comments=True))
 
 
 def paragraphs_to_html(paragraphs: list[str]) -> str:

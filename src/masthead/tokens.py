@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from .config import SECRET_ENV
-from .errors import ConfigError
+from .errors import ConfigError, storage_error
 
 SECRET_FILE = "secret"
 _PURPOSE = b"masthead-unsubscribe-v1\x00"   # keeps these MACs apart from any other use of the key
@@ -61,22 +61,31 @@ def load_secret(state_dir: Path, value: str | None = None) -> bytes:
                                    "'python -c \"import secrets; print(secrets.token_hex(32))\"'")
         return value.encode("utf-8")
     path = state_dir / SECRET_FILE
-    state_dir.mkdir(parents=True, exist_ok=True)
     try:
+        state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return _read_secret_file(path)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(secrets.token_hex(32) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    except OSError as exc:
+        raise storage_error(exc, path, "create the signing key") from None
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        path.unlink(missing_ok=True)      # never leave an empty key behind
+        raise storage_error(exc, path, "write the signing key") from None
     return _read_secret_file(path)
 
 
 def _read_secret_file(path: Path) -> bytes:
-    if path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)     # someone loosened it: the key must stay owner-only
-    value = path.read_text(encoding="ascii", errors="replace").strip()
+    try:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)     # someone loosened it: the key must stay owner-only
+        value = path.read_text(encoding="ascii", errors="replace").strip()
+    except OSError as exc:
+        raise storage_error(exc, path, "read the signing key") from None
     if len(value) < 16:
         raise ConfigError("the unsubscribe secret file is empty or damaged", where=str(path),
                           hint="delete it to make a new one (links in mail already sent stop working)")

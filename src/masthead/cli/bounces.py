@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import load_publication
-from .common import environment, now_option, parse_now, project_option, secret_for, store_for
+from .common import environment, now_option, parse_now, project_option, publication, secret_for, store_for
 
 if TYPE_CHECKING:
     from ..subscribers.bounces import Outcome
@@ -43,7 +42,7 @@ def bounces(project: Path, now: str | None, mbox: Path | None, maildir: Path | N
     from ..subscribers.bounces import process, read_imap, read_maildir, read_mbox
     from ..tokens import hook_password
 
-    pub = load_publication(project)
+    pub = publication(project)
     env = environment()
     secret = secret_for(pub, env)
     if webhook_url:

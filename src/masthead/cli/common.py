@@ -9,15 +9,23 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import Environment, Publication, SmtpSettings, read_environment, shared_secret
-from ..tokens import load_secret
-
 if TYPE_CHECKING:
+    from ..config import Environment, Publication, SmtpSettings
     from ..state.db import Store
 
+
+def _project(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """--project as given; without it, the publication around the current folder (searched upward)."""
+    if value is not None:
+        return value
+    from ..config import find_publication
+
+    return find_publication(Path.cwd()) or Path(".")
+
 project_option = click.option(
-    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-    show_default="current folder", help="The publication's folder (the one holding feeds/).",
+    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
+    callback=_project, show_default="the publication holding the current folder",
+    help="The publication's folder (the one holding feeds/); found upward from here when not given.",
 )
 
 
@@ -41,13 +49,27 @@ now_option = click.option(
 )
 
 
+# Commands import the library inside themselves, so that --help and --version stay light.
+
+def publication(project: Path) -> Publication:
+    """The publication in ``project``, its settings checked (ConfigError, exit 2, when wrong)."""
+    from ..config import load_publication
+
+    return load_publication(project)
+
+
 def environment() -> Environment:
     """MASTHEAD_SMTP_URL, MASTHEAD_SECRET, MASTHEAD_DATABASE_URL: the CLI reads them, the library is given them."""
+    from ..config import read_environment
+
     return read_environment()
 
 
 def secret_for(pub: Publication, env: Environment) -> bytes:
     """The signing key: MASTHEAD_SECRET when set (required with a shared database), else the state folder's."""
+    from ..config import shared_secret
+    from ..tokens import load_secret
+
     return load_secret(pub.state_dir, shared_secret(env))
 
 

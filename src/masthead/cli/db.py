@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..config import load_publication
-from .common import environment, project_option, store_for
+from .common import environment, project_option, publication, store_for
 
 
 @click.group()
@@ -24,7 +23,7 @@ def upgrade_command(project: Path) -> None:
     """
     from ..state.db import open_store, upgrade
 
-    pub = load_publication(project)
+    pub = publication(project)
     with open_store(pub.state_dir, environment().database, migrate=False) as store:
         before, after = upgrade(store)
         where = store.where
@@ -47,7 +46,7 @@ def export_command(project: Path, file: Path) -> None:
     from ..state.db import SCHEMA_VERSION
     from ..state.transfer import export_state
 
-    pub = load_publication(project)
+    pub = publication(project)
     with store_for(pub) as store:
         counts = export_state(store, file)
         where = store.where
@@ -68,7 +67,7 @@ def import_command(project: Path, file: Path, replace: bool) -> None:
     """
     from ..state.transfer import import_state
 
-    pub = load_publication(project)
+    pub = publication(project)
     with store_for(pub) as store:
         counts = import_state(store, file, replace=replace)
         where = store.where

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..config import load_publication
-from .common import project_option
+from .common import project_option, publication
 
 
 @click.group()
@@ -34,7 +33,7 @@ def keygen(project: Path, selector: str | None, bits: int, ed25519: bool) -> Non
     """
     from ..send.dkim import Algorithm, aligned, generate_key, key_path, txt_record, txt_value, write_key
 
-    pub = load_publication(project)
+    pub = publication(project)
     name = selector or f"mh{date.today():%Y%m}"
     algorithm: Algorithm = "ed25519" if ed25519 else "rsa"
     pem, public = generate_key(algorithm, bits)

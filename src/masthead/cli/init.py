@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..config import load_publication
-from .common import environment, project_option
+from .common import environment, project_option, publication
 
 
 @click.command()
@@ -27,7 +26,7 @@ def init(directory: Path, title: str, base_url: str, language: str, timezone: st
 
     written = init_publication(directory, title=title, base_url=base_url, language=language,
                                timezone=timezone, today=date.today())
-    load_publication(directory)  # what init writes must load
+    publication(directory)  # what init writes must load
     click.echo(f"created {directory} ({len(written)} files); next: masthead run --project {directory}")
 
 
@@ -38,14 +37,16 @@ def check(project: Path) -> None:
 
     Exits 0 when all is well, 2 with a message naming the file and key (or
     line) otherwise. Warns when mail is not DKIM-signed, or signed for a
-    domain that does not align with the From domain.
+    domain that does not align with the From domain, and names the values
+    still left from `masthead init` (the base URL, the sender, the example
+    article) and a missing postal address while digests are on.
 
     Example: masthead check --project mypub
     """
-    from ..check import check_publication, mail_warnings
+    from ..check import check_publication, mail_warnings, placeholders
 
-    pub = load_publication(project)
+    pub = publication(project)
     checked = check_publication(pub)
-    for warning in mail_warnings(pub, environment().dkim_key_file):
+    for warning in placeholders(pub) + mail_warnings(pub, environment().dkim_key_file):
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"ok: {len(pub.feeds)} feeds, {len(checked)} templates checked")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..config import FeedSettings, Publication, load_publication
 from ..errors import ConfigError
-from .common import project_option
+from .common import project_option, publication
+
+if TYPE_CHECKING:
+    from ..config import FeedSettings, Publication
 
 KEYS = ("id", "title", "url", "published", "updated", "precision", "language", "direction",
-        "summary", "source", "photo_credit", "publisher", "authors", "tags", "origin")
+        "summary", "source", "photo_credit", "publisher", "authors", "tags", "origin", "draft")
 
 
 @click.command()
@@ -49,6 +52,7 @@ def inspect(paths: tuple[Path, ...], project: Path, body: bool) -> None:
             if body:
                 out.update(body_html=record["body_html"], body_text=record["body_text"])
             out["image"] = record["image"]
+            out["enclosures"] = record["enclosures"]
             out["problems"] = list(article.problems) + [p.message for p in problems if not p.fatal]
             _emit(out)
         if not articles:
@@ -63,7 +67,7 @@ def _emit(record: dict) -> None:
 
 def _publication(project: Path) -> Publication:
     try:
-        return load_publication(project)
+        return publication(project)
     except ConfigError:
         if (project / "feeds").is_dir():
             raise
@@ -79,7 +83,7 @@ def _standalone() -> Publication:
         (root / "feeds" / "site.toml").write_text(
             'title = "inspect"\nbase_url = "https://example.invalid/"\n', encoding="utf-8")
         (root / "feeds" / "inspect" / "feed.toml").write_text('title = "inspect"\n', encoding="utf-8")
-        return load_publication(root)
+        return publication(root)
 
 
 def _feed_for(pub: Publication, path: Path) -> FeedSettings:

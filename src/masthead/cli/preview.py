@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import email
-import functools
-import http.server
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..config import Publication, load_publication
 from ..errors import ConfigError, MastheadError
-from .common import project_option, store_for
+from .common import project_option, publication, store_for
+
+if TYPE_CHECKING:
+    from ..config import Publication
 
 PREVIEW_DIR = "preview"       # under the state folder: the sample names a (placeholder) reader
 
@@ -38,6 +36,10 @@ def latest_digest(pub: Publication, feed: str | None) -> tuple[str, Path]:
 
 def preview_html(eml: Path) -> bytes:
     """The HTML part of a sample message, as the reader's mail client gets it."""
+    import email
+    from email import policy
+    from email.message import EmailMessage
+
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     body = message.get_body(("html",)) if isinstance(message, EmailMessage) else None
     if body is None:
@@ -61,38 +63,38 @@ def preview(feed: str | None, project: Path, serve: bool, port: int) -> None:
 
     Example: masthead preview ar-news --project mypub
     """
-    pub = load_publication(project)
+    pub = publication(project)
     digest_id, eml = latest_digest(pub, feed)
     target = pub.state_dir / PREVIEW_DIR / f"{digest_id.replace('/', '_')}.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(preview_html(eml))
+    from ..state.atomic import atomic_write
+
+    atomic_write(target, preview_html(eml), mode=0o600)     # it sits with the private state
     if not serve:
         click.echo(str(target))
         return
-    handler = functools.partial(_Handler, target=target)
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+    _serve(digest_id, target, port)
+
+
+def _serve(digest_id: str, target: Path, port: int) -> None:
+    """Answer every GET on 127.0.0.1:``port`` with the one preview page, until Ctrl-C."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = target.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler) as server:
         click.echo(f"serving {digest_id} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """Answers every GET with the one preview page."""
-
-    def __init__(self, *args: object, target: Path, **kwargs: object):
-        self.target = target
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-
-    def do_GET(self) -> None:
-        body = self.target.read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        return

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..config import load_publication
-from .common import now_option, parse_now, project_option, store_for
+from .common import now_option, parse_now, project_option, publication, store_for
 
 REPORT_FILE = "report.html"
 
@@ -27,7 +26,7 @@ def report(project: Path, now: str | None) -> None:
     from ..state import feedback
     from ..state.atomic import atomic_write
 
-    pub = load_publication(project)
+    pub = publication(project)
     with store_for(pub) as store:
         numbers = feedback.digest_numbers(store)
         sizes = feedback.list_sizes(store)

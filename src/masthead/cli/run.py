@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import load_publication
-from .common import environment, now_option, parse_now, project_option, secret_for, smtp_for
+from .common import environment, now_option, parse_now, project_option, publication, secret_for, smtp_for
 
 if TYPE_CHECKING:
     from ..pipeline import RunReport
@@ -23,7 +22,8 @@ Exit codes:
   1  some article had a problem, and --strict was given
   2  configuration error (settings, templates)
   3  another run holds the publication's lock
-  4  some digest could not be delivered"""
+  4  some digest could not be delivered
+  5  storage or environment error (disk full, read-only folder, damaged or locked state database)"""
 
 
 @click.command(epilog=EXIT_CODES)
@@ -44,9 +44,10 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
 
     Example: masthead run --project mypub --now 2022-05-07T06:00:00Z
     """
+    from ..check import placeholders
     from ..pipeline import run as run_job
 
-    pub = load_publication(project)
+    pub = publication(project)
     env = environment()
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     report = run_job(pub, now=parse_now(now), wait=wait, progress=_progress_line if show_progress else None,
@@ -54,9 +55,10 @@ def run(project: Path, now: str | None, strict: bool, as_json: bool, quiet: bool
                      send=not no_send)
     if show_progress:
         click.echo("\r\033[K", err=True, nl=False)
+    warnings = [f"warning: {line}" for line in placeholders(pub)]
     if as_json:
-        click.echo(json.dumps(report_json(report), ensure_ascii=False, indent=2))
-    lines = summary_lines(report, quiet)
+        click.echo(json.dumps({**report_json(report), "warnings": warnings}, ensure_ascii=False, indent=2))
+    lines = summary_lines(report, quiet) + ([] if quiet else warnings)
     for line in lines:
         click.echo(line, err=True)
     if log_file:
@@ -84,15 +86,18 @@ def report_json(report: RunReport) -> dict:
     return {
         "now": report.now.isoformat(),
         "articles": len(c.articles), "new": sorted(c.new_ids), "changed": sorted(c.changed_ids),
+        "drafts": sorted(d.origin for d in c.drafts),
         "problems": [{"where": p.where, "message": p.message, "fatal": p.fatal}
                      for p in report.all_problems],
-        "feeds": [{"name": f.name, "items": f.items} for f in report.feeds],
+        "feeds": [{"name": f.name, "items": f.items, "archive_pages": len(f.archives), "left_out": f.left_out}
+                  for f in report.feeds],
         "digests": [{"id": d.id, "feed": d.feed, "subject": d.subject, "items": len(d.article_ids)}
                     for d in report.digests],
         "deliveries": [d.to_dict() for d in report.deliveries],
         "mail": [n.to_dict() for n in report.mail],
         "files_changed": list(report.changed_files),
         "files_removed": list(report.removed_files),
+        "websub": [n.to_dict() for n in report.websub],
     }
 
 
@@ -103,8 +108,11 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
     c = report.collection
     lines: list[str] = []
     if not quiet:
-        lines.append(f"{len(c.articles)} articles ({len(c.new_ids)} new, {len(c.changed_ids)} changed)")
-        lines += [f"feed {feed.name}: {feed.items} items" for feed in report.feeds]
+        drafts = f", {len(c.drafts)} draft{'s' if len(c.drafts) != 1 else ''} not published" if c.drafts else ""
+        lines.append(f"{len(c.articles)} articles ({len(c.new_ids)} new, {len(c.changed_ids)} changed){drafts}")
+        lines += [f"feed {feed.name}: {feed.items} items" + (f", {len(feed.archives)} archive pages" if feed.archives
+                                                              else "") + _left_out(feed.left_out)
+                  for feed in report.feeds]
         lines += [f"digest {d.id}: {len(d.article_ids)} articles, \"{d.subject}\"" for d in report.digests]
         lines += [_delivery_line(d) for d in report.deliveries if d.recipients]
         lines += [f"mail {n.digest_id}: {n.sent} sent, {n.bounced} bounced, {n.complained} complained, "
@@ -116,6 +124,7 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
         lines += [f"removed {path}" for path in report.removed_files]
         if not report.changed_files and not report.removed_files:
             lines.append("nothing changed on disk")
+        lines += _websub_lines(report)
     shown = report.all_problems if not quiet else tuple(p for p in report.all_problems if p.fatal)
     lines += [f"problem: {problem}" for problem in shown]
     for delivery in report.deliveries:  # what a person must act on, even with --quiet
@@ -125,12 +134,31 @@ def summary_lines(report: RunReport, quiet: bool) -> list[str]:
     return lines
 
 
+def _left_out(count: int) -> str:
+    """What the size cap did to a feed's current document, when it did anything."""
+    if not count:
+        return ""
+    from ..feeds.build import MAX_FEED_BYTES
+
+    return (f" ({count} more within 'limit' moved to the archive: the RSS or Atom file would be over "
+            f"{MAX_FEED_BYTES // 1_000_000} MB; lower 'limit' or shorten the bodies)")
+
+
 def delivery_failed(report: RunReport) -> bool:
     """Exit code 4: a copy was refused, or an SMTP server is set and copies are still pending.
 
     With no SMTP server configured, pending copies are "not sent", not a failure.
     """
     return any(d.failed or (report.smtp_configured and d.pending) for d in report.deliveries)
+
+
+def _websub_lines(report: RunReport) -> list[str]:
+    """Per hub, how many changed feed URLs it took (its failures are among the problems)."""
+    lines = []
+    for hub in dict.fromkeys(n.hub for n in report.websub):
+        notices = [n for n in report.websub if n.hub == hub]
+        lines.append(f"websub {hub}: told of {sum(n.ok for n in notices)} of {len(notices)} changed feed URLs")
+    return lines
 
 
 def _delivery_line(d: DigestDelivery) -> str:

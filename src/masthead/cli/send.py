@@ -11,9 +11,17 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import SMTP_ENV, load_publication
 from ..errors import DeliveryError
-from .common import environment, now_option, parse_now, project_option, secret_for, smtp_for, store_for
+from .common import (
+    environment,
+    now_option,
+    parse_now,
+    project_option,
+    publication,
+    secret_for,
+    smtp_for,
+    store_for,
+)
 
 if TYPE_CHECKING:
     from ..send.delivery import DigestDelivery
@@ -54,18 +62,18 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
 
     if (batch is not None or forever) and not worker:
         raise click.UsageError("--batch and --forever go with --worker")
-    pub = load_publication(project)
+    pub = publication(project)
     moment = parse_now(now)
     env = environment()
     smtp = smtp_for(pub, env)
     if worker and smtp is None:
         raise DeliveryError("a send worker needs a mail server",
-                            hint=f"set {SMTP_ENV}, e.g. smtp://user:password@mail.example.org:587")
+                            hint="set MASTHEAD_SMTP_URL, e.g. smtp://user:password@mail.example.org:587")
     secret = secret_for(pub, env)
     with store_for(pub, env) as store:
         if worker:
             assert smtp is not None
-            _resend(store, resend, moment, takeover=None)
+            _resend(store, resend, moment)
             claims = Claims.of_worker(batch=batch or 100, lease=pub.site.email.claim_lease)
             outcome, interrupted = _as_worker(lambda stop: work(
                 pub, store, smtp=smtp, now=moment if now else None, secret=secret, claims=claims,
@@ -74,7 +82,7 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
         else:
             interrupted = False
             with publication_lock(pub.state_dir, moment, wait=wait, store=store):
-                _resend(store, resend, moment, takeover=RUN)
+                _resend(store, resend, moment, dead=RUN)
                 reports = deliver(pub, store, [], now=moment, smtp=smtp, secret=secret)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
@@ -82,19 +90,22 @@ def send(project: Path, now: str | None, as_json: bool, resend: str | None, wait
         click.echo(line, err=True)
     if smtp is None and any(r.pending for r in reports):
         raise DeliveryError("not sent: no SMTP server configured",
-                            hint=f"set {SMTP_ENV}, e.g. smtp://user:password@mail.example.org:587")
+                            hint="set MASTHEAD_SMTP_URL, e.g. smtp://user:password@mail.example.org:587")
     stuck = [r for r in reports if r.failed or (r.pending and not interrupted)]
     if stuck:
         raise DeliveryError(f"{len(stuck)} digest(s) not fully delivered",
                             hint=stuck[0].not_sent or "see the failures above; pending copies go on the next run")
 
 
-def _resend(store: Store, digest_id: str | None, moment: datetime, *, takeover: str | None) -> None:
-    """--resend-uncertain: copies left 'sending' by a dead sender go back to pending."""
-    from ..state.sends import resend_uncertain
+def _resend(store: Store, digest_id: str | None, moment: datetime, *, dead: str | None = None) -> None:
+    """--resend-uncertain: copies left 'sending' by a dead sender go back to pending (under the lock,
+    every earlier run is dead: ``dead`` names them)."""
+    from ..state.sends import drop_claims, resend_uncertain
 
     if digest_id:
-        count = resend_uncertain(store, digest_id, now=moment, wall=datetime.now(UTC), takeover=takeover)
+        if dead:
+            drop_claims(store, digest_id, dead)
+        count = resend_uncertain(store, digest_id, now=moment, wall=datetime.now(UTC))
         click.echo(f"{count} uncertain copies of {digest_id} will be sent again", err=True)
 
 

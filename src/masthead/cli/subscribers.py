@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..config import load_publication
-from .common import now_option, parse_now, project_option, store_for
+from .common import now_option, parse_now, project_option, publication, store_for
 
 
 @click.group()
@@ -33,7 +32,7 @@ def add(project: Path, now: str | None, email: str, name: str | None, feeds: tup
     """
     from ..subscribers.roster import add_subscriber, status_of
 
-    pub = load_publication(project)
+    pub = publication(project)
     with store_for(pub) as store:
         before = status_of(store, email) if resubscribe else None
         s = add_subscriber(store, pub, email, name=name, feeds=feeds, now=parse_now(now),
@@ -59,7 +58,7 @@ def remove(project: Path, now: str | None, email: str, forget: bool) -> None:
     """
     from ..subscribers.roster import remove_subscriber
 
-    pub = load_publication(project)
+    pub = publication(project)
     with store_for(pub) as store:
         found = remove_subscriber(store, email, now=parse_now(now), forget=forget)
     if not found:
@@ -69,7 +68,8 @@ def remove(project: Path, now: str | None, email: str, forget: bool) -> None:
 
 @subscribers.command("list")
 @project_option
-@click.option("--status", type=click.Choice(["active", "unsubscribed", "bounced", "complained"]), default=None,
+@click.option("--status", type=click.Choice(["active", "unsubscribed", "bounced", "complained", "refused"]),
+              default=None,
               help="Only subscribers in this state.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def list_(project: Path, status: str | None, as_json: bool) -> None:
@@ -79,7 +79,7 @@ def list_(project: Path, status: str | None, as_json: bool) -> None:
     """
     from ..subscribers.roster import list_subscribers, status_of
 
-    pub = load_publication(project)
+    pub = publication(project)
     with store_for(pub) as store:
         rows = list(list_subscribers(store, status=status))
         notes = {s.email: status_of(store, s.email) or (s.status, s.updated, "") for s in rows}
@@ -109,7 +109,7 @@ def import_(project: Path, now: str | None, file: Path) -> None:
     """
     from ..subscribers.csvimport import import_csv
 
-    pub = load_publication(project)
+    pub = publication(project)
     with store_for(pub) as store:
         report = import_csv(store, pub, file, now=parse_now(now))
     click.echo(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "

@@ -6,7 +6,7 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from ..records import Article, Image
+from ..records import Article, Enclosure, Image, LocalFile
 
 _TUPLES = {"authors", "tags", "problems"}
 
@@ -27,4 +27,7 @@ def article_from_dict(data: dict[str, Any]) -> Article:
         values[key] = tuple(values[key] or ())
     if values["image"]:
         values["image"] = Image(**values["image"])
+    values["enclosures"] = tuple(Enclosure(**e) for e in values["enclosures"] or ())
+    values["local_files"] = tuple(LocalFile(**f) for f in values["local_files"] or ())
+    values["draft"] = bool(values["draft"])
     return Article(**values)

@@ -7,23 +7,19 @@ Arabic-Indic and Persian digits, and Hijri dates (converted with ``hijridate``,
 Umm al-Qura). Relative words (اليوم, أمس, today) and bare years never make a
 date: a missing date is better than a wrong one.
 
-Machine-written dates (front matter, JSON, feeds) go through ``parse_machine``
-(python-dateutil, never fuzzy).
+Machine-written dates (front matter, JSON, feeds) go through
+``machinedates.parse_machine`` (python-dateutil, never fuzzy).
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, tzinfo
 
-from dateutil import parser as dateutil_parser
 from hijridate import Hijri
-
-from ..records import Precision
 
 DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
@@ -247,66 +243,3 @@ def at_noon(day: date, zone: tzinfo) -> datetime:
     so a reader that shows UTC still shows the day the text gave.
     """
     return datetime.combine(day, time(12, 0), tzinfo=zone)
-
-
-# RFC 822 zone names (feeds write them); any other name is not guessed at.
-_ZONE_NAMES = {name: timezone(timedelta(hours=hours), name) for name, hours in {
-    "UT": 0, "UTC": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5,
-    "MST": -7, "MDT": -6, "PST": -8, "PDT": -7}.items()}
-# dateutil fills what a string leaves out from a default: parsing with two
-# different defaults shows what was really written.
-_DEFAULTS = (datetime(2000, 1, 1, 0, 0, 0), datetime(2001, 2, 2, 1, 1, 1))
-_EPOCH_SECONDS = (10**8, 10**10)   # 1973 .. 2286: a number outside is no Unix time (2022 is a year)
-_YEARS = (1000, 9998)              # outside, converting to UTC or another zone can overflow
-
-
-def parse_machine(value: object, zone: tzinfo) -> tuple[datetime, Precision] | None:
-    """A date written by a machine (ISO 8601, RFC 822, YAML date, Unix seconds) as an aware datetime.
-
-    Naive times are taken in the publication's zone; a date without a time is
-    day precision, at noon there. Returns None when ``value`` is not a full
-    date (day, month and year) or not a date at all; never guesses from prose,
-    never fills a missing part from today.
-    """
-    if isinstance(value, datetime):
-        dt = value
-        precision: Precision = "second" if dt.second or dt.microsecond else "minute"
-    elif isinstance(value, date):
-        dt, precision = at_noon(value, zone), "day"
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not _EPOCH_SECONDS[0] <= value <= _EPOCH_SECONDS[1]:
-            return None
-        dt, precision = datetime.fromtimestamp(value, tz=UTC), "second"
-    elif isinstance(value, str) and value.strip():
-        text = value.strip().translate(DIGITS)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = _make(text[:4], int(text[5:7]), text[8:])
-            if day is None:
-                return None
-            dt, precision = at_noon(day, zone), "day"
-        else:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error", dateutil_parser.UnknownTimezoneWarning)
-                    early, late = (dateutil_parser.parse(text, default=d, tzinfos=_ZONE_NAMES)
-                                   for d in _DEFAULTS)
-            except (ValueError, OverflowError, dateutil_parser.UnknownTimezoneWarning):
-                return None
-            if early.date() != late.date():
-                return None  # day, month or year missing
-            if early.hour != late.hour:
-                dt, precision = at_noon(early.date(), zone), "day"
-            else:
-                dt = early
-                precision = "second" if dt.second or dt.microsecond else "minute"
-    else:
-        return None
-    try:
-        if dt.tzinfo is None or dt.utcoffset() is None:
-            dt = dt.replace(tzinfo=zone)
-        dt.astimezone(UTC)
-    except (ValueError, OverflowError):  # an offset of 24 hours or more, or out of range
-        return None
-    if not _YEARS[0] <= dt.year <= _YEARS[1]:
-        return None
-    return dt, precision

@@ -1,10 +1,12 @@
-"""Collect a publication: every article file and upstream source -> Articles and Problems.
+"""Collect a publication: every article file, upstream source and page -> Articles and Problems.
 
-One reader per input kind (plaintext, markdown, jsonrecords, upstream); the
-readers give RawEntry records and normalise.py makes Articles of them. A bad
-file is a Problem naming it; every other file is still collected. Files that
-did not change since the last run (same size and mtime, or same bytes) are not
-read again: their Articles come from the state's file cache. Duplicates are
+One reader per input kind (plaintext, markdown, jsonrecords, upstream,
+htmlpage); the readers give RawEntry records and normalise.py makes Articles
+of them. A bad file is a Problem naming it; every other file is still
+collected. Files that did not change since the last run (same size and mtime,
+or same bytes) are not read again: their Articles come from the state's file
+cache. Links between the publication's files are then made absolute
+(links.py), drafts are set aside (collected, never published), duplicates are
 kept once, undated articles take the moment they were first seen, and the
 result is sanitised (sanitise.py) once, for every later stage.
 """
@@ -13,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .. import __version__
 from ..config import FEED_FILE, FeedSettings, Publication, SiteSettings
@@ -27,20 +30,22 @@ from ..state import filecache
 from ..state.db import Store
 from ..text import fold_for_key
 from .cache import article_from_dict, article_to_dict
+from .htmlpage import read_html_page
 from .jsonrecords import is_json_feed, load_json, read_json_records
+from .links import DOCUMENT_SUFFIXES, MEDIA_SUFFIXES, link_local_files
 from .markdown import read_markdown
 from .normalise import normalise
 from .plaintext import read_plaintext
 from .raw import RawEntry
-from .sanitise import sanitise_articles
-from .upstream import fetch, read_upstream
+from .sanitise import places, sanitise_articles
+from .upstream import StaleCopy, fetch, read_upstream
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 CACHE_BATCH = 500
-CACHE_VERSION = "3"  # bump when reading or normalising changes what a file gives
+CACHE_VERSION = "4"  # bump when reading or normalising changes what a file gives
 READERS: dict[str, str] = {
     ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
-    ".json": "json", ".xml": "feed", ".rss": "feed", ".atom": "feed",
+    ".json": "json", ".xml": "feed", ".rss": "feed", ".atom": "feed", ".html": "html", ".htm": "html",
 }
 
 
@@ -53,6 +58,8 @@ def read_entries(data: bytes, origin: str, kind: str) -> tuple[list[RawEntry], l
     if kind == "json":
         document = load_json(data, origin)
         return read_upstream(data, origin) if is_json_feed(document) else read_json_records(document, origin)
+    if kind == "html":
+        return read_html_page(data, origin), []
     return read_upstream(data, origin)
 
 
@@ -84,21 +91,50 @@ def _message(exc: InputError) -> str:
     return f"{exc.message}; {exc.hint}" if exc.hint else exc.message
 
 
-def article_files(feed: FeedSettings) -> Iterator[Path]:
-    """The feed's article files at any depth, in a stable order.
+def article_files(feed: FeedSettings, feeds_dir: Path) -> tuple[list[Path], list[Problem]]:
+    """The feed's article files at any depth, in a stable order, and the links refused.
 
     Hidden and ``_``-prefixed files are skipped, and so are files the feed lists
-    in ``sources`` (read once, as upstream feeds).
+    in ``sources`` (read once, as upstream feeds) and the pictures, sound,
+    video and documents articles refer to (links.py publishes those).
+    Articles are read only from ``feeds/``: a file or folder that resolves
+    anywhere else (a symlink into ``.masthead/``, ``output/`` or outside the
+    publication) is refused with a problem naming it, and nothing of it is
+    read. Links to folders are not followed.
     """
+    home = feeds_dir.resolve()
     listed = {(feed.folder / s).resolve() for s in feed.sources if "://" not in s}
-    for path in sorted(feed.folder.rglob("*")):
-        relative = path.relative_to(feed.folder)
-        if any(part.startswith((".", "_")) for part in relative.parts):
-            continue
-        if listed and path.resolve() in listed:
-            continue
-        if path.is_file() and path.name != FEED_FILE:
-            yield path
+    found: list[Path] = []
+    problems: list[Problem] = []
+    if not _inside(feed.folder.resolve(), home):
+        return [], [Problem(f"feeds/{feed.name}", f"the feed folder is a link to {feed.folder.resolve()}, "
+                            "outside feeds/: refused, nothing of it is read; move the folder into feeds/",
+                            fatal=True)]
+    for folder, dirs, files in os.walk(feed.folder):
+        here = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(files) + [d for d in dirs if (here / d).is_symlink()]:
+            path = here / name
+            if name.startswith((".", "_")) or (here == feed.folder and name == FEED_FILE):
+                continue
+            real = path.resolve()
+            if listed and real in listed:
+                continue
+            if path.is_symlink() and not _inside(real, home):
+                problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
+                                        f"a link to {real}, outside feeds/: refused, nothing of it is read; "
+                                        "copy the article into feeds/ instead", fatal=True))
+            elif path.is_symlink() and real.is_dir():
+                problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
+                                        "a link to a folder: not followed; move the folder into feeds/"))
+            elif real.is_file() and path.suffix.lower() not in MEDIA_SUFFIXES:
+                found.append(path)
+        dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
+    return sorted(found), problems
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
 
 
 Progress = Callable[[int, int, str], None]  # (files done, files in all, the file being read)
@@ -109,8 +145,13 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     articles: list[Article] = []
     problems: list[Problem] = []
     seen_paths: list[str] = []
+    documents: list[str] = []   # not articles: a problem unless an article links to them
     pending: list[tuple] = []   # file-cache rows, written in batches: one commit per file cost ~2 ms
-    listed = [(feed, list(article_files(feed))) for feed in pub.feeds]
+    listed = []
+    for feed in pub.feeds:
+        paths, refused = article_files(feed, pub.feeds_dir)
+        listed.append((feed, paths))
+        problems += refused
     total = sum(len(paths) for _, paths in listed)
     for feed, paths in listed:
         context = _context(pub.site, feed)
@@ -120,6 +161,9 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
             if progress:
                 progress(len(seen_paths), total, origin)
             kind = READERS.get(path.suffix.lower())
+            if kind is None and path.suffix.lower() in DOCUMENT_SUFFIXES:
+                documents.append(origin)
+                continue
             if kind is None:
                 problems.append(Problem(origin, f"'{path.suffix or path.name}' files are not articles: "
                                         f"skipped (masthead reads {', '.join(sorted(READERS))})"))
@@ -130,21 +174,32 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
             articles += got
             problems += trouble
         for source in feed.sources:
-            got, trouble = _read_source(store, pub, feed, source)
+            got, trouble = _read_source(store, pub, feed, source, now)
+            articles += got
+            problems += trouble
+        for page in feed.pages:
+            got, trouble = _read_source(store, pub, feed, page, now, kind="html")
             articles += got
             problems += trouble
     _save_reads(store, pending)
     filecache.forget_others(store, seen_paths)
-    unique, duplicate_problems = dedupe(articles)
+    articles, link_problems = link_local_files(pub, articles)
+    problems += link_problems
+    linked = {f.source for a in articles for f in a.local_files}
+    problems += [Problem(origin, f"'{PurePosixPath(origin).suffix}' files are not articles: skipped (masthead reads "
+                                 f"{', '.join(sorted(READERS))}); link to it from an article to publish it")
+                 for origin in documents if origin not in linked]
+    drafts = tuple(a for a in articles if a.draft)
+    unique, duplicate_problems = dedupe([a for a in articles if not a.draft])
     problems += duplicate_problems
     # What normalising noted on single articles is reported per file too (and counts for --strict).
-    problems += [Problem(a.origin, note) for a in unique for note in a.problems]
+    problems += [Problem(a.origin, note) for a in (*unique, *drafts) for note in a.problems]
     known = known_articles.remember(store, unique, now)
     dated = [a if a.published is not None else
              replace(a, published=known.first_seen[a.id], precision="second") for a in unique]
     clean, repairs = sanitise_articles(dated)
     return Collection(articles=clean, problems=(*problems, *repairs),
-                      new_ids=known.new_ids, changed_ids=known.changed_ids)
+                      new_ids=known.new_ids, changed_ids=known.changed_ids, drafts=drafts)
 
 
 def _context(site: SiteSettings, feed: FeedSettings) -> str:
@@ -193,21 +248,32 @@ def _from_cache(cached: dict) -> tuple[list[Article], list[Problem]]:
             [Problem(w, m, f) for w, m, f in cached["problems"]])
 
 
-def _read_source(store: Store, pub: Publication, feed: FeedSettings,
-                 source: str) -> tuple[list[Article], list[Problem]]:
+def _read_source(store: Store, pub: Publication, feed: FeedSettings, source: str, now: datetime,
+                 kind: str = "feed") -> tuple[list[Article], list[Problem]]:
+    """An upstream feed (a URL or a file) or a page URL: its articles, and problems with it."""
+    stale: list[Problem] = []
     try:
         if source.startswith(("http://", "https://")):
-            data, origin = fetch(source, store), source
+            try:
+                data, origin = fetch(source, store, pub.site.fetch, now=now), source
+            except StaleCopy as exc:   # unreachable: the last good copy, said on every run until it is back
+                data, origin = exc.body, source
+                stale.append(Problem(source, exc.message))
         else:
             path = (feed.folder / source).resolve()
             origin = pub.relative(path)
+            if not _inside(path, pub.feeds_dir.resolve()):
+                return [], [Problem(f"feeds/{feed.name}/{FEED_FILE}: sources",
+                                    f"{source!r} resolves to {path}, outside feeds/: refused; "
+                                    "keep upstream feed files inside feeds/", fatal=True)]
             data = path.read_bytes()
     except InputError as exc:
         return [], [Problem(exc.where or source, _message(exc), fatal=True)]
     except OSError as exc:
         return [], [Problem(f"feeds/{feed.name}/{FEED_FILE}: sources",
                             f"cannot read {source!r}: {exc.strerror}; fix the path", fatal=True)]
-    return read_articles(data, origin, "feed", feed, pub.site)
+    got, trouble = read_articles(data, origin, kind, feed, pub.site)
+    return got, [*stale, *trouble]
 
 
 def dedupe(articles: list[Article]) -> tuple[list[Article], list[Problem]]:
@@ -215,13 +281,14 @@ def dedupe(articles: list[Article]) -> tuple[list[Article], list[Problem]]:
     kept: list[Article] = []
     problems: list[Problem] = []
     seen: dict[tuple[str, str], Article] = {}
+    place = places(articles)
     for article in articles:
         keys = [("id", article.id), ("url", article.url)]
         if article.published:
             keys.append(("title", f"{fold_for_key(article.title)}|{article.published.date()}"))
         first = next((seen[k] for k in keys if k in seen), None)
         if first is not None:
-            problems.append(Problem(article.origin, f"the same article as {first.origin} "
+            problems.append(Problem(place(article), f"the same article as {place(first)} "
                                     f"(same {next(k[0] for k in keys if k in seen)}): kept once"))
             continue
         for key in keys:

@@ -7,16 +7,22 @@ upstream feed and goes to upstream.py instead.
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urljoin
 
 from ..errors import InputError
 from ..text import decode
 from . import fields
 from .raw import RawEntry
 
+_JSON_FEED = re.compile(r"^https?://jsonfeed\.org/version/")
+
 
 def is_json_feed(data: Any) -> bool:
-    return isinstance(data, dict) and str(data.get("version", "")).startswith("https://jsonfeed.org/")
+    """A JSON Feed document (version 1 and 1.1; early feeds wrote the version URL with http)."""
+    return isinstance(data, dict) and bool(_JSON_FEED.match(str(data.get("version", ""))))
 
 
 def load_json(data: bytes, origin: str) -> Any:
@@ -54,10 +60,12 @@ def read_json_records(document: Any, origin: str) -> tuple[list[RawEntry], list[
         if not isinstance(record, dict):
             problems.append(f"{label}expected an object with 'title' and 'body', got {type(record).__name__}")
             continue
+        base = None
         if prefix == "items":  # JSON Feed: its own keys, the feed's language as default
-            record = {k: v for k, v in record.items() if k in fields.KNOWN}
+            record = {k: v for k, v in record.items() if k in fields.KNOWN or k == "external_url"}
             record.setdefault("language", document.get("language"))
-        entry = _record(record, origin, "" if prefix is None else str(index))
+            base = _feed_base(document, origin)
+        entry = _record(record, origin, "" if prefix is None else str(index), base, prefix == "items")
         if isinstance(entry, str):
             problems.append(f"{label}{entry}")
         else:
@@ -65,7 +73,29 @@ def read_json_records(document: Any, origin: str) -> tuple[list[RawEntry], list[
     return entries, problems
 
 
-def _record(meta: dict[str, Any], origin: str, key: str) -> RawEntry | str:
+def _feed_base(document: dict[str, Any], origin: str) -> str | None:
+    """What relative URLs in a JSON Feed resolve against: where it was fetched, else its own URLs."""
+    if origin.startswith(("http://", "https://")):
+        return origin
+    for key in ("feed_url", "home_page_url"):
+        value = document.get(key)
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            return value
+    return None
+
+
+def _joined(base: str | None, url: str | None) -> str | None:
+    if not (base and url):
+        return url
+    try:
+        return urljoin(base, url.strip())
+    except ValueError:
+        return url
+
+
+def _record(meta: dict[str, Any], origin: str, key: str, base: str | None = None,
+            upstream: bool = False) -> RawEntry | str:
+    """One entry from a record; ``upstream`` for a JSON Feed item, whose URLs may be relative to ``base``."""
     body_html = fields.text_value(meta, "content_html", "html")
     body_text = fields.text_value(meta, "body", "content_text", "text")
     title = fields.text_value(meta, "title")
@@ -77,15 +107,24 @@ def _record(meta: dict[str, Any], origin: str, key: str) -> RawEntry | str:
     published, raw = fields.date_value(meta, "date_published", "published", "date")
     updated, _ = fields.date_value(meta, "date_modified", "updated")
     image, image_problem = fields.image_value(meta)
-    problems = fields.unknown_keys(meta) + ((image_problem,) if image_problem else ())
+    enclosures, enclosure_problem = fields.enclosures_value(meta)
+    draft, draft_problem = fields.flag(meta, "draft")
+    problems = fields.unknown_keys({k: v for k, v in meta.items() if k != "external_url"}) + tuple(
+        p for p in (image_problem, enclosure_problem, draft_problem) if p)
+    if upstream:
+        if image is not None:
+            image = replace(image, url=_joined(base, image.url) or image.url)
+        enclosures = tuple(replace(e, url=_joined(base, e.url) or e.url) for e in enclosures)
+    url = fields.text_value(meta, "url") or (fields.text_value(meta, "external_url") if upstream else None)
     return RawEntry(
         origin=origin, key=key, title=title or "", body_html=body_html, body_text=body_text,
-        summary=fields.text_value(meta, "summary"), published=published, published_raw=raw,
+        summary=fields.text_value(meta, "summary", "description"), published=published, published_raw=raw,
         updated=updated, date_text=None if published else (body_text or body_html),
         language=fields.text_value(meta, "language", "lang"),
         authors=fields.names(meta, "authors", "author"), tags=fields.names(meta, "tags", "categories"),
         source=fields.text_value(meta, "source"), photo_credit=fields.text_value(meta, "photo_credit"),
-        publisher=fields.text_value(meta, "publisher"), image=image,
-        url=fields.text_value(meta, "url"), id=fields.text_value(meta, "id"),
-        slug=fields.text_value(meta, "slug"), problems=problems,
+        publisher=fields.text_value(meta, "publisher"), image=image, enclosures=enclosures,
+        url=_joined(base, url), id=fields.text_value(meta, "id"),
+        slug=fields.text_value(meta, "slug"), problems=problems, draft=draft,
+        upstream=upstream, base=base,
     )

@@ -1,20 +1,28 @@
-"""Markdown articles with YAML front matter. Explicit metadata wins over anything inferred."""
+"""Markdown articles with YAML front matter. Explicit metadata wins over anything inferred.
+
+CommonMark with tables and footnotes (markdown-it-py and its plugin set);
+footnote anchors carry the file's name, so two articles on one page do not
+share them. ``draft: true`` is read here and honoured by the collector.
+"""
 
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 from typing import Any
 
 import frontmatter
 import yaml
 from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
 
 from ..errors import InputError
 from ..text import decode
 from . import fields
 from .raw import RawEntry
 
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+_MD = MarkdownIt("commonmark", {"html": True}).enable("table").use(footnote_plugin)
+_NOT_ID = re.compile(r"[^a-z0-9-]+")
 
 
 # libyaml's safe loader when PyYAML was built with it (5x faster than the pure-Python one).
@@ -71,10 +79,13 @@ def read_markdown(data: bytes, origin: str) -> list[RawEntry]:
     published, raw = fields.date_value(meta, "date", "published", "date_published")
     updated, _ = fields.date_value(meta, "updated", "date_modified")
     image, image_problem = fields.image_value(meta)
-    problems = fields.unknown_keys(meta) + ((image_problem,) if image_problem else ())
+    enclosures, enclosure_problem = fields.enclosures_value(meta)
+    draft, draft_problem = fields.flag(meta, "draft")
+    problems = fields.unknown_keys(meta) + tuple(p for p in (image_problem, enclosure_problem, draft_problem) if p)
+    doc_id = _NOT_ID.sub("-", PurePosixPath(origin).stem.lower()).strip("-") or "article"
     return [RawEntry(
         origin=origin, key="", title=title or "",
-        body_html=_MD.render(body), summary=fields.text_value(meta, "summary"),
+        body_html=_MD.render(body, {"docId": doc_id}), summary=fields.text_value(meta, "summary", "description"),
         published=published, published_raw=raw, updated=updated,
         date_text=None if published else body,
         language=fields.text_value(meta, "lang", "language"),
@@ -84,5 +95,5 @@ def read_markdown(data: bytes, origin: str) -> list[RawEntry]:
         photo_credit=fields.text_value(meta, "photo_credit"),
         publisher=fields.text_value(meta, "publisher"),
         image=image, url=fields.text_value(meta, "url"), id=fields.text_value(meta, "id"),
-        slug=fields.text_value(meta, "slug"), problems=problems,
+        slug=fields.text_value(meta, "slug"), problems=problems, enclosures=enclosures, draft=draft,
     )]

@@ -40,7 +40,7 @@ def read_plaintext(data: bytes, origin: str) -> list[RawEntry]:
     # Upward from the end; index 0 (the lead line) is never a trailer.
     while end > 1:
         _, line = numbered[end - 1]
-        field = _trailer(line)
+        field = trailer(line)
         if field and field[0] not in found:
             found[field[0]] = field[1]
         elif "publisher" not in found and _is_publisher(line) and end > 2:
@@ -65,7 +65,8 @@ def read_plaintext(data: bytes, origin: str) -> list[RawEntry]:
     )]
 
 
-def _trailer(line: str) -> tuple[str, str] | None:
+def trailer(line: str) -> tuple[str, str] | None:
+    """(field, value) when ``line`` is a labelled trailer line (source, photo_credit, author, tags); else None."""
     for field, pattern in _TRAILERS:
         match = pattern.match(line)
         if match:

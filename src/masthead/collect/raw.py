@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from ..records import Image
+from ..records import Enclosure, Image
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +38,9 @@ class RawEntry:
     id: str | None = None
     slug: str | None = None
     problems: tuple[str, ...] = ()
+    enclosures: tuple[Enclosure, ...] = ()
+    upstream: bool = False            # an item of an upstream feed: times without a zone are UTC
+    base: str | None = None           # what its relative URLs resolve against (xml:base, the feed's URL)
+    fallback_published: datetime | None = None  # feedparser's reading, when ours finds nothing
+    fallback_updated: datetime | None = None
+    draft: bool = False

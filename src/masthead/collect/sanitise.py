@@ -10,11 +10,14 @@ articles as they are.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from html import escape
 
 from ..i18n import word
 from ..records import Article, Problem
+from ..text import summarise
 
 # XML 1.0 cannot carry these; C1 controls are legal but validators warn on them.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff\ud800-\udfff]")
@@ -63,6 +66,18 @@ def _fallback_title(a: Article) -> str:
     return title or word(a.language, "article.untitled")
 
 
+def places(articles: tuple[Article, ...] | list[Article]) -> Callable[[Article], str]:
+    """How a problem names an article: its file, and the item too in a file of several (a feed, a JSON list)."""
+    counts = Counter(a.origin for a in articles)
+
+    def where(article: Article) -> str:
+        name = article.origin or article.id
+        if counts[article.origin] > 1 and article.title:
+            return f"{name} (item “{summarise(article.title, 60)}”)"
+        return name
+    return where
+
+
 def sanitise_articles(articles: tuple[Article, ...] | list[Article]
                       ) -> tuple[tuple[Article, ...], tuple[Problem, ...]]:
     """Articles repaired for feeds, plus one Problem per repair or omission.
@@ -71,8 +86,9 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article]
     """
     problems: list[Problem] = []
     kept: dict[str, Article] = {}
+    place = places(articles)
     for original in articles:
-        where = original.origin or original.id
+        where = place(original)
         a, changed = _clean_article(original)
         if changed:
             problems.append(Problem(where, "characters that XML cannot carry were removed"))
@@ -100,7 +116,7 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article]
             first, second = sorted((other, a), key=lambda x: (x.updated, x.origin), reverse=True)
             kept[a.id] = first
             also = first.origin or "another source"
-            problems.append(Problem(second.origin or second.id,
+            problems.append(Problem(place(second),
                                     f"duplicate id {a.id!r} (also {also}): "
                                     "only the most recently updated copy is in the feeds; give "
                                     "each article its own id"))

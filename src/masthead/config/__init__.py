@@ -6,7 +6,7 @@ exit 2 with one clear line and no traceback. The mail server, the signing
 key and the state database come from the environment (environment.py), read
 only by entry points.
 
-Imports: errors only.
+Imports: errors and text only.
 """
 
 from .environment import (
@@ -34,8 +34,12 @@ from .settings import (
     DigestSettings,
     EmailSettings,
     FeedSettings,
+    FetchSettings,
     Publication,
+    ServeSettings,
+    SignupLimits,
     SiteSettings,
+    find_publication,
     load_feed,
     load_publication,
     load_site,
@@ -44,6 +48,7 @@ from .settings import (
 __all__ = [
     "CADENCES", "DATABASE_ENV", "DKIM_ENV", "FEED_FILE", "IMAP_PASSWORD_ENV", "MAILGUN_ENV", "SECRET_ENV",
     "SITE_FILE", "SMTP_ENV", "SPLITS", "WEEKDAYS", "DigestSettings", "DkimKey", "EmailSettings", "Environment",
-    "FeedSettings", "Publication", "Security", "SiteSettings", "SmtpSettings", "load_feed", "load_publication",
-    "load_site", "parse_database_url", "parse_smtp_url", "read_environment", "shared_secret",
+    "FeedSettings", "FetchSettings", "Publication", "Security", "ServeSettings", "SignupLimits", "SiteSettings",
+    "SmtpSettings", "find_publication", "load_feed", "load_publication", "load_site", "parse_database_url",
+    "parse_smtp_url", "read_environment", "shared_secret",
 ]

@@ -7,14 +7,18 @@ clear line and no traceback.
 
 from __future__ import annotations
 
+import email.policy
+import ipaddress
 import re
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import ConfigError
+from ..text import header_text_problem
 from .toml import Table, read_toml
 
 SITE_FILE = "site.toml"
@@ -35,6 +39,8 @@ class EmailSettings:
     rate_per_minute: int         # 0: no limit
     subscribe_url: str = ""      # public URL of `masthead serve`'s /subscribe (sign-up form target)
     claim_lease: int = 60        # seconds a sender's claim on a batch of copies lasts unless renewed
+    sender_address: str = ""     # the address alone (MAIL FROM): the one address in ``sender``
+
     return_path: str = ""        # envelope sender; each digest copy goes from local+TOKEN@domain (VERP)
     dkim_selector: str | None = None   # sign with .masthead/dkim/<selector>.pem (or MASTHEAD_DKIM_KEY_FILE)
     dkim_domain: str = ""        # the signing domain (d=); the From domain by default
@@ -45,7 +51,37 @@ class EmailSettings:
     @property
     def from_address(self) -> str:
         """The From address alone (``newsletter@news.example.org``)."""
-        return parseaddr(self.sender)[1]
+        return self.sender_address or parseaddr(self.sender)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """``[fetch]``: how upstream feeds (and pages) are fetched over HTTP."""
+
+    timeout: float = 10.0                 # seconds per request (connect, and each read)
+    deadline: float = 30.0                # seconds per source, all retries included
+    max_bytes: int = 10 * 1024 * 1024     # a body over this is refused while it is read
+    allow_hosts: tuple[str, ...] = ()     # hosts that may resolve to loopback, private or link-local addresses
+
+
+@dataclass(frozen=True, slots=True)
+class SignupLimits:
+    """``[signup]``: how many confirmation mails the sign-up form may cause per ``window`` minutes."""
+
+    window: int = 10                      # minutes every limit counts over
+    per_address: int = 1                  # to one address
+    per_client: int = 5                   # asked from one client address
+    per_network: int = 20                 # asked from one IPv4 /24 or IPv6 /64
+    per_domain: int = 50                  # to the addresses of one domain
+    total: int = 200                      # in all: past it the form answers "try later" to everyone
+
+
+@dataclass(frozen=True, slots=True)
+class ServeSettings:
+    """``[serve]``: behind a reverse proxy, who tells ``masthead serve`` the client's address."""
+
+    client_address_header: str = ""       # e.g. "X-Forwarded-For"; empty: the connection's address
+    trusted_proxies: tuple[str, ...] = ()  # addresses or networks allowed to set it, e.g. "127.0.0.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +93,12 @@ class SiteSettings:
     description: str
     author_name: str
     author_email: str | None
-    hub: str | None              # WebSub hub URL
+    hubs: tuple[str, ...]        # WebSub hubs: announced in the feeds, told when a feed changes
     ttl: int                     # minutes
     email: EmailSettings
+    fetch: FetchSettings = FetchSettings()
+    signup: SignupLimits = SignupLimits()
+    serve: ServeSettings = ServeSettings()
 
     @property
     def host(self) -> str:
@@ -86,6 +125,7 @@ class FeedSettings:
     include: tuple[str, ...]     # other feeds merged into this one (an aggregate)
     split: tuple[str, ...]       # extra feeds per "language" and/or "tag"
     digest: DigestSettings
+    pages: tuple[str, ...] = ()  # URLs of HTML article pages, fetched as sources are
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +172,33 @@ class Publication:
         return str(path)
 
 
+def header_title(t: Table, key: str, value: str) -> str:
+    """A title that goes into mail headers (From's name, List-Id): no encoded-word, no control."""
+    problem = header_text_problem(value)
+    if problem is not None:
+        raise t.fail(key, f"cannot go into a mail header: {problem}")
+    return value
+
+
+def addresses(t: Table, key: str, value: str, *, one: bool) -> tuple[Address, ...]:
+    """The address(es) a setting holds, parsed as a mail header; ConfigError unless well-formed."""
+    example = "'News <newsletter@example.org>' (quote a name with a comma: '\"News, Today\" <...>')"
+    if "=?" in value:
+        raise t.fail(key, "must not hold '=?' (an RFC 2047 encoded-word): write the name as it is")
+    header = email.policy.default.header_factory("Reply-To", value)
+    found = tuple(header.addresses)
+    if header.defects or not found or (one and len(found) != 1) or \
+            any(not a.username or not a.domain or header_text_problem(a.display_name) for a in found):
+        raise t.fail(key, f"must be {'exactly one address' if one else 'addresses'} such as {example}, "
+                          f"not {value!r}")
+    return found
+
+
 def load_site(root: Path) -> SiteSettings:
     path = root / "feeds" / SITE_FILE
     where = f"feeds/{SITE_FILE}"
     t = Table(read_toml(path, where), where)
-    title = t.text("title")
+    title = header_title(t, "title", t.text("title"))
     base_url = t.url("base_url")
     if not base_url.endswith("/"):
         base_url += "/"
@@ -151,11 +213,16 @@ def load_site(root: Path) -> SiteSettings:
     author.finish()
     host = urlsplit(base_url).hostname or "localhost"
     mail = t.table("email")
-    sender = mail.text("from", f"{title} <newsletter@{host}>")
-    from_domain = parseaddr(sender)[1].rpartition("@")[2].lower() or host
-    email = EmailSettings(
-        sender=sender,
-        reply_to=mail.text("reply_to", None),
+    # The default sender quotes the title: "News, Today" must stay one name, not two addresses.
+    sender = mail.text("from", str(Address(display_name=title, addr_spec=f"newsletter@{host}")))
+    (sender_address,) = addresses(mail, "from", sender, one=True)
+    from_domain = sender_address.domain.lower() or host
+    reply_to = mail.text("reply_to", None)
+    if reply_to is not None:
+        addresses(mail, "reply_to", reply_to, one=False)
+    email_settings = EmailSettings(
+        sender=sender, sender_address=sender_address.addr_spec,
+        reply_to=reply_to,
         postal_address=mail.text("postal_address", ""),
         unsubscribe_url=(unsubscribe := mail.url("unsubscribe_url", f"{base_url}unsubscribe")),
         unsubscribe_mailto=mail.text("unsubscribe_mailto", None),
@@ -171,19 +238,50 @@ def load_site(root: Path) -> SiteSettings:
         soft_bounce_days=mail.positive("soft_bounce_days", 30) or 1,
         ses_topics=mail.strings("ses_topics"),
     )
-    if email.claim_lease < 1:
+    if email_settings.claim_lease < 1:
         raise mail.fail("claim_lease", "must be at least 1 (seconds)")
     mail.finish()
+    f = t.table("fetch")
+    fetch = FetchSettings(timeout=f.number("timeout", 10), deadline=f.number("deadline", 30),
+                          max_bytes=f.positive("max_bytes", 10 * 1024 * 1024) or 10 * 1024 * 1024,
+                          allow_hosts=tuple(h.lower().rstrip(".") for h in f.strings("allow_hosts")))
+    f.finish()
     site = SiteSettings(
         title=title, base_url=base_url, language=t.language("language", "en"),
         timezone=timezone, description=t.text("description", ""),
         author_name=author_name, author_email=author_email,
-        hub=t.url("hub", None), ttl=t.positive("ttl", 60), email=email,
+        hubs=t.urls("hub"), ttl=t.positive("ttl", 60), email=email_settings, fetch=fetch,
+        signup=_signup_limits(t.table("signup")), serve=_serve(t.table("serve")),
     )
     t.finish()
     return site
 
 
+def _signup_limits(t: Table) -> SignupLimits:
+    d = SignupLimits()
+    limits = SignupLimits(**{key: t.positive(key, getattr(d, key)) for key in
+                             ("window", "per_address", "per_client", "per_network", "per_domain", "total")})
+    if limits.window == 0:
+        raise t.fail("window", "must be at least 1 (minutes)")
+    t.finish()
+    return limits
+
+
+def _serve(t: Table) -> ServeSettings:
+    header = t.text("client_address_header", "")
+    if header and not re.fullmatch(r"[A-Za-z0-9-]+", header):
+        raise t.fail("client_address_header", f"must be a header name such as 'X-Forwarded-For', not {header!r}")
+    proxies = t.strings("trusted_proxies")
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise t.fail("trusted_proxies", f"must list addresses or networks such as '127.0.0.1' or "
+                                            f"'10.0.0.0/8', not {proxy!r}") from None
+    if header and not proxies:
+        raise t.fail("trusted_proxies", "must name the proxies allowed to set client_address_header")
+    t.finish()
+    return ServeSettings(client_address_header=header, trusted_proxies=proxies)
 _SELECTOR = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
 _PLAIN_ADDRESS = re.compile(r"^[A-Za-z0-9._%=-]{1,40}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
@@ -223,20 +321,37 @@ def load_feed(folder: Path, site: SiteSettings) -> FeedSettings:
     for value in split:
         if value not in SPLITS:
             raise t.fail("split", f"may hold only {', '.join(SPLITS)}; got {value!r}")
+    pages = t.strings("pages")
+    for page in pages:
+        parts = urlsplit(page)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise t.fail("pages", f"must list http(s) URLs of article pages, not {page!r} "
+                                  "(put .html files in the feed's folder instead)")
     feed = FeedSettings(
-        name=name, folder=folder, title=t.text("title"), description=t.text("description", ""),
+        name=name, folder=folder, title=header_title(t, "title", t.text("title")),
+        description=t.text("description", ""),
         language=t.language("language", site.language), limit=t.positive("limit", 50) or 50,
         sources=t.strings("sources"), include=t.strings("include"), split=split, digest=digest,
+        pages=pages,
     )
     t.finish()
     return feed
+
+
+def find_publication(start: Path) -> Path | None:
+    """The folder holding ``feeds/site.toml``: ``start`` or the nearest folder above it, as git finds its repository."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        if (folder / "feeds" / SITE_FILE).is_file():
+            return folder
+    return None
 
 
 def load_publication(root: Path) -> Publication:
     """Load and check every setting of the publication at ``root``."""
     root = root.resolve()
     if not (root / "feeds").is_dir():
-        raise ConfigError(f"no feeds/ folder in {root}",
+        raise ConfigError(f"no feeds/ folder in {root} or any folder above it",
                           hint="run inside a publication, pass --project DIR, or create one with 'masthead init DIR'")
     site = load_site(root)
     folders = sorted(p.parent for p in (root / "feeds").glob(f"*/{FEED_FILE}"))

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from ..errors import ConfigError
 
 LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")   # a tab is fine
 
 
 class Table:
@@ -31,24 +32,28 @@ class Table:
             hint=f"edit '{self._key(key)}' in {self.where}",
         )
 
-    def get(self, key: str, kind: type, default: Any = ..., *, name: str = "") -> Any:
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ..., *, name: str = "") -> Any:
         self.used.add(key)
         if key not in self.data:
             if default is ...:
                 raise ConfigError(
-                    f"missing key '{self._key(key)}' ({name or kind.__name__})",
+                    f"missing key '{self._key(key)}' ({name or getattr(kind, '__name__', 'a value')})",
                     where=self.where, hint=f"add {self._key(key)} = ... to {self.where}",
                 )
             return default
         value = self.data[key]
         if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
-            raise self.fail(key, f"must be {name or kind_name(kind)}, not {kind_name(type(value))} {value!r}")
+            kinds = (kind,) if isinstance(kind, type) else kind
+            expected = name or " or ".join(kind_name(k) for k in kinds)
+            raise self.fail(key, f"must be {expected}, not {kind_name(type(value))} {value!r}")
         return value
 
     def text(self, key: str, default: Any = ...) -> Any:
         value = self.get(key, str, default, name="a string")
         if isinstance(value, str) and ("\n" in value.strip() or "\r" in value):
             raise self.fail(key, "must be one line")
+        if isinstance(value, str) and (bad := _CONTROL.search(value.strip())):
+            raise self.fail(key, f"must not hold control characters or line separators (U+{ord(bad.group()):04X})")
         return value.strip() if isinstance(value, str) else value
 
     def strings(self, key: str) -> tuple[str, ...]:
@@ -62,6 +67,13 @@ class Table:
         if value < 0:
             raise self.fail(key, f"must be zero or more, not {value}")
         return value
+
+    def number(self, key: str, default: float) -> float:
+        """A number above zero (whole or not)."""
+        value = self.get(key, (int, float), default, name="a number")
+        if isinstance(value, bool) or value <= 0:
+            raise self.fail(key, f"must be a number above zero, not {value!r}")
+        return float(value)
 
     def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
         value = self.text(key, default)
@@ -86,6 +98,19 @@ class Table:
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise self.fail(key, f"must be an http(s) URL such as 'https://example.org/', not {value!r}")
         return value
+
+    def urls(self, key: str) -> tuple[str, ...]:
+        """One http(s) URL or a list of them (``hub = "https://..."`` or ``hub = ["https://...", ...]``)."""
+        self.used.add(key)
+        value = self.data.get(key, [])
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise self.fail(key, f"must be a URL or a list of URLs, not {kind_name(type(value))} {value!r}")
+        for one in values:
+            parts = urlsplit(one.strip())
+            if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in one.strip()):
+                raise self.fail(key, f"must hold http(s) URLs such as 'https://example.org/', not {one!r}")
+        return tuple(dict.fromkeys(v.strip() for v in values))
 
     def finish(self) -> None:
         unknown = sorted(set(self.data) - self.used)

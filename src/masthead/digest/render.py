@@ -28,10 +28,10 @@ from premailer import Premailer
 
 from ..config import Publication
 from ..errors import ConfigError
-from ..i18n import day_label
+from ..i18n import day_label, names, word
 from ..records import Article
 from ..send import message as mail
-from ..text import summarise
+from ..text import file_size, summarise
 
 SUMMARY_LIMIT = 320          # characters of summary per article in a digest
 TITLE_LIMIT = 200            # a runaway title must not blow the email's size budget
@@ -183,6 +183,7 @@ class ArticleView:
     publisher: str
     authors: tuple[str, ...]
     image: dict[str, Any] | None
+    media: tuple[dict[str, str], ...] = ()   # audio, video, documents: url, label, size
 
 
 def article_view(article: Article, tz: ZoneInfo) -> tuple[ArticleView, list[str]]:
@@ -205,13 +206,21 @@ def article_view(article: Article, tz: ZoneInfo) -> tuple[ArticleView, list[str]
     when = ""
     if article.published is not None:
         local = article.published.astimezone(tz)
-        when = day_label(local.date(), article.language)
+        if article.precision == "year":
+            when = str(local.year)
+        elif article.precision == "month":
+            when = f"{names(article.language, 'dates.months')[local.month - 1]} {local.year}"
+        else:
+            when = day_label(local.date(), article.language)
         if article.precision in ("minute", "second"):
             when += f" {local:%H:%M}"
+    offers = {"audio": "article.listen", "video": "article.watch", "file": "article.download"}
+    media = tuple({"url": e.url, "label": word(article.language, offers[e.kind]), "size": file_size(e.length)}
+                  for e in article.media if urlsplit(e.url).scheme in ("http", "https"))
     view = ArticleView(
         id=article.id, title=summarise(article.title, TITLE_LIMIT), url=article.url, summary=summary, date_label=when,
         lang=article.language, dir=article.direction, source=article.source or "",
         photo_credit=article.photo_credit or "", publisher=article.publisher or "",
-        authors=article.authors, image=image,
+        authors=article.authors, image=image, media=media,
     )
     return view, notes

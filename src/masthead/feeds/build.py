@@ -1,65 +1,118 @@
 """Build every feed file of a publication: plan, render, and the files around the feeds.
 
-``build_feeds`` plans the feeds (plan.py), renders RSS and Atom (xmlfeeds.py),
-JSON Feed (jsonfeed.py), the OPML list, the XSL stylesheet and the pages
-(pages.py), and returns one FeedOutput per feed with every file's bytes in
-``contents``.
+``build_feeds`` plans the feeds (plan.py), shelves what the current documents
+no longer hold on archive pages (archive.py), renders RSS and Atom
+(xmlfeeds.py), JSON Feed (jsonfeed.py), the OPML list, the XSL stylesheet and
+the pages (pages.py), and returns one FeedOutput per feed with every file's
+bytes in ``contents``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from ..config import Publication
-from ..records import Article, FeedOutput
-from . import jsonfeed, opml, pages
-from .plan import FeedPlan, plan_feeds, shortened
-from .xmlfeeds import FILES, STYLESHEET, entry_id, output_path, public_url, render_xml
+from ..records import ArchivePage, Article, FeedOutput
+from . import archive, jsonfeed, opml, pages
+from .content import entry_html
+from .plan import FeedPlan, plan_feeds, with_entries
+from .xmlfeeds import FILES, STYLESHEET, Place, entry_id, output_path, public_url, render_xml
 
-MAX_FEED_BYTES = 4_000_000       # per RSS / Atom file; older entries are left out beyond it
+MAX_FEED_BYTES = 4_000_000       # per RSS / Atom file; older entries go to the archive beyond it, and are counted
+
+Shelved = Mapping[str, Sequence[Sequence[str]]]    # feed name -> ids on each archive page, oldest page first
 
 
-def _within_budget(pub: Publication, plan: FeedPlan) -> tuple[FeedPlan, dict[str, bytes]]:
-    """Render, dropping the oldest entries while a file is over MAX_FEED_BYTES.
+def _weight(article: Article) -> int:
+    """A generous guess of an entry's bytes in an RSS or Atom file (its HTML is escaped there)."""
+    return 2 * (len(entry_html(article).encode()) + len(article.summary.encode())) + 2048
 
-    The W3C validator refuses files over 5 MB and readers time out on them; one
-    entry is at most MAX_BODY_BYTES (feedplan), so a few entries always fit.
+
+def _current(pub: Publication, plan: FeedPlan, shelved: Sequence[Sequence[str]]
+             ) -> tuple[FeedPlan, dict[str, bytes], tuple[archive.Shelf, ...], int]:
+    """The current document's entries and RSS/Atom bytes, the archive pages behind it, and how many the cap moved.
+
+    The current document keeps the newest ``limit`` entries not yet shelved,
+    fewer while a file would pass MAX_FEED_BYTES (the W3C validator refuses
+    files over 5 MB and readers time out on them): the ones it cannot hold go
+    to the archive, so no entry is ever lost.
     """
-    xml = render_xml(pub, plan)
-    while len(plan.articles) > 1 and max(map(len, xml.values())) > MAX_FEED_BYTES:
-        share = MAX_FEED_BYTES / max(map(len, xml.values()))
-        plan = shortened(plan, min(len(plan.articles) - 1, int(len(plan.articles) * share)) or 1)
-        xml = render_xml(pub, plan)
-    return plan, xml
+    members = plan.articles + plan.older
+    keep = None
+    wanted = None
+    while True:
+        entries, shelves = archive.shelve(members, plan.limit, shelved, keep, _weight, MAX_FEED_BYTES)
+        wanted = len(entries) if wanted is None else wanted
+        doc = with_entries(plan, entries)
+        newest = archive.folder(plan.folder, shelves[-1].number) if shelves else None
+        xml = render_xml(pub, doc, Place(plan.folder, plan.folder, prev=newest))
+        biggest = max(map(len, xml.values()))
+        if len(entries) <= 1 or biggest <= MAX_FEED_BYTES:
+            return doc, xml, shelves, wanted - len(entries)
+        keep = min(len(entries) - 1, int(len(entries) * MAX_FEED_BYTES / biggest)) or 1
+
+
+def _archive_pages(pub: Publication, plan: FeedPlan, shelves: tuple[archive.Shelf, ...],
+                   is_current: Callable[[str, str], bool] | None) -> tuple[list[ArchivePage], dict[str, bytes]]:
+    """Each archive page as the manifest lists it, and the bytes of those not already on disk as they would be."""
+    listed, contents = [], {}
+    for shelf in shelves:
+        here = archive.folder(plan.folder, shelf.number)
+        older = archive.folder(plan.folder, shelf.number - 1) if shelf.number > 1 else None
+        newer = None if shelf.newest else archive.folder(plan.folder, shelf.number + 1)
+        files = {kind: output_path(plan, kind, here) for kind in FILES}
+        key = shelf.key()
+        listed.append(ArchivePage(number=shelf.number, items=len(shelf.articles), full=not shelf.newest,
+                                  files=files, urls={k: public_url(pub.site, p) for k, p in files.items()},
+                                  ids=shelf.ids, key=key))
+        if is_current is not None and is_current(files["rss"], key):
+            continue
+        doc = with_entries(plan, shelf.articles)
+        if not shelf.articles:          # the newest page, just opened: as recent as the archive behind it
+            doc = replace(doc, updated=max((with_entries(plan, s.articles).updated for s in shelves),
+                                           default=plan.updated))
+        xml = render_xml(pub, doc, Place(here, plan.folder, prev=older, next=newer))
+        contents.update({files["rss"]: xml["rss"], files["atom"]: xml["atom"],
+                         files["json"]: jsonfeed.render(pub, doc, entry_id, here, older)})
+    return listed, contents
 
 
 def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
                 now: datetime,
-                page_is_current: Callable[[str, Article], bool] | None = None) -> list[FeedOutput]:
+                page_is_current: Callable[[str, Article], bool] | None = None, *,
+                shelved: Shelved | None = None,
+                archive_is_current: Callable[[str, str], bool] | None = None) -> list[FeedOutput]:
     """Every feed of the publication as FeedOutputs, with the bytes of every file to write.
 
     ``articles`` are as the collector gives them (collect/sanitise.py made them
     fit for feeds: dated, titled, unique ids, no characters XML cannot carry).
 
     ``now`` is accepted for the stage contract; the output depends only on the
-    articles and settings, so the same records give the same bytes at any time.
-    The first FeedOutput also carries the publication-wide files: the OPML
-    list, the XSL stylesheet, the site's index page and the article pages
-    (less those ``page_is_current`` says are on disk as they would be rendered).
+    articles, settings and ``shelved`` (which article the last run put on
+    which archive page; none: a first run), so the same records give the same
+    bytes at any time. The first FeedOutput also carries the publication-wide
+    files: the OPML list, the XSL stylesheet, the site's index page and the
+    article pages (less those ``page_is_current`` says are on disk as they
+    would be rendered). Archive pages for which ``archive_is_current(path,
+    key)`` holds are listed but not rendered again.
     """
     plans = plan_feeds(pub, articles)
     outputs: list[FeedOutput] = []
-    for plan in plans:
-        files = {kind: output_path(plan, kind) for kind in FILES}
-        plan, xml = _within_budget(pub, plan)
+    for planned in plans:
+        files = {kind: output_path(planned, kind) for kind in FILES}
+        plan, xml, shelves, moved = _current(pub, planned, (shelved or {}).get(planned.name, ()))
+        newest = archive.folder(plan.folder, shelves[-1].number) if shelves else None
         contents = {files["rss"]: xml["rss"], files["atom"]: xml["atom"],
-                    files["json"]: jsonfeed.render(pub, plan, entry_id)}
+                    files["json"]: jsonfeed.render(pub, plan, entry_id, older=newest)}
         contents.update(pages.feed_pages(pub, plan, files))
+        listed, archived = _archive_pages(pub, plan, shelves, archive_is_current)
+        contents.update(archived)
         outputs.append(FeedOutput(
             name=plan.name, title=plan.title, language=plan.language, items=len(plan.articles),
             files=files, urls={k: public_url(pub.site, p) for k, p in files.items()},
-            contents=contents))
+            contents=contents, archives=tuple(listed), left_out=moved))
     if outputs:
         extra = {f"output/{STYLESHEET}": pages.stylesheet(pub),
                  opml.PATH: opml.render(pub, plans, outputs)}

@@ -8,15 +8,20 @@ line go inside the same wrapper, labelled in the article's own language.
 
 from __future__ import annotations
 
-import re
 from html import escape
-from urllib.parse import urljoin, urlsplit
 
 from ..i18n import word
 from ..records import Article
+from ..text import absolute_links, file_size
 
-# href / src attributes of sanitised HTML (nh3 writes them double-quoted).
-_LINK_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
+_OFFER = {"audio": "article.listen", "video": "article.watch", "file": "article.download"}
+
+
+def media(article: Article) -> list[dict[str, str]]:
+    """The article's audio, video and documents as a page offers them: url, kind, mime type, label, size."""
+    return [{"url": e.url, "kind": e.kind, "type": e.mime_type, "label": word(article.language, _OFFER[e.kind]),
+             "size": file_size(e.length)} for e in article.media]
+
 
 def credits_line(article: Article) -> str:
     """Source, photo credit and publisher as one plain-text line ('' when none)."""
@@ -31,16 +36,6 @@ def credits_line(article: Article) -> str:
     return word(lang, "article.sep").join(parts)
 
 
-def absolute_links(html: str, base: str) -> str:
-    """Relative href and src values made absolute against ``base``: readers have no base URL."""
-    def fix(match: re.Match[str]) -> str:
-        value = match.group(2)
-        if not value or value.startswith("#") or urlsplit(value).scheme:
-            return match.group(0)
-        return match.group(1) + urljoin(base, value) + match.group(3)
-    return _LINK_ATTR.sub(fix, html)
-
-
 def inner_html(article: Article) -> str:
     """Picture, body and credits, without the direction wrapper."""
     pieces = []
@@ -49,7 +44,7 @@ def inner_html(article: Article) -> str:
         if article.image.width and article.image.height:
             img += f' width="{article.image.width}" height="{article.image.height}"'
         pieces.append(f"<figure>{img} /></figure>")
-    pieces.append(absolute_links(article.body_html.strip(), article.url))
+    pieces.append(absolute_links(article.body_html.strip(), article.url, fragments=True))
     line = credits_line(article)
     if line:
         pieces.append(f'<p class="credits"><small>{escape(line, quote=False)}</small></p>')

@@ -2,9 +2,11 @@
 
 A run where no article, setting, template or masthead version changed skips
 the feeds stage entirely (the manifest already lists what is on disk); a run
-with one new article renders one new article page, not all of them. The
-fingerprints are written to the state only after the files they describe were
-written, so a run killed in between simply rebuilds.
+with one new article renders one new article page, not all of them, and only
+the archive pages that changed (the newest of each feed, as a rule). The
+fingerprints, and which article sits on which archive page, are written to the
+state only after the files they describe were written, so a run killed in
+between simply rebuilds.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from pathlib import Path
 
 from .. import __version__
 from ..config import Publication
-from ..records import Article, FeedOutput
-from ..state import builds
+from ..errors import storage_error
+from ..records import ArchivePage, Article, FeedOutput, Problem
+from ..state import archives, builds
 from ..state.atomic import atomic_write
 from ..state.db import Store
 from .build import build_feeds
-from .pages import article_path
+from .pages import claim_pages
+from .plan import feed_folders
+from .xmlfeeds import FILES
 
 
 def settings_fingerprint(pub: Publication) -> str:
@@ -58,6 +63,10 @@ def page_key(settings: str, article: Article) -> str:
     return f"{article.content_hash}|{article.published}|{settings[:16]}"
 
 
+def archive_key(settings: str, key: str) -> str:
+    return f"archive|{key}|{settings[:16]}"
+
+
 class Ledger:
     """What the state remembers of the last feeds build."""
 
@@ -65,14 +74,24 @@ class Ledger:
         self.store = store
         self.settings = settings
 
-    def unchanged(self, root: Path, fingerprint: str) -> bool:
-        """The last build had this fingerprint and every page it wrote is still on disk."""
+    def unchanged(self, root: Path, fingerprint: str, articles: tuple[Article, ...]) -> bool:
+        """The last build had this fingerprint and every page and copied file it wrote is still on disk."""
         if builds.last_input(self.store) != fingerprint:
             return False
-        return all((root / path).is_file() for path in builds.page_paths(self.store))
+        copies = [f.target for a in articles for f in a.local_files]
+        return all((root / path).is_file() for path in [*builds.page_paths(self.store), *copies])
 
     def page_is_current(self, root: Path, path: str, article: Article) -> bool:
         return builds.page_key(self.store, path) == page_key(self.settings, article) and (root / path).is_file()
+
+    def archive_is_current(self, root: Path, path: str, key: str) -> bool:
+        """The archive page whose RSS file is ``path`` was written from ``key``, and its three files are there."""
+        folder = (root / path).parent
+        return (builds.page_key(self.store, path) == archive_key(self.settings, key)
+                and all((folder / name).is_file() for name in FILES.values()))
+
+    def shelved(self) -> dict[str, list[list[str]]]:
+        return archives.shelved(self.store)
 
     def previous_files(self) -> set[str]:
         return builds.last_files(self.store)
@@ -80,20 +99,48 @@ class Ledger:
     def record(self, fingerprint: str, feeds: tuple[FeedOutput, ...], pages: dict[str, Article],
                files: set[str]) -> None:
         """Remember a finished build: call only after its files were written."""
-        built = [[f.name, f.title, f.language, f.items, f.files, f.urls] for f in feeds]
-        builds.record(self.store, fingerprint, built,
-                      [(path, page_key(self.settings, a)) for path, a in pages.items()], files)
+        built = [[f.name, f.title, f.language, f.items, f.files, f.urls,
+                  [[a.number, a.items, a.full, a.files, a.urls] for a in f.archives], f.left_out] for f in feeds]
+        keys = [(path, page_key(self.settings, a)) for path, a in pages.items()]
+        keys += [(a.files["rss"], archive_key(self.settings, a.key)) for f in feeds for a in f.archives]
+        with self.store.transaction():
+            builds.record(self.store, fingerprint, built, keys, files)
+            archives.replace(self.store, {f.name: [a.ids for a in f.archives] for f in feeds})
 
     def previous_feeds(self, root: Path) -> tuple[FeedOutput, ...] | None:
         """The feeds the last build wrote, when every file of them is still on disk."""
         built = builds.last_feeds(self.store)
         if built is None:
             return None
-        feeds = tuple(FeedOutput(name=n, title=t, language=lang, items=i, files=f, urls=u)
-                      for n, t, lang, i, f, u in built)
-        if not feeds or not all((root / p).is_file() for f in feeds for p in f.files.values()):
+        feeds = tuple(FeedOutput(name=n, title=t, language=lang, items=i, files=f, urls=u,
+                                 archives=tuple(ArchivePage(number=number, items=items, full=full, files=files,
+                                                            urls=urls)
+                                                for number, items, full, files, urls in (rest[0] if rest else [])),
+                                 left_out=rest[1] if len(rest) > 1 else 0)
+                      for n, t, lang, i, f, u, *rest in built)
+        paths = [p for f in feeds for p in f.files.values()] + [p for f in feeds for a in f.archives
+                                                                 for p in a.files.values()]
+        if not feeds or not all((root / p).is_file() for p in paths):
             return None
         return feeds
+
+
+def _copy_local_files(pub: Publication, articles: tuple[Article, ...], made: set[str]) -> dict[str, bool]:
+    """Copy the files articles refer to into output/, beside their pages: {target: whether it was written}.
+
+    A file the feeds stage itself makes at the same path wins; a source gone
+    since it was collected is skipped (the next run reports the broken link).
+    """
+    copied: dict[str, bool] = {}
+    for local in sorted({f for a in articles for f in a.local_files}, key=lambda f: f.target):
+        if local.target in made or local.target in copied:
+            continue
+        try:
+            data = (pub.root / local.source).read_bytes()
+        except OSError:
+            continue
+        copied[local.target] = atomic_write(pub.root / local.target, data)
+    return copied
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +150,7 @@ class Written:
     feeds: tuple[FeedOutput, ...]
     changed: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()   # articles whose page would collide with another page
 
 
 def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: datetime) -> Written:
@@ -113,17 +161,25 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     """
     ledger = Ledger(store, settings_fingerprint(pub))
     fingerprint = input_fingerprint(ledger.settings, articles)
-    if ledger.unchanged(pub.root, fingerprint):
+    pages, collisions = claim_pages(pub.site, feed_folders(pub, articles), articles)
+    if ledger.unchanged(pub.root, fingerprint, articles):
         previous = ledger.previous_feeds(pub.root)
         if previous is not None:
-            return Written(previous)
-    feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a)))
+            return Written(previous, problems=tuple(collisions))
+    feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a),
+                              shelved=ledger.shelved(),
+                              archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key)))
     changed = [path for feed in feeds for path, content in feed.contents.items()
                if atomic_write(pub.root / path, content)]
-    pages = {page: a for a in articles if (page := article_path(pub.site, a)) is not None}
-    produced = {path for feed in feeds for path in feed.contents} | set(pages)
+    copied = _copy_local_files(pub, articles, {path for feed in feeds for path in feed.contents})
+    changed += [path for path, written in copied.items() if written]
+    produced = {path for feed in feeds for path in feed.contents} | set(pages) | set(copied)
+    produced |= {path for feed in feeds for page in feed.archives for path in page.files.values()}
     stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
     for path in stale:
-        (pub.root / path).unlink(missing_ok=True)
+        try:
+            (pub.root / path).unlink(missing_ok=True)
+        except OSError as exc:
+            raise storage_error(exc, pub.root / path, "remove this file the site no longer has") from None
     ledger.record(fingerprint, feeds, pages, produced)
-    return Written(feeds, tuple(changed), tuple(stale))
+    return Written(feeds, tuple(changed), tuple(stale), tuple(collisions))

@@ -2,7 +2,9 @@
 
 Same entries, ids, dates and HTML as the RSS and Atom files. Keys are written
 in a fixed order and the text is UTF-8 with no escaping of non-ASCII, so the
-bytes are stable from run to run.
+bytes are stable from run to run. JSON Feed pages with ``next_url``: the
+current feed.json points to the newest archive page, each page to the one
+before it (archive.py), so a reader following it meets every article once.
 """
 
 from __future__ import annotations
@@ -47,28 +49,40 @@ def _item(article: Article, site: SiteSettings, feed_language: str,
         item["tags"] = list(dict.fromkeys(article.tags))
     if article.language != feed_language:
         item["language"] = article.language
-    if article.image is not None:
-        attachment: dict[str, object] = {"url": article.image.url,
-                                         "mime_type": article.image.mime_type}
-        if article.image.alt:
+    attachments = []
+    for enclosure in article.attachments:
+        attachment: dict[str, object] = {"url": enclosure.url, "mime_type": enclosure.mime_type}
+        if article.image is not None and enclosure.url == article.image.url and article.image.alt:
             attachment["title"] = article.image.alt
-        if article.image.length:
-            attachment["size_in_bytes"] = article.image.length
-        item["attachments"] = [attachment]
+        if enclosure.length:
+            attachment["size_in_bytes"] = enclosure.length
+        attachments.append(attachment)
+    if attachments:
+        item["attachments"] = attachments
     return item
 
 
-def document(pub: Publication, plan: FeedPlan,
-             entry_id: Callable[[Article, SiteSettings], str]) -> dict[str, object]:
-    """The JSON Feed object for one planned feed."""
+def _url(site: SiteSettings, folder: str) -> str:
+    return site.base_url + pages.url_path(f"{folder}/feed.json")
+
+
+def document(pub: Publication, plan: FeedPlan, entry_id: Callable[[Article, SiteSettings], str],
+             folder: str | None = None, older: str | None = None) -> dict[str, object]:
+    """The JSON Feed object for one document of a planned feed.
+
+    ``folder`` is where this document goes (default: the current feed's);
+    ``older`` the folder of the archive page its ``next_url`` leads to.
+    """
     site = pub.site
-    feed_url = site.base_url + pages.url_path(f"{plan.folder}/feed.json")
+    folder = folder or plan.folder
     doc: dict[str, object] = {
         "version": VERSION,
         "title": plan.title,
         "home_page_url": pages.home_url(site, plan),
-        "feed_url": feed_url,
+        "feed_url": _url(site, folder),
     }
+    if older is not None:
+        doc["next_url"] = _url(site, older)
     if plan.description:
         doc["description"] = plan.description
     doc["language"] = plan.language
@@ -76,14 +90,14 @@ def document(pub: Publication, plan: FeedPlan,
     if site.author_email:
         author["url"] = f"mailto:{site.author_email}"
     doc["authors"] = [author]
-    if site.hub:
-        doc["hubs"] = [{"type": "WebSub", "url": site.hub}]
+    if site.hubs and folder == plan.folder:
+        doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in site.hubs]
     doc["items"] = [_item(a, site, plan.language, entry_id) for a in plan.articles]
     return doc
 
 
-def render(pub: Publication, plan: FeedPlan,
-           entry_id: Callable[[Article, SiteSettings], str]) -> bytes:
-    """The feed.json bytes for one planned feed."""
-    text = json.dumps(document(pub, plan, entry_id), ensure_ascii=False, indent=2)
+def render(pub: Publication, plan: FeedPlan, entry_id: Callable[[Article, SiteSettings], str],
+           folder: str | None = None, older: str | None = None) -> bytes:
+    """The feed.json bytes for one document of a planned feed (see ``document``)."""
+    text = json.dumps(document(pub, plan, entry_id, folder, older), ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")

@@ -4,7 +4,9 @@
 - ``output/<feed>/index.html``: each feed's page (the feeds' alternate link),
   with ``<link rel="alternate">`` discovery tags for its RSS, Atom and JSON files,
   and, for a feed with a digest, a sign-up form posting to ``email.subscribe_url``;
-- ``output/index.html``: the site's page, listing every feed.
+- ``output/index.html``: the site's page, listing every feed;
+- ``output/site.css``: the one stylesheet of all these pages (and of the feeds'
+  browser view), linked by a relative path so that pages work on any host.
 
 Templates come from the publication's ``templates/page/`` when present, else
 from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
@@ -13,17 +15,18 @@ from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
+from datetime import datetime
 from urllib.parse import quote, unquote
 
 import jinja2
 
 from ..config import Publication, SiteSettings
 from ..errors import ConfigError
-from ..i18n import section
-from ..records import Article
+from ..i18n import day_label, languages, names, section
+from ..records import Article, Problem
 from ..text import direction_of
-from .content import credits_line, entry_html
+from .content import credits_line, entry_html, media
+from .pagelead import page_lead
 from .plan import FeedPlan
 
 
@@ -50,6 +53,40 @@ def article_path(site: SiteSettings, article: Article) -> str | None:
     return f"output/{rel}"
 
 
+RESERVED = "output/digests/"     # digests' web copies: no article page may land there
+
+
+def claim_pages(site: SiteSettings, folders: set[str],
+                articles: tuple[Article, ...] | list[Article]) -> tuple[dict[str, Article], list[Problem]]:
+    """Which article gets each page path, and a Problem for every article whose page collides.
+
+    A feed's page (``<folder>/index.html``), the site's page and the digests'
+    folder are never an article's; of two articles on one path the one with the
+    smaller id keeps it. Nothing is overwritten silently: each article left
+    without its page is reported, naming what holds the path.
+    """
+    held = {f"output/{folder}/index.html": f"the page of feed {folder}" for folder in folders}
+    held["output/index.html"] = "the site's page"
+    owners: dict[str, Article] = {}
+    problems: list[Problem] = []
+    for article in sorted(articles, key=lambda a: a.id):
+        path = article_path(site, article)
+        if path is None:
+            continue
+        if path.startswith(RESERVED):
+            holder = "the digests' folder"
+        elif path in held:
+            holder = held[path]
+        elif path in owners:
+            holder = f"the page of {owners[path].origin}"
+        else:
+            owners[path] = article
+            continue
+        problems.append(Problem(article.origin, f"its page {path} is {holder}: that is kept and this "
+                                "article gets no page; give it another slug or url"))
+    return owners, problems
+
+
 def _environment(pub: Publication) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if pub.templates_dir.is_dir():
@@ -58,7 +95,23 @@ def _environment(pub: Publication) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["direction"] = direction_of
+    env.filters["day"] = _day
+    env.globals["words"] = page_words
     return env
+
+
+def _day(when: datetime, language: str, precision: str | None = "day") -> str:
+    """A date as people read it, no more precise than its source: '6 May 2022', 'December 2003', '2003'."""
+    if precision == "year":
+        return str(when.year)
+    if precision == "month":
+        return f"{names(language, 'dates.months')[when.month - 1]} {when.year}"
+    return day_label(when.date(), language)
+
+
+def page_words(language: str) -> dict[str, str]:
+    """The pages' own words in ``language`` (English for what it lacks): ``words(lang)`` in templates."""
+    return section(language, "page")
 
 
 def _render(env: jinja2.Environment, name: str, **values: object) -> bytes:
@@ -69,6 +122,17 @@ def _render(env: jinja2.Environment, name: str, **values: object) -> bytes:
         where = getattr(exc, "filename", None) or f"templates/{name}"
         raise ConfigError(f"template error: {exc}", where=where,
                           hint="fix the template, or delete it to use the built-in one") from None
+
+
+def _root(path: str) -> str:
+    """The relative way from a page at ``path`` (under output/) up to output/ itself."""
+    return "../" * path.count("/")
+
+
+def _source(env: jinja2.Environment, name: str) -> bytes:
+    """A template file's text as it is (CSS is not rendered: ``{#`` is common in it)."""
+    assert env.loader is not None
+    return env.loader.get_source(env, name)[0].encode("utf-8")
 
 
 def signup_form(pub: Publication, feed: str) -> dict[str, str] | None:
@@ -92,7 +156,7 @@ def _feed_links(site: SiteSettings, plan: FeedPlan) -> list[dict[str, str]]:
 def feed_pages(pub: Publication, plan: FeedPlan, files: dict[str, str]) -> dict[str, bytes]:
     """The feed's own page, ``output/<folder>/index.html``."""
     env = _environment(pub)
-    page = _render(env, "page/feed.html", site=pub.site, feed=plan,
+    page = _render(env, "page/feed.html", site=pub.site, feed=plan, root=_root(f"{plan.folder}/"),
                    links=_feed_links(pub.site, plan), articles=plan.articles,
                    signup=signup_form(pub, plan.name))
     return {f"output/{plan.folder}/index.html": page}
@@ -108,29 +172,26 @@ def site_pages(pub: Publication, plans: tuple[FeedPlan, ...], articles: tuple[Ar
     env = _environment(pub)
     site = pub.site
     feeds = [{"plan": p, "url": home_url(site, p), "links": _feed_links(site, p)} for p in plans]
-    contents = {"output/index.html": _render(env, "page/site.html", site=site, feeds=feeds,
-                                             direction=direction_of(site.language))}
+    contents = {"output/index.html": _render(env, "page/site.html", site=site, feeds=feeds, root="",
+                                             direction=direction_of(site.language)),
+                "output/site.css": _source(env, "page/site.css")}
     by_name = {p.name: p for p in plans}
-    taken = {f"output/{p.folder}/index.html" for p in plans} | set(contents)
-    for article in sorted(articles, key=lambda a: a.id):
-        path = article_path(site, article)
-        if path is None or path in taken:   # a feed's own page wins over an article's
-            continue
-        taken.add(path)
+    owners, _ = claim_pages(site, {p.folder for p in plans}, articles)   # collisions: reported by write_feeds
+    for path, article in owners.items():
         if is_current is not None and is_current(path, article):
             continue
         plan = by_name.get(article.feed)
         links = _feed_links(site, plan) if plan else []
+        lead, shown = page_lead(article)
         contents[path] = _render(env, "page/article.html", site=site, article=article,
-                                 content=entry_html(article), credits=credits_line(article),
-                                 links=links, feed=plan)
+                                 content=entry_html(shown), credits=credits_line(article), media=media(article),
+                                 links=links, feed=plan, lead=lead, root=_root(path.removeprefix("output/")),
+                                 feed_url=home_url(site, plan) if plan else "")
     return contents
 
 
 def stylesheet(pub: Publication) -> bytes:
-    """The XSL that turns a feed into a readable page: the publication's own, or ours."""
-    own = pub.templates_dir / "feed.xsl"
-    if own.is_file():
-        return own.read_bytes()
-    return resources.files("masthead").joinpath("templates/feed.xsl").read_bytes()
-
+    """The XSL that turns a feed into a readable page (the publication's own, or ours), with every language's words."""
+    every = [{"code": code, "words": page_words(code), "months": names(code, "dates.months")}
+             for code in languages()]
+    return _render(_environment(pub), "feed.xsl", languages=every, english=every[0])

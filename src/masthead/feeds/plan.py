@@ -37,6 +37,8 @@ class FeedPlan:
     articles: tuple[Article, ...]
     updated: datetime            # latest entry update, or EMPTY_FEED_UPDATED
     parent: str | None = None    # the feed a split feed was cut from
+    older: tuple[Article, ...] = ()   # members beyond the newest ``limit``, newest first: the archive's
+    limit: int = 0               # entries per document (the current one and each archive page)
 
 
 def newest_first(articles: list[Article] | tuple[Article, ...]) -> list[Article]:
@@ -54,20 +56,20 @@ def slug(text: str) -> str:
 
 def _plan(name: str, title: str, description: str, language: str, folder: str,
           articles: list[Article], limit: int, parent: str | None = None) -> FeedPlan:
-    entries = tuple(newest_first(articles)[:limit])
+    members = newest_first(articles)
+    entries = tuple(members[:limit])
     direction: Direction = "rtl" if direction_of(language) == "rtl" else "ltr"
     return FeedPlan(name=name, title=title, description=description, language=language,
                     direction=direction, folder=folder, articles=entries,
-                    updated=_latest(entries), parent=parent)
+                    updated=_latest(entries), parent=parent, older=tuple(members[limit:]), limit=limit)
 
 
 def _latest(entries: tuple[Article, ...]) -> datetime:
     return max((a.updated for a in entries if a.updated), default=EMPTY_FEED_UPDATED)
 
 
-def shortened(plan: FeedPlan, count: int) -> FeedPlan:
-    """The plan with only its ``count`` newest entries (for a feed over its size budget)."""
-    entries = plan.articles[:count]
+def with_entries(plan: FeedPlan, entries: tuple[Article, ...]) -> FeedPlan:
+    """The plan carrying ``entries`` (newest first) instead: the current document, or an archive page."""
     return replace(plan, articles=entries, updated=_latest(entries))
 
 
@@ -106,3 +108,23 @@ def plan_feeds(pub: Publication,
                            members, feed.limit))
         plans.extend(_splits(feed, members))
     return tuple(plans)
+
+
+def feed_folders(pub: Publication, articles: tuple[Article, ...] | list[Article]) -> set[str]:
+    """Every folder under output/ a feed of the publication takes (its index.html is the feed's page).
+
+    The same folders ``plan_feeds`` gives, without sorting or cutting: cheap
+    enough to check every run for articles whose page would land on one.
+    """
+    folders: set[str] = set()
+    for feed in pub.feeds:
+        folders.add(feed.name)
+        if not feed.split:
+            continue
+        wanted = {feed.name, *feed.include}
+        members = [a for a in articles if a.feed in wanted]
+        if "language" in feed.split:
+            folders |= {f"{feed.name}/language/{a.primary_language}" for a in members}
+        if "tag" in feed.split:
+            folders |= {f"{feed.name}/tag/{slug(t)}" for a in members for t in a.tags}
+    return folders

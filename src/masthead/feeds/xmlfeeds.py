@@ -11,19 +11,31 @@ feedgen 1.0.0 faults worked around here:
   the feed's ``updated`` / lastBuildDate come from the entries, each entry's
   from the article, and the generator is plain "masthead";
 - Atom entry links keep only ``href``: an entry extension puts ``rel`` and
-  ``type`` back and writes the enclosure link itself, so no second
-  "alternate" link appears;
+  ``type`` back and writes the enclosure links itself (every enclosure, with
+  its type and length), so no second "alternate" link appears; RSS items get
+  one <enclosure> (readers and the validator expect one): the first that is
+  not a picture, else the picture;
 - ``type='CDATA'`` is never used (invalid in Atom); content is escaped HTML;
+- each field is escaped as its format wants: titles are plain text in RSS,
+  Atom and JSON Feed; RSS ``description`` is HTML made from the plain-text
+  summary (so ``<img onerror>`` in a summary stays text), Atom ``summary`` text;
 - the syndication and media extensions are not loaded (``sy:UpdatePeriod``
   and an always-present ``media:group`` are invalid / warned); ``ttl`` is used;
-- no per-entry ``xml:lang``, no RSS hub link, no xml-stylesheet: our
-  extensions add them.
+- no per-entry ``xml:lang``, no RSS hub or archive links, no xml-stylesheet,
+  no ``fh:archive``: our extensions add them.
+
+Each document knows its place in the feed's history (``Place``): the current
+document links its hubs and its newest archive page (prev-archive); an archive
+page (archive.py) carries ``<fh:archive/>`` and links the current document,
+the page before and the page after it.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
+from dataclasses import dataclass
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -37,6 +49,7 @@ from .plan import FeedPlan
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+FH_NS = "http://purl.org/syndication/history/1.0"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 FILES = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
 TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml",
@@ -52,9 +65,23 @@ def entry_id(article: Article, site: SiteSettings) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{site.base_url}#id:{article.id}')}"
 
 
-def output_path(plan: FeedPlan, kind: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where one document sits in its feed's history: folders under output/ (None: no such page)."""
+
+    folder: str                  # this document's
+    current: str                 # the current document's (the same for the current document)
+    prev: str | None = None      # the archive page just older than this document
+    next: str | None = None      # the archive page just newer (archive pages only)
+
+    @property
+    def archive(self) -> bool:
+        return self.folder != self.current
+
+
+def output_path(plan: FeedPlan, kind: str, folder: str | None = None) -> str:
     """Where a feed file goes, relative to the publication (e.g. output/ar-news/rss.xml)."""
-    return f"output/{plan.folder}/{FILES[kind]}"
+    return f"output/{folder or plan.folder}/{FILES[kind]}"
 
 
 def public_url(site: SiteSettings, path: str) -> str:
@@ -63,36 +90,39 @@ def public_url(site: SiteSettings, path: str) -> str:
 
 
 class _FeedExtension(BaseExtension):
-    """Adds the xml-stylesheet instruction, and (in RSS) the WebSub hub link."""
+    """Adds the xml-stylesheet instruction and ``fh:archive``; in RSS also the links feedgen leaves out."""
 
     stylesheet: str = ""
-    hub: str | None = None
+    archive: bool = False
+    rss_links: tuple[tuple[str, str], ...] = ()     # (rel, href) after the self link: hubs, history
 
     def extend_ns(self) -> dict[str, str]:
-        return {}
+        return {"fh": FH_NS} if self.archive else {}
 
-    def _stylesheet(self, root: etree._Element) -> None:
+    def _head(self, root: etree._Element, parent: etree._Element) -> None:
         if self.stylesheet:
             root.addprevious(etree.ProcessingInstruction(
                 "xml-stylesheet", f'href="{self.stylesheet}" type="text/xsl"'))
+        if self.archive:
+            parent.insert(0, etree.Element(f"{{{FH_NS}}}archive"))
 
     def extend_rss(self, feed: etree._Element) -> etree._Element:
-        self._stylesheet(feed)
-        if self.hub:
-            channel = feed[0]
-            self_link = channel.find(f"{{{ATOM_NS}}}link")
-            hub = etree.Element(f"{{{ATOM_NS}}}link", href=self.hub, rel="hub")
-            (self_link.addnext if self_link is not None else channel.append)(hub)
+        channel = feed[0]
+        self._head(feed, channel)
+        self_link = channel.find(f"{{{ATOM_NS}}}link")
+        for rel, href in reversed(self.rss_links):
+            link = etree.Element(f"{{{ATOM_NS}}}link", href=href, rel=rel)
+            (self_link.addnext if self_link is not None else channel.append)(link)
         return feed
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:
-        self._stylesheet(feed)
+        self._head(feed, feed)
         return feed
 
 
 class _RssFeedExtension(_FeedExtension):
     def extend_ns(self) -> dict[str, str]:
-        return {"dc": DC_NS}
+        return {"dc": DC_NS, **super().extend_ns()}
 
 
 class _EntryExtension(BaseEntryExtension):
@@ -107,9 +137,10 @@ class _EntryExtension(BaseEntryExtension):
         for link in entry.findall("link"):
             link.set("rel", "alternate")
             link.set("type", "text/html")
-        if a.image is not None:
-            etree.SubElement(entry, "link", rel="enclosure", href=a.image.url,
-                             type=a.image.mime_type, length=str(a.image.length))
+        for enclosure in a.attachments:
+            link = etree.SubElement(entry, "link", rel="enclosure", href=enclosure.url, type=enclosure.mime_type)
+            if enclosure.length:
+                link.set("length", str(enclosure.length))
         if a.language != self.feed_language:
             entry.set(XML_LANG, a.language)
         return entry
@@ -121,9 +152,10 @@ class _EntryExtension(BaseEntryExtension):
             etree.SubElement(item, f"{{{DC_NS}}}creator").text = name
         if a.language != self.feed_language:
             etree.SubElement(item, f"{{{DC_NS}}}language").text = a.language
-        if a.image is not None:
-            etree.SubElement(item, "enclosure", url=a.image.url, length=str(a.image.length),
-                             type=a.image.mime_type)
+        carried = a.media or a.attachments    # RSS readers take one enclosure: the audio of a podcast
+        if carried:
+            etree.SubElement(item, "enclosure", url=carried[0].url, length=str(carried[0].length),
+                             type=carried[0].mime_type)
         return item
 
 
@@ -137,7 +169,7 @@ class _RssEntryExtension(_EntryExtension):
         return entry
 
 
-def _generator(pub: Publication, plan: FeedPlan, stylesheet: str) -> FeedGenerator:
+def _generator(pub: Publication, plan: FeedPlan, place: Place) -> FeedGenerator:
     site = pub.site
     fg = FeedGenerator()
     fg.register_extension("masthead_atom", _FeedExtension, _AtomEntryExtension,
@@ -145,7 +177,8 @@ def _generator(pub: Publication, plan: FeedPlan, stylesheet: str) -> FeedGenerat
     fg.register_extension("masthead_rss", _RssFeedExtension, _RssEntryExtension,
                           atom=False, rss=True)
     for ext in (fg.masthead_atom, fg.masthead_rss):
-        ext.stylesheet, ext.hub = stylesheet, site.hub
+        ext.stylesheet = "../" * (place.folder.count("/") + 1) + STYLESHEET
+        ext.archive = place.archive
     fg.id(public_url(site, output_path(plan, "atom")))
     fg.title(plan.title)
     fg.description(plan.description or plan.title)
@@ -171,6 +204,10 @@ def _generator(pub: Publication, plan: FeedPlan, stylesheet: str) -> FeedGenerat
         if article.authors:
             fe.author([{"name": name} for name in article.authors])
         if article.summary:
+            # RSS <description> is HTML (readers render it): the plain-text summary goes
+            # in escaped once as HTML, then once more by the XML writer. Atom's
+            # <summary> is type="text": the text as it is.
+            fe.description(html.escape(article.summary, quote=False))
             fe.summary(article.summary)
         fe.content(entry_html(article), type="html")
         if article.tags:
@@ -178,22 +215,37 @@ def _generator(pub: Publication, plan: FeedPlan, stylesheet: str) -> FeedGenerat
     return fg
 
 
-def _links(pub: Publication, plan: FeedPlan, kind: str) -> list[dict[str, str]]:
-    """Self (and hub) first, the alternate link last: RSS takes the last as its <link>."""
-    self_url = public_url(pub.site, output_path(plan, kind))
-    links = [{"href": self_url, "rel": "self", "type": TYPES[kind]}]
-    if pub.site.hub:
-        links.append({"href": pub.site.hub, "rel": "hub"})
+def _links(pub: Publication, plan: FeedPlan, kind: str, place: Place) -> list[dict[str, str]]:
+    """Self first, then hubs (current document) and history links, the alternate link last.
+
+    RSS takes the last link as its <link>; feedgen writes only the self link as
+    atom:link in RSS, so the RSS extension writes the ones between.
+    """
+    def url(folder: str) -> str:
+        return public_url(pub.site, output_path(plan, kind, folder))
+    links = [{"href": url(place.folder), "rel": "self", "type": TYPES[kind]}]
+    if place.archive:
+        links.append({"href": url(place.current), "rel": "current", "type": TYPES[kind]})
+    else:
+        links += [{"href": hub, "rel": "hub"} for hub in pub.site.hubs]
+    for rel, folder in (("prev-archive", place.prev), ("next-archive", place.next)):
+        if folder is not None:
+            links.append({"href": url(folder), "rel": rel, "type": TYPES[kind]})
     links.append({"href": pages.home_url(pub.site, plan), "rel": "alternate", "type": "text/html"})
     return links
 
 
-def render_xml(pub: Publication, plan: FeedPlan) -> dict[str, bytes]:
-    """RSS 2.0 and Atom 1.0 bytes for one planned feed: {"rss": ..., "atom": ...}."""
-    depth = plan.folder.count("/") + 1
-    fg = _generator(pub, plan, "../" * depth + STYLESHEET)
-    fg.link(_links(pub, plan, "rss"), replace=True)
+def render_xml(pub: Publication, plan: FeedPlan, place: Place | None = None) -> dict[str, bytes]:
+    """RSS 2.0 and Atom 1.0 bytes for one document of a planned feed: {"rss": ..., "atom": ...}.
+
+    ``place`` says which document: the current one (None) or an archive page.
+    """
+    place = place or Place(plan.folder, plan.folder)
+    fg = _generator(pub, plan, place)
+    links = _links(pub, plan, "rss", place)
+    fg.masthead_rss.rss_links = tuple((link["rel"], link["href"]) for link in links[1:-1])
+    fg.link(links, replace=True)
     rss = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
-    fg.link(_links(pub, plan, "atom"), replace=True)
+    fg.link(_links(pub, plan, "atom", place), replace=True)
     atom = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     return {"rss": rss, "atom": atom}

@@ -4,7 +4,8 @@ Owns the message (message.py: headers, placeholders, bodies; wire.py: its
 bytes and address on the wire), DKIM keys and signing (dkim.py), the SMTP
 connection that knows how each copy ended and signs what it sends (smtp.py),
 the plan of who gets a digest (plan.py), delivery itself with a return path
-per copy (delivery.py), the send workers that share it across machines
+per copy (delivery.py; its results and retry policy: results.py), the send
+workers that share it across machines
 (claims.py, worker.py), and the delivery report page (report.py).
 
 Imports: the shared vocabulary (records, errors, config, tokens) and state.

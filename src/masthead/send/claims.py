@@ -2,8 +2,8 @@
 
 Senders that hold the publication's lock (``masthead run``, ``masthead send``)
 are named ``run:...``; send workers ``worker:...``. A sender holding the lock
-knows every other ``run:`` sender is dead, and takes over its claims at once;
-a worker waits for a claim's lease to run out.
+knows every other ``run:`` sender is dead, and drops their claims when it
+starts (delivery.py); a worker waits for a claim's lease to run out.
 """
 
 from __future__ import annotations
@@ -34,26 +34,21 @@ WORKER = "worker:"     # the names of send workers
 
 @dataclass(frozen=True, slots=True)
 class Claims:
-    """How a sender takes copies: its name, batches of ``batch``, each held for ``lease`` seconds.
-
-    A sender holding the publication's lock takes over at once the claims of
-    any other such sender (``takeover``): the lock says that one is dead.
-    """
+    """How a sender takes copies: its name, batches of ``batch``, each held for ``lease`` seconds."""
 
     worker: str = field(default_factory=lambda: RUN + sender_name())
     batch: int = 100
     lease: float = 60.0
     wall: Callable[[], datetime] = _utc_now     # the real time (not --now): leases span machines
-    takeover: str | None = RUN
 
     @classmethod
     def of_worker(cls, *, batch: int = 100, lease: float = 60.0) -> Claims:
-        """A send worker's: it takes over nobody's claims before their lease runs out."""
-        return cls(worker=WORKER + sender_name(), batch=batch, lease=lease, takeover=None)
+        """A send worker's claims."""
+        return cls(worker=WORKER + sender_name(), batch=batch, lease=lease)
 
     def until(self) -> datetime:
         return self.wall() + timedelta(seconds=self.lease)
 
     def counts(self, store: Store, digest_id: str) -> dict[str, int]:
         """The digest's copies per state, those other live senders hold as 'in_flight'."""
-        return sends.status_counts(store, digest_id, wall=self.wall(), takeover=self.takeover)
+        return sends.status_counts(store, digest_id, wall=self.wall())

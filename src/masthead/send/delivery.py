@@ -20,6 +20,14 @@ the state cannot tell the cases apart. Only an explicit ``resend_uncertain``
 commit per copy, 'sent' is written in the same commit as the next copy's
 'sending' mark, so after a kill the last accepted copy is "uncertain" too.
 
+Exactly once holds even without the publication's lock (a deleted lock file,
+two machines): every change of state is a compare-and-set on the old state,
+and the switch to 'sending' is the claim. Of two senders racing on one copy,
+the one whose pending -> sending update changed no row lost: it abandons the
+message before its final dot by closing the connection (inside DATA nothing
+else can take a message back: RSET there would be message text), so the
+server drops the half-sent copy, and it moves on to the next copy.
+
 The live case is different: when *the server* hangs up while we wait for its
 answer, it most likely dropped the message with the connection, so the copy
 is retried like any temporary failure (see smtp.Connection.transmit).
@@ -53,62 +61,16 @@ from ..records import Digest, Recipient
 from ..state import feedback, roster, sends
 from ..state.db import Store
 from ..tokens import load_secret, make_token, return_token, unsubscribe_url, verp_address
-from .claims import Claims
+from .claims import RUN, Claims
 from .message import HeaderValueError, build_message
 from .plan import plan, planned_digest
+from .results import DEFAULT_RETRY, DigestDelivery, Failure, RetryPolicy
 from .smtp import ConnectFailed, Connection, Outcome, SmtpSettings
 from .wire import wire_address, wire_bytes
 
 _ENHANCED = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")
 BOUNCE_CODES = (550, 551, 553)   # mailbox unknown / moved / bad name, said at RCPT: suppress
 Builder = Callable[..., EmailMessage]
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How hard to try one message in one run before leaving it for the next run."""
-
-    attempts: int = 4             # tries per message (and per connection attempt)
-    first_delay: float = 2.0      # seconds before the second try; doubles each time
-    max_delay: float = 60.0
-    give_up_after: int = 3        # consecutive messages that exhaust their tries stop the run
-
-    def delay(self, attempt: int) -> float:
-        return min(self.max_delay, self.first_delay * 2 ** attempt)
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    email: str
-    reply: str                    # the server's answer, or why it was refused before SMTP
-
-
-@dataclass(frozen=True, slots=True)
-class DigestDelivery:
-    """What happened to one digest in this run: what ``masthead run --json`` shows."""
-
-    digest_id: str
-    feed: str
-    recipients: int               # fixed when the digest was first planned
-    sent: int                     # delivered by this run
-    already_sent: int             # delivered by earlier runs: skipped
-    failed: tuple[Failure, ...]   # refused for good in this run (5xx, or a bad header value)
-    pending: int                  # still to send (temporary failures, or not attempted)
-    uncertain: int                # left 'sending' by a killed sender: presumed delivered
-    cancelled: int                # unsubscribed or bounced before their copy went
-    not_sent: str | None = None   # why nothing more could be sent in this run
-    in_flight: int = 0            # held right now by other senders (send workers)
-    bounced: int = 0              # recipients whose copy bounced so far (at sending, by mail or webhook)
-    complained: int = 0           # recipients who marked it as spam so far
-    unsubscribed: int = 0         # recipients who left after it arrived
-
-    def to_dict(self) -> dict[str, object]:
-        return {"digest": self.digest_id, "feed": self.feed, "recipients": self.recipients,
-                "sent": self.sent, "already_sent": self.already_sent,
-                "failed": [{"email": f.email, "reply": f.reply} for f in self.failed],
-                "pending": self.pending, "uncertain": self.uncertain,
-                "cancelled": self.cancelled, "in_flight": self.in_flight, "not_sent": self.not_sent,
-                "bounced": self.bounced, "complained": self.complained, "unsubscribed": self.unsubscribed}
 
 
 class Stop(Exception):
@@ -148,11 +110,13 @@ class Sender:
                attempt: bool = False, lazy: bool = False) -> None:
         """Write a copy's new state (if it is still ``was`` and ours); ``lazy`` ones ride along with the next commit.
 
+        The change applies only if the row is still as this run left it:
+        'sending' once this run claimed the copy, 'pending' before.
         Only 'sent' is written lazily: until it is, the row says 'sending',
         which a later run also treats as delivered. That saves one commit per
         copy. Everything else (a deferral above all) is written at once.
         """
-        self.unsaved.append(sends.Change(digest_id, email, status, reply, self.now, attempt, was))
+        self.unsaved.append(sends.Change(status, reply, self.now, attempt, digest_id, email, was))
         if not lazy:
             self.flush()
 
@@ -162,15 +126,24 @@ class Sender:
                 self._write_unsaved()
 
     def _write_unsaved(self) -> None:
-        sends.update(self.store, self.claims.worker, self.unsaved)
+        sends.update(self.store, self.unsaved, worker=self.claims.worker)
         self.unsaved.clear()
 
     def mark_sending(self, digest_id: str, email: str, message_id: str, token: str) -> bool:
-        """Commit that this copy's final dot is about to go; False when the copy is no longer ours.
+        """Claim the copy and commit that its final dot is about to go; False when it is no longer ours.
 
-        The commit is visible to any later process as soon as it returns, and
-        the dot follows within microseconds: that gap is the only moment a kill
-        can lose a copy (kept 'sending', presumed delivered).
+        The switch to 'sending' is a compare-and-set on the copy's status and
+        on this sender's claim: False means another sender has it, and the
+        caller must not send the dot. The commit is visible to any later
+        process as soon as it returns, and the dot follows within microseconds:
+        that gap is the only moment a kill can lose a copy (kept 'sending',
+        presumed delivered).
+
+        False when another sender switched it from 'pending' first: the caller
+        must then not send the dot. The commit is visible to any later process
+        as soon as it returns, and the dot follows within microseconds: that
+        gap is the only moment a kill can lose a copy (kept 'sending', presumed
+        delivered).
         """
         with self.store.transaction(serial=False):
             self._write_unsaved()
@@ -215,8 +188,12 @@ class Sender:
         except (HeaderValueError, ValueError, UnicodeError) as exc:
             if isinstance(exc, HeaderValueError) and not (exc.where or "").startswith("recipient"):
                 raise Unsendable(str(exc)) from None    # the subject or sender: nobody's copy
+            # This reader's name or address cannot go in a header safely: the copy is
+            # refused and the address suppressed, so it is reported once, not every run.
             reason = exc.message if isinstance(exc, HeaderValueError) else str(exc)
-            self.fail(digest.id, email, f"refused before SMTP: {reason}")
+            self.fail(digest.id, email, f"refused before SMTP: {reason}; the address is suppressed "
+                                        "until it is added again with a plain name (--resubscribe)")
+            roster.set_status(self.store, email, "refused", now=self.now, only_if="active")
             return
         message_id = str(msg["Message-ID"] or "")
         # VERP: a bounce comes back to an address that names this copy, whatever it quotes
@@ -231,7 +208,7 @@ class Sender:
                 sender, rcpt, data, lambda: self.mark_sending(digest.id, email, message_id, token),
                 utf8=utf8)
             was = "sending" if self.marked else "pending"
-            if outcome.kind == "abandoned":               # another sender holds it now: not ours to send
+            if outcome.kind == "taken":          # another sender has this copy: it is theirs
                 self.taken += 1
                 return
             if outcome.kind != "deferred":
@@ -281,7 +258,7 @@ class Sender:
         after, claimed = "", False
         while not stop():
             batch = sends.claim(self.store, digest.id, self.claims.worker, after=after, limit=self.claims.batch,
-                                now=self.claims.wall(), until=self.claims.until(), takeover=self.claims.takeover)
+                                now=self.claims.wall(), until=self.claims.until())
             if not batch:
                 return claimed
             self.renewed, after = self.clock(), batch[-1]
@@ -325,7 +302,7 @@ def why_not(standing: roster.Standing | None, feed: str) -> str | None:
 def deliver(pub: Publication, store: Store, digests: Sequence[Digest], *, now: datetime,
             smtp: SmtpSettings | None, secret: bytes | None = None,
             sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-            retry: RetryPolicy = RetryPolicy(), build: Builder = build_message,
+            retry: RetryPolicy = DEFAULT_RETRY, build: Builder = build_message,
             claims: Claims | None = None, hold: str | None = None) -> tuple[DigestDelivery, ...]:
     """Plan ``digests``, then send every free pending copy of every digest over one SMTP connection.
 
@@ -341,6 +318,8 @@ def deliver(pub: Publication, store: Store, digests: Sequence[Digest], *, now: d
     ids = pending + [i for i in new_ids if i not in pending]     # oldest plan first
     considered = [d for d in (planned_digest(store, i) for i in ids) if d is not None]
     claims = claims or Claims(lease=pub.site.email.claim_lease)
+    for digest in considered:      # under the publication's lock: the runs before this one are dead
+        sends.drop_claims(store, digest.id, RUN)
     before = {d.id: claims.counts(store, d.id) for d in considered}
     stopped: str | None = hold or (None if smtp else "no SMTP server configured (MASTHEAD_SMTP_URL is unset)")
     run = None

@@ -33,6 +33,7 @@ from urllib.parse import quote, urlsplit
 from ..config import Publication
 from ..errors import DeliveryError
 from ..records import Digest, Recipient
+from ..text import header_text_problem
 
 # Placeholders the templates emit (digest.py renders ``recipient.*`` as these).
 # Each is replaced per recipient; in HTML the value is escaped for HTML text and
@@ -112,8 +113,10 @@ def set_subject(msg: EmailMessage, subject: str) -> None:
     A non-ASCII subject is encoded whole: Python's folder encodes only the
     non-ASCII words, and between two adjacent encoded-words the space that
     separated Latin and Arabic words is lost ("World News, أخبار العالم").
+    So is one holding ``=?`` (an article title can): Python would decode that
+    text as an encoded-word, line breaks and all, while refolding.
     """
-    if subject.isascii():
+    if subject.isascii() and "=?" not in subject:
         msg["Subject"] = _header("Subject", subject)
     else:
         msg.set_raw("Subject", Header(subject, "utf-8").encode(linesep="\n"))
@@ -204,6 +207,10 @@ def _header_value(header: str, value: str, where: str) -> str:
 def _recipient_address(recipient: Recipient, digest_id: str) -> Address:
     email = _header_value("To", recipient.email.strip(), f"recipient of {digest_id}")
     name = _header_value("To", (recipient.name or "").strip(), f"recipient of {digest_id}")
+    problem = header_text_problem(name) or header_text_problem(email)
+    if problem is not None:          # checked where names enter; checked again here, where it matters
+        raise HeaderValueError(f"the name {name[:60]!r} cannot go in the To header: {problem}",
+                               where=f"recipient of {digest_id}", hint="give this subscriber a plain name")
     _, parsed = parseaddr(email)
     if parsed != email or email.count("@") != 1:
         raise HeaderValueError(f"{email!r} is not a single e-mail address", where=f"recipient of {digest_id}",

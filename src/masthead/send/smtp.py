@@ -7,11 +7,12 @@ key every message is signed with on its way out (dkim.py).
 ``Connection.transmit`` runs MAIL, RCPT and DATA itself rather than through
 ``smtplib.sendmail`` so it knows whether the final ``.`` was sent: until then
 the server cannot have accepted the message and a retry is safe. Just before
-that dot it calls the caller's ``commit`` hook, which records the send as
+that dot it calls the caller's ``commit`` hook, which claims the send as
 'sending' (so a job killed from here on never sends this copy again), then
-looks once more whether the server hung up meanwhile. A hook that answers
-False (the copy is no longer this sender's) makes it hang up without the dot:
-the server then discards the message.
+looks once more whether the server hung up meanwhile. A hook that returns
+False lost the claim to another sender: the message is abandoned before its
+dot by closing the connection (inside DATA, RSET would only be message text;
+a server drops a message whose connection closes before the dot).
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ from typing import Literal
 from ..config import SmtpSettings
 from . import dkim
 
-Kind = Literal["accepted", "rejected", "deferred", "abandoned"]
+Kind = Literal["accepted", "rejected", "deferred", "taken"]
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """How one message ended: accepted (250), rejected (5xx), deferred (4xx, connection lost),
-    or abandoned before its final dot because ``commit`` said no."""
+    or taken (the commit hook said another sender has this copy: abandoned before the dot)."""
 
     kind: Kind
     reply: str                  # "250 2.0.0 Ok: queued", "550 5.1.1 ...", "connection lost ..."
@@ -154,7 +155,7 @@ class Connection:
             self._drop()
 
     def transmit(self, sender: str, recipient: str, data: bytes,
-                 commit: Callable[[], bool], *, utf8: bool = False) -> Outcome:
+                 commit: Callable[[], bool | None], *, utf8: bool = False) -> Outcome:
         """Send one message (``data``: CRLF lines, not yet dot-stuffed) to one recipient.
 
         With a DKIM key in the settings the bytes are signed here, after every
@@ -162,9 +163,7 @@ class Connection:
 
         ``commit`` runs after the server said 354 and the body went out, just
         before the final ``.``: the last moment when the server cannot yet have
-        accepted the message. When it returns False the connection is closed
-        without the dot (the server drops the message) and the outcome is
-        'abandoned'.
+        accepted the message. When it returns False the dot is never sent.
         """
         smtp = self.smtp
         assert smtp is not None, "open() the connection first"
@@ -186,9 +185,10 @@ class Connection:
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
             return Outcome("deferred", f"connection lost before the end of the message ({exc})", stage)
-        if not commit():
-            self._drop()
-            return Outcome("abandoned", "not sent: another sender holds this copy", "DATA")
+        if commit() is False:
+            self._drop()          # the server discards a message cut off before its dot
+            return Outcome("taken", "another sender claimed this copy first: abandoned before the final dot",
+                           "DATA")
         if self._peer_gone():
             self._drop()
             return Outcome("deferred", "connection lost before the end of the message", "DATA")

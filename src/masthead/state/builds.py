@@ -1,8 +1,8 @@
 """Tables ``meta`` and ``pages``: what the last feeds build was made from and wrote.
 
 ``meta`` holds the fingerprint of the last build's input, the feeds it wrote
-and every file it produced; ``pages`` holds, per article page, the key of what
-it was rendered from. They are written only after the files they describe.
+and every file it produced; ``pages`` holds, per article page and per archive
+page (its rss.xml), the key of what it was rendered from. They are written only after the files they describe.
 """
 
 from __future__ import annotations

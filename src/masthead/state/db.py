@@ -3,13 +3,14 @@
 One database holds what every stage must remember between runs: the files
 already read, every article and when it was first seen, the digests made,
 each (digest, recipient) send, the subscribers, upstream HTTP validators,
-the sign-up rate limit, and what came back: bounces, complaints and each
-address's status history. By default it is an SQLite file outside output/
+the sign-up limits and the confirmation mails waiting to go, and what came
+back: bounces, complaints and each address's status history. By default it
+is an SQLite file outside output/
 (``.masthead/state.db``, sqlite.py); given a ``postgresql://`` URL it lives in
 PostgreSQL (postgres.py), shared by many machines. ``Store`` (engine.py) is
 the connection; the SQL on each table lives in one module of this package
-(filecache, articles, digests, roster, sends, builds, httpcache, signups,
-feedback), exposed as named functions, written once for both engines.
+(filecache, articles, digests, roster, sends, builds, archives, httpcache,
+signups, feedback), exposed as named functions, written once for both engines.
 
 Every moment is stored as RFC 3339 in UTC with a fixed width
 (``2022-05-07T06:00:00Z``, see ``stamp``), so SQL compares them as text
@@ -89,7 +90,7 @@ CREATE TABLE IF NOT EXISTS sends (
     reply       TEXT,               -- the server's last answer
     message_id  TEXT,
     updated     TEXT NOT NULL,
-    claimed_by  TEXT,               -- the sender working on this copy (send/worker.py)
+    claimed_by  TEXT,               -- the sender working on this copy (send/claims.py)
     claimed_until TEXT,             -- stamp(): its claim lapses then, and another sender may take it
     PRIMARY KEY (digest_id, email)
 );
@@ -105,18 +106,47 @@ CREATE TABLE IF NOT EXISTS meta (
     value       TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS pages (
-    path        TEXT PRIMARY KEY,   -- an article page under output/
-    key         TEXT NOT NULL       -- what it was built from: article hash + settings fingerprint
+    path        TEXT PRIMARY KEY,   -- an article page under output/, or an archive page's rss.xml
+    key         TEXT NOT NULL       -- what it was built from: article (or page) hash + settings fingerprint
 );
 CREATE TABLE IF NOT EXISTS http_cache (
     url           TEXT PRIMARY KEY,
     etag          TEXT,
     last_modified TEXT,
-    body          BLOB
+    body          BLOB,
+    fetched       TEXT              -- stamp(): when the upstream last answered
 );
-CREATE TABLE IF NOT EXISTS signup_mails (
-    address_key TEXT PRIMARY KEY,   -- HMAC of the address: the address itself is not kept
-    sent        TEXT NOT NULL
+CREATE TABLE IF NOT EXISTS archive_entries (
+    feed        TEXT NOT NULL,      -- a feed's name (split feeds too: "all/language/ar")
+    page        INTEGER NOT NULL,   -- its archive page: 1 is the oldest
+    position    INTEGER NOT NULL,   -- order on the page: the order articles were shelved
+    article_id  TEXT NOT NULL,
+    PRIMARY KEY (feed, article_id)
+);
+CREATE TABLE IF NOT EXISTS signup_events (
+    scope       TEXT NOT NULL,      -- address, client, network or domain (subscribers/signup.py)
+    key         TEXT NOT NULL,      -- HMAC of the address, client address, network or domain
+    at          TEXT NOT NULL       -- stamp(), deleted once older than the window
+);
+CREATE INDEX IF NOT EXISTS signup_events_by_key ON signup_events (scope, key, at);
+CREATE TABLE IF NOT EXISTS signup_gate (
+    id          INTEGER PRIMARY KEY,   -- one row, updated first by every claim: claims take turns
+    touched     TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signup_queue (
+    id          TEXT PRIMARY KEY,   -- random
+    email       TEXT NOT NULL,      -- kept only until the mail went: the row is then deleted
+    token       TEXT NOT NULL,      -- the signed confirmation token the link carries
+    language    TEXT NOT NULL,
+    status      TEXT NOT NULL,      -- queued, sending (claimed by one sender)
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    queued      TEXT NOT NULL,
+    next_try    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS signup_queue_by_status ON signup_queue (status, next_try);
+CREATE TABLE IF NOT EXISTS signup_used (
+    token_key   TEXT PRIMARY KEY,   -- HMAC of a confirmation token that subscribed someone
+    expires     TEXT NOT NULL       -- when the token expires anyway: the row can go then
 );
 """
 
@@ -164,7 +194,7 @@ MOMENTS = {
     "left_feeds": ("left_at",),
     "sends": ("updated",),
     "send_plans": ("planned",),
-    "signup_mails": ("sent",),
+    "signup_mails": ("sent",),          # dropped by version 4
 }
 
 
@@ -194,7 +224,10 @@ def _utc_stamps(store: Store) -> None:
 
     Only SQLite databases are that old (PostgreSQL came later), hence rowid.
     """
+    tables = store.tables()
     for table, columns in MOMENTS.items():
+        if table not in tables:
+            continue
         rows = store.rows(f"SELECT rowid, {', '.join(columns)} FROM {table}")
         sets = ", ".join(f"{c} = :{c}" for c in columns)
         store.executemany(f"UPDATE {table} SET {sets} WHERE rowid = :rowid",
@@ -210,13 +243,41 @@ def _feedback_tables(store: Store) -> None:
                   {"reason": "before masthead kept a history"})
 
 
+def _archive_entries(store: Store) -> None:
+    """Version 3: the archive_entries table (feeds' RFC 5005 archive pages); nothing was shelved before."""
+    store.execute(store.ddl("CREATE TABLE IF NOT EXISTS archive_entries (feed TEXT NOT NULL, page INTEGER NOT NULL, "
+                            "position INTEGER NOT NULL, article_id TEXT NOT NULL, PRIMARY KEY (feed, article_id))"))
+
+
+def _signup_queue(store: Store) -> None:
+    """Version 4: sign-up limits per client, network, domain and address, the confirmation queue and
+    used confirmation links (tables made by SCHEMA); the old per-address table goes."""
+    store.execute("DROP TABLE IF EXISTS signup_mails")
+
+
+def _add_columns(table: str, *columns: str) -> Callable[[Store], None]:
+    """A migration adding ``columns`` ("name TYPE") to ``table``, each unless it is there already."""
+    def add(store: Store) -> None:
+        have = set(store.columns(table))
+        for column in columns:
+            if column.split()[0] not in have:
+                store.execute(store.ddl(f"ALTER TABLE {table} ADD COLUMN {column}"))
+    add.__doc__ = f"Add {', '.join(columns)} to {table}."
+    return add
+
+
 Migration = Callable[[Store], None] | str    # a function, or statements separated by ";"
 
 # (version, what it does): applied in order to a database below that version.
 MIGRATIONS: tuple[tuple[int, Migration], ...] = (
     (1, _utc_stamps),
     (2, _feedback_tables),
-    (3, "ALTER TABLE sends ADD COLUMN claimed_by TEXT; ALTER TABLE sends ADD COLUMN claimed_until TEXT"),
+    (3, _archive_entries),
+    (4, _signup_queue),
+    # 5: when each upstream last answered, to say how old a copy used in its place is
+    (5, _add_columns("http_cache", "fetched TEXT")),
+    # 6: who is sending each copy, until when (send workers' claims)
+    (6, _add_columns("sends", "claimed_by TEXT", "claimed_until TEXT")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -274,11 +335,13 @@ def is_database_url(url: str) -> bool:
     return url.split("://", 1)[0].lower() in URL_SCHEMES and "://" in url
 
 
-def open_store(state_dir: Path, url: str | None = None, *, migrate: bool = True) -> Store:
+def open_store(state_dir: Path, url: str | None = None, *, migrate: bool = True, timeout: float = 30.0) -> Store:
     """Open the state, creating or migrating its schema as needed (unless ``migrate`` is False).
 
-    ``url`` None or empty: the SQLite file in ``state_dir``. A ``postgresql://``
-    URL: that PostgreSQL database (psycopg is imported only then).
+    ``url`` None or empty: the SQLite file in ``state_dir`` (kept owner-only;
+    ``timeout``: seconds to wait for another process's write before a
+    StorageError). A ``postgresql://`` URL: that PostgreSQL database (psycopg
+    is imported only then).
     """
     if url:
         if not is_database_url(url):
@@ -288,8 +351,7 @@ def open_store(state_dir: Path, url: str | None = None, *, migrate: bool = True)
                                    "SQLite")
         store: Store = PostgresStore(url)
     else:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        store = SqliteStore(state_dir / STATE_FILE)
+        store = SqliteStore(state_dir / STATE_FILE, timeout=timeout)
     try:
         if migrate:
             upgrade(store)

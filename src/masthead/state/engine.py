@@ -19,7 +19,7 @@ the hot path of the send workers.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, ClassVar, Protocol
 
 Params = Mapping[str, Any] | Sequence[Any]
@@ -65,25 +65,34 @@ class Store:
         """The statement as the driver takes it (the engine's parameter style)."""
         return text
 
+    def guard(self) -> AbstractContextManager[object]:
+        """Where the driver's errors that are the storage's fault become StorageErrors (engine's own)."""
+        return nullcontext()
+
     def execute(self, sql: str, params: Params = ()) -> Cursor:
-        cursor: Cursor = self.db.execute(self.sql(sql), params)
+        with self.guard():
+            cursor: Cursor = self.db.execute(self.sql(sql), params)
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         if len(rows) == 1:          # one round trip, without the batching machinery
             self.execute(sql, rows[0])
         elif rows:
-            self.db.cursor().executemany(self.sql(sql), rows)
+            with self.guard():
+                self.db.cursor().executemany(self.sql(sql), rows)
 
     def one(self, sql: str, params: Params = ()) -> Row | None:
-        row: Row | None = self.execute(sql, params).fetchone()
+        with self.guard():
+            row: Row | None = self.execute(sql, params).fetchone()
         return row
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
-        return self.execute(sql, params).fetchall()
+        with self.guard():
+            return self.execute(sql, params).fetchall()
 
     def scalar(self, sql: str, params: Params = ()) -> Any:
-        row = self.execute(sql, params).fetchone()
+        with self.guard():
+            row = self.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
     def stream(self, sql: str, params: Params = (), *, size: int = 1000) -> Iterator[Row]:
@@ -109,16 +118,19 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        self._begin(serial)
+        with self.guard():
+            self._begin(serial)
         self._depth, self._serial = 1, serial
         try:
             yield self
         except BaseException:
             self._depth = 0
-            self._rollback()
+            with self.guard():
+                self._rollback()
             raise
         self._depth = 0
-        self._commit()
+        with self.guard():
+            self._commit()
 
     @contextmanager
     def snapshot(self) -> Iterator[Store]:

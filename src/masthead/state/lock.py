@@ -21,9 +21,10 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import LockedError
+from ..errors import LockedError, storage_error
 from .engine import Store
 from .postgres import LOCK_CLASS, RUN
+from .private import private_dir
 
 LOCK_FILE = "lock"
 _HINT = "let it finish, or pass --wait SECONDS to wait for it"
@@ -47,9 +48,12 @@ def publication_lock(state_dir: Path, now: datetime, *, wait: float = 0.0,
 
 @contextmanager
 def _file_lock(state_dir: Path, now: datetime, wait: float) -> Iterator[None]:
-    state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        private_dir(state_dir)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise storage_error(exc, path, "take the publication's lock") from None
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -62,12 +66,18 @@ def _file_lock(state_dir: Path, now: datetime, wait: float) -> Iterator[None]:
                     raise LockedError(f"another masthead run holds the lock ({holder or 'unknown holder'})",
                                       where=str(path), hint=_HINT) from None
                 time.sleep(0.2)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, run for {now.isoformat()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}, run for {now.isoformat()}\n".encode(), 0)
+        except OSError:
+            pass                          # the note is for people; the flock is what counts
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            try:
+                os.ftruncate(fd, 0)
+            except OSError:
+                pass
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

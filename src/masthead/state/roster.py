@@ -16,7 +16,10 @@ from ..records import Subscriber
 from . import feedback
 from .db import Store, stamp
 
-STATUSES = ("active", "unsubscribed", "bounced", "complained")
+STATUSES = ("active", "unsubscribed", "bounced", "complained", "refused")
+# Why a suppressed address gets no mail, for people.
+SUPPRESSED = {"unsubscribed": "it unsubscribed", "bounced": "it bounced", "complained": "it complained",
+              "refused": "masthead refused to build mail for it (its name could not go in a header safely)"}
 
 
 class Standing(NamedTuple):

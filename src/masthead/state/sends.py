@@ -27,14 +27,14 @@ PAGE = 500          # pending rows read at a time: memory stays flat
 
 
 class Change(NamedTuple):
-    """A sender's change to one copy it holds: applied only if the copy is still ``was`` and still its."""
+    """A copy's move to ``status``, applied only while the row is still ``was`` (compare-and-set)."""
 
-    digest_id: str
-    email: str
     status: str
     reply: str
     when: datetime
     attempted: bool
+    digest_id: str
+    email: str
     was: str
 
 
@@ -81,25 +81,35 @@ def pending(store: Store, digest_id: str) -> Iterator[str]:
 
 
 def claim(store: Store, digest_id: str, worker: str, *, after: str, limit: int, now: datetime,
-          until: datetime, takeover: str | None = None) -> list[str]:
+          until: datetime) -> list[str]:
     """Claim for ``worker`` up to ``limit`` free pending copies of the digest past address ``after``.
 
-    Free: never claimed, released, claimed under a lease that ran out before
-    ``now``, or claimed by a sender whose name starts with ``takeover`` (known
-    dead: a run holding the publication's lock takes over the claims of the
-    killed run before it). The claim lasts until ``until``. Returns the
-    addresses, in order. On PostgreSQL, rows another worker is claiming at this
-    instant are skipped rather than waited for (SKIP LOCKED).
+    Free: never claimed, released, or claimed under a lease that ran out
+    before ``now``. The claim lasts until ``until``. Returns the addresses, in
+    order. On PostgreSQL, rows another worker is claiming at this instant are
+    skipped rather than waited for (SKIP LOCKED).
     """
     rows = store.rows(
         "WITH picked AS (SELECT digest_id, email FROM sends WHERE digest_id = :digest AND status = 'pending' "
-        "AND email > :after AND (claimed_until IS NULL OR claimed_until < :now OR claimed_by LIKE :takeover) "
+        "AND email > :after AND (claimed_until IS NULL OR claimed_until < :now) "
         f"ORDER BY email LIMIT :limit{store.skip_locked}) "
         "UPDATE sends SET claimed_by = :worker, claimed_until = :until FROM picked "
         "WHERE sends.digest_id = picked.digest_id AND sends.email = picked.email RETURNING sends.email",
         {"digest": digest_id, "after": after, "now": stamp(now), "limit": limit, "worker": worker,
-         "until": stamp(until), "takeover": f"{takeover}%" if takeover else None})
+         "until": stamp(until)})
     return sorted(r[0] for r in rows)
+
+
+def drop_claims(store: Store, digest_id: str, prefix: str) -> None:
+    """Forget the claims on the digest's unfinished copies held by senders named ``prefix``...: they are dead.
+
+    A run holding the publication's lock knows every earlier run is gone: the
+    copies a killed run had claimed are free at once, and the one it left
+    'sending' is uncertain at once, not in flight until its lease runs out.
+    """
+    store.execute("UPDATE sends SET claimed_by = NULL, claimed_until = NULL WHERE digest_id = :digest "
+                  "AND status IN ('pending', 'sending') AND claimed_by LIKE :prefix",
+                  {"digest": digest_id, "prefix": f"{prefix}%"})
 
 
 def renew(store: Store, digest_id: str, worker: str, *, until: datetime) -> None:
@@ -124,68 +134,69 @@ def held_elsewhere(store: Store, digest_id: str, worker: str, *, now: datetime) 
     return value
 
 
-def update(store: Store, worker: str, changes: Sequence[Change]) -> None:
-    """Apply changes to copies ``worker`` holds, in the caller's transaction (a lost claim changes nothing)."""
+def update(store: Store, changes: Sequence[Change], *, worker: str | None = None) -> None:
+    """Apply changes, in the caller's transaction; a row no longer in its ``was`` state is left alone,
+    and so is one ``worker`` (when given) no longer holds: a sender that lost a copy changes nothing."""
     store.executemany(
         "UPDATE sends SET status = :status, reply = :reply, updated = :when, attempts = attempts + :attempted "
-        "WHERE digest_id = :digest AND email = :email AND status = :was AND claimed_by = :worker",
+        "WHERE digest_id = :digest AND email = :email AND status = :was "
+        "AND (:worker IS NULL OR claimed_by = :worker)",
         [{"status": c.status, "reply": c.reply, "when": stamp(c.when), "attempted": int(c.attempted),
           "digest": c.digest_id, "email": c.email, "was": c.was, "worker": worker} for c in changes])
 
 
-def mark_sending(store: Store, digest_id: str, email: str, message_id: str, *, worker: str,
-                 now: datetime) -> bool:
-    """Record that this copy's final dot is about to go, in the caller's transaction.
+def mark_sending(store: Store, digest_id: str, email: str, message_id: str, *, now: datetime,
+                 worker: str | None = None) -> bool:
+    """Pending -> sending: this copy's final dot is about to go (in the caller's transaction).
 
-    A compare-and-set: only a copy still pending and still claimed by
-    ``worker`` becomes 'sending'. False means someone else has it (or it was
-    cancelled): the caller must not send it.
+    A compare-and-set on the old status (and, with ``worker``, on the claim):
+    of two senders racing on one copy exactly one changes the row and may send
+    the dot. False means someone else has it (or it was cancelled): the caller
+    must not send it.
     """
     changed: int = store.execute(
         "UPDATE sends SET status = 'sending', message_id = :message_id, updated = :now "
-        "WHERE digest_id = :digest AND email = :email AND status = 'pending' AND claimed_by = :worker",
+        "WHERE digest_id = :digest AND email = :email AND status = 'pending' "
+        "AND (:worker IS NULL OR claimed_by = :worker)",
         {"message_id": message_id, "now": stamp(now), "digest": digest_id, "email": email,
          "worker": worker}).rowcount
     return changed == 1
 
 
-_LIVE = "claimed_until >= :wall AND NOT claimed_by LIKE :takeover"   # held by a sender that may be at work
+def still_pending(store: Store, digest_id: str, email: str) -> bool:
+    """Whether the copy is still waiting to be sent (read fresh)."""
+    return store.one("SELECT 1 FROM sends WHERE digest_id = :digest_id AND email = :email AND status = 'pending'",
+                     {"digest_id": digest_id, "email": email}) is not None
 
 
-def _pattern(takeover: str | None) -> str:
-    return f"{takeover}%" if takeover else ""
+_LIVE = "claimed_until >= :wall"   # held by a sender whose lease still runs: it may be at work
 
 
-def resend_uncertain(store: Store, digest_id: str, *, now: datetime, wall: datetime | None = None,
-                     takeover: str | None = None) -> int:
+def resend_uncertain(store: Store, digest_id: str, *, now: datetime, wall: datetime | None = None) -> int:
     """Put 'sending' copies of a digest back to 'pending'; how many.
 
     With ``wall`` (the real time), a copy whose sender still holds its claim
-    is being sent right now, not uncertain, and is left alone, unless that
-    sender is known dead (its name starts with ``takeover``).
+    is being sent right now, not uncertain, and is left alone.
     """
     with store.transaction():
         count: int = store.execute(
             "UPDATE sends SET status = 'pending', updated = :now, claimed_by = NULL, claimed_until = NULL "
             f"WHERE digest_id = :digest AND status = 'sending' AND NOT coalesce({_LIVE}, FALSE)",
-            {"now": stamp(now), "digest": digest_id, "wall": stamp(wall) if wall else None,
-             "takeover": _pattern(takeover)}).rowcount
+            {"now": stamp(now), "digest": digest_id, "wall": stamp(wall) if wall else None}).rowcount
     return count
 
 
-def status_counts(store: Store, digest_id: str, *, wall: datetime | None = None,
-                  takeover: str | None = None) -> dict[str, int]:
+def status_counts(store: Store, digest_id: str, *, wall: datetime | None = None) -> dict[str, int]:
     """How many copies of a digest are in each state.
 
     With ``wall`` (the real time), copies a live sender holds (pending or
-    'sending', claimed by a sender whose lease runs and whose name does not
-    start with ``takeover``) count as 'in_flight'; the other 'sending' copies
-    are uncertain.
+    'sending' under a lease that still runs) count as 'in_flight'; the other
+    'sending' copies are uncertain.
     """
     state = f"CASE WHEN status IN ('pending', 'sending') AND {_LIVE} THEN 'in_flight' ELSE status END"
     return {r[0]: r[1] for r in store.rows(
         f"SELECT {state}, count(*) FROM sends WHERE digest_id = :digest GROUP BY {state}",
-        {"digest": digest_id, "wall": stamp(wall) if wall else None, "takeover": _pattern(takeover)})}
+        {"digest": digest_id, "wall": stamp(wall) if wall else None})}
 
 
 def copy_states(store: Store, digest_id: str) -> dict[str, tuple[str, str | None]]:

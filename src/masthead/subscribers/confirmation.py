@@ -6,6 +6,9 @@ and ``lang`` on the wrapper table *and* on every cell (Gmail drops
 Latin run inside Arabic text (an English feed title, the address, the link)
 isolated in ``<span dir="ltr">``. It is a transactional message, not a list
 message: no List-Unsubscribe; ignoring it is how one says no.
+
+Anyone can make it go to any address, so it carries no text a stranger
+chose but the address itself: no name (not in To, not in the greeting).
 """
 
 from __future__ import annotations
@@ -32,18 +35,18 @@ def build_confirmation(pub: Publication, request: SignupRequest, rcpt: str, url:
     lang = interface_language(language)
     w = section(lang, "confirmation")
     titles = [pub.feed(name).title for name in request.feeds]
-    name = f" {request.name}" if request.name else ""
     site = pub.site.title
     text_feeds = w["and"].join(titles)
     subject = w["subject"].format(feeds=text_feeds)
     text = "\n\n".join([
-        w["hello"].format(name=name),
+        w["hello"].format(name=""),
         w["asked"].format(feeds=text_feeds, site=site, email=request.email),
         w["how"], url, w["expires"].format(days=days),
         "\n".join(x for x in (site, pub.site.email.postal_address) if x)]) + "\n"
     msg = EmailMessage(policy=POLICY)
     msg["From"] = pub.site.email.sender
-    msg["To"] = Address(display_name=request.name or "", addr_spec=rcpt)
+    local, _, domain = rcpt.rpartition("@")
+    msg["To"] = Address(username=local, domain=domain)   # not parsed: a UTF-8 local part is fine here
     if pub.site.email.reply_to:
         msg["Reply-To"] = pub.site.email.reply_to
     set_subject(msg, subject)
@@ -75,12 +78,11 @@ def _html(pub: Publication, lang: str, request: SignupRequest, titles: list[str]
             f"font-family:Tahoma,Arial,'Segoe UI','Geeza Pro',sans-serif;font-size:16px;"
             f'line-height:1.7;color:#222;padding:8px 24px"')
     feeds = w["and"].join(f"<strong>{_run(t, lang)}</strong>" for t in titles)
-    name = f" {_run(request.name, lang)}" if request.name else ""
     asked = html.escape(w["asked"]).replace("{feeds}", feeds).replace(
         "{site}", _run(pub.site.title, lang)).replace("{email}", f'<span dir="ltr">{html.escape(request.email)}</span>')
     link = html.escape(url, quote=True)
     rows = [
-        html.escape(w["hello"]).replace("{name}", name),
+        html.escape(w["hello"]).replace("{name}", ""),
         asked,
         html.escape(w["how"]),
         f'<a href="{link}" style="display:inline-block;background:#0b5394;color:#ffffff;'

@@ -96,8 +96,8 @@ def _import_rows(store: Store, pub: Publication, reader: Any, now: datetime) -> 
             continue
         seen.add(key)
         outcome = roster.upsert(store, address, name, feeds, now, resubscribe=False)
-        if outcome in ("unsubscribed", "bounced", "complained"):
-            skipped.append(SkippedRow(first, raw, f"suppressed: the address {outcome} earlier"))
+        if outcome in roster.SUPPRESSED:
+            skipped.append(SkippedRow(first, raw, f"suppressed: {roster.SUPPRESSED[outcome]}"))
         elif outcome == "left":
             skipped.append(SkippedRow(first, raw, "suppressed: the address left these feeds earlier"))
         else:

@@ -20,6 +20,9 @@ from ..errors import InputError
 from ..records import Subscriber
 from ..state import feedback, roster, sends
 from ..state.db import Store
+from ..text import header_text_problem
+
+NAME_LIMIT = 100             # characters: a person's name, not a paragraph
 
 
 def normalise_address(raw: str) -> str:
@@ -33,13 +36,22 @@ def normalise_address(raw: str) -> str:
 
 
 def check_name(name: str | None) -> str | None:
-    """A display name fit for a From/To header: one line, trimmed; None when empty."""
+    """A display name fit for a To header, trimmed; None when empty.
+
+    Refused (InputError): line breaks and every other control character,
+    U+2028 / U+2029 / U+0085, RFC 2047 encoded-words, more than NAME_LIMIT characters.
+    """
     if name is None:
         return None
-    if "\n" in name or "\r" in name or "\x00" in name:
-        raise InputError(f"the name {name!r} contains a line break",
-                         hint="names go into mail headers and must be one line")
-    return name.strip() or None
+    problem = header_text_problem(name)
+    if problem is not None:
+        raise InputError(f"the name {name[:60]!r} cannot be used: {problem}",
+                         hint="names go into mail headers: give a plain one-line name")
+    name = name.strip()
+    if len(name) > NAME_LIMIT:
+        raise InputError(f"the name is {len(name)} characters long; at most {NAME_LIMIT} are kept",
+                         hint="give a shorter name")
+    return name or None
 
 
 def check_feeds(pub: Publication, feeds: Iterable[str]) -> tuple[str, ...]:
@@ -69,8 +81,8 @@ def add_subscriber(store: Store, pub: Publication, email: str, *, name: str | No
     name = check_name(name)
     chosen = check_feeds(pub, feeds)
     outcome = roster.upsert(store, address, name, chosen, now, resubscribe=resubscribe)
-    if outcome in ("unsubscribed", "bounced", "complained"):
-        raise InputError(f"{address} is suppressed: it {outcome}",
+    if outcome in roster.SUPPRESSED:
+        raise InputError(f"{address} is suppressed: {roster.SUPPRESSED[outcome]}",
                          hint="pass --resubscribe only if this person asked to subscribe again")
     if outcome == "left":
         raise InputError(f"{address} left {', '.join(chosen)} earlier (suppressed)",

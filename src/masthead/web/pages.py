@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from typing import Any
-from urllib.parse import parse_qs
 
 from ..i18n import interface_language, word
 from ..text import direction_of
 
-MAX_FORM = 8192
 TEXT = "; charset=utf-8"
 SECURITY = [("X-Content-Type-Options", "nosniff")]
 PAGE_HEADERS = SECURITY + [
-    ("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer"),
+    # same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" with the
+    # page's own form, which the origin check must refuse.
+    ("Cache-Control", "no-store"), ("Referrer-Policy", "same-origin"),
     ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"),
 ]
 Answer = tuple[str, list[tuple[str, str]], bytes]
@@ -38,16 +37,6 @@ def fill(lang: str, key: str, *, who: str | None = None, feeds: Iterable[str] = 
         text = text.replace("{who}", f'<bdi dir="ltr">{html.escape(masked(who))}</bdi>')
     titles = word(lang, "web.and").join(f"<bdi>{html.escape(t)}</bdi>" for t in feeds)
     return text.replace("{feed}", titles)
-
-
-def read_form(environ: dict[str, Any]) -> dict[str, list[str]]:
-    """The url-encoded POST body (at most MAX_FORM bytes) as parse_qs gives it."""
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    raw = environ["wsgi.input"].read(min(max(length, 0), MAX_FORM)) if length else b""
-    return parse_qs(raw.decode("utf-8", "replace"), max_num_fields=20)
 
 
 def hidden(name: str, value: str) -> str:

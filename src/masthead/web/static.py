@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
+import threading
+import time
 from datetime import UTC
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 from urllib.parse import unquote
 
@@ -47,36 +51,95 @@ def _is_browser(accept: str) -> bool:
     return first == "text/html"
 
 
+RESOLVED_FOR = 5.0               # seconds a URL path's resolved file is trusted before resolving again
+CACHE_BYTES = 64 * 1024 * 1024   # file bodies kept in memory (each under CACHE_FILE)
+CACHE_FILE = 1024 * 1024
+
+
 class Files:
-    """Serves one folder. Its ETag cache is the only state; a lost race only recomputes a tag."""
+    """Serves one folder.
+
+    Its caches are the only state, guarded by a lock: which file a URL path
+    resolves to (re-checked every RESOLVED_FOR seconds), and the bytes and
+    ETag of small files, keyed by path, size and mtime, so a rewritten file is
+    served new at once. Each request costs one stat of the file.
+    """
 
     def __init__(self, root: Path):
         self.root = root.resolve()
-        self._etags: dict[tuple[str, int, int], str] = {}
+        self._lock = threading.Lock()
+        self._resolved: dict[str, tuple[str | None, float]] = {}
+        self._bodies: dict[tuple[str, int, int], tuple[str, bytes]] = {}
+        self._kept = 0
 
     def serve(self, method: str, path: str, environ: dict[str, Any]) -> Answer:
         if method not in ("GET", "HEAD"):
             return "405 Method Not Allowed", [("Allow", "GET, HEAD")] + SECURITY, b""
-        target = self.resolve(path)
-        if target is None:
+        found = self.locate(path)
+        if found is None:
             return self.not_found()
-        if target.is_dir():
-            if not path.endswith("/"):
-                return "301 Moved Permanently", [("Location", path + "/")] + SECURITY, b""
-            target = target / "index.html"
-            if not target.is_file():
-                return self.not_found()
-        stat = target.stat()
-        etag = self.etag(target, stat.st_mtime_ns, stat.st_size)
+        target, stat = found
+        if target == "":
+            return "301 Moved Permanently", [("Location", path + "/")] + SECURITY, b""
+        etag, body = self.content(target, stat)
         headers = [("ETag", etag), ("Last-Modified", formatdate(stat.st_mtime, usegmt=True)),
                    ("Cache-Control", "public, no-cache")] + SECURITY
-        if target.name in BY_NAME:
+        name = os.path.basename(target)
+        if name in BY_NAME:
             headers.append(("Vary", "Accept"))  # browsers and feed readers get different types
         if self.not_modified(environ, etag, stat.st_mtime):
             return "304 Not Modified", headers, b""
-        body = target.read_bytes()
-        kind = content_type(target, environ.get("HTTP_ACCEPT", ""))
+        kind = content_type(Path(name), environ.get("HTTP_ACCEPT", ""))
         return "200 OK", [("Content-Type", kind), *headers], body
+
+    def locate(self, path: str) -> tuple[str, os.stat_result] | None:
+        """The file a URL path serves and its stat; ("", stat) when a folder wants its trailing slash."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._resolved.get(path)
+        if cached is None or now - cached[1] > RESOLVED_FOR:
+            real = self.resolve(path)
+            target: str | None = None
+            if real is not None:
+                if real.is_dir():
+                    target = "" if not path.endswith("/") else str(real / "index.html")
+                else:
+                    target = str(real)
+            with self._lock:
+                if len(self._resolved) > 8192:
+                    self._resolved.clear()
+                self._resolved[path] = (target, now)
+        else:
+            target = cached[0]
+        if target is None:
+            return None
+        try:   # lstat: a file swapped for a link since it was resolved is not followed
+            stat = os.lstat(target) if target else os.stat(self.root)
+        except OSError:
+            stat = None
+        if stat is None or (target and not S_ISREG(stat.st_mode)):
+            with self._lock:
+                self._resolved.pop(path, None)
+            return None
+        return target, stat
+
+    def content(self, target: str, stat: os.stat_result) -> tuple[str, bytes]:
+        """The ETag (a hash of the bytes) and the bytes of a file, from memory when it did not change."""
+        key = (target, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            kept = self._bodies.get(key)
+        if kept is not None:
+            return kept
+        body = Path(target).read_bytes()
+        found = ('"' + hashlib.sha256(body).hexdigest()[:32] + '"', body)
+        if len(body) <= CACHE_FILE:
+            with self._lock:
+                if self._kept + len(body) > CACHE_BYTES:
+                    self._bodies.clear()
+                    self._kept = 0
+                self._bodies[key] = found
+                self._kept += len(body)
+        return found
 
     def resolve(self, path: str) -> Path | None:
         """The file or folder under output/ that ``path`` names, or None if it may not be served."""
@@ -91,16 +154,6 @@ class Files:
         if real != self.root and self.root not in real.parents:
             return None
         return real
-
-    def etag(self, target: Path, mtime_ns: int, size: int) -> str:
-        key = (str(target), mtime_ns, size)
-        tag = self._etags.get(key)
-        if tag is None:
-            tag = '"' + hashlib.sha256(target.read_bytes()).hexdigest()[:32] + '"'
-            if len(self._etags) > 4096:
-                self._etags.clear()
-            self._etags[key] = tag
-        return tag
 
     @staticmethod
     def not_modified(environ: dict[str, Any], etag: str, mtime: float) -> bool:

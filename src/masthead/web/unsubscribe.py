@@ -3,7 +3,9 @@
 - GET shows a page with a confirm button and changes nothing: mail scanners
   and link previews follow links;
 - POST with ``List-Unsubscribe=One-Click`` (RFC 8058, what mail providers
-  send) or the page's form unsubscribes at once: from the one feed the token
+  send, url-encoded or multipart/form-data, with no cookie nor Origin) or the
+  page's form (only from our own pages: another site's POST is refused)
+  unsubscribes at once: from the one feed the token
   names (the page also offers every feed), or from every feed for an older
   token that names only the address;
 - a missing, damaged or forged token gets 400 or 403 and changes nothing.
@@ -13,12 +15,12 @@ from __future__ import annotations
 
 import html
 from typing import Any
-from urllib.parse import parse_qs
 
 from ..i18n import word
 from ..state import roster
 from ..tokens import Unsubscribe, read_token
-from .pages import SECURITY, Answer, fill, hidden, read_form, text
+from .forms import read_form, read_query
+from .pages import SECURITY, Answer, fill, hidden, text
 from .site import Site
 
 
@@ -29,7 +31,7 @@ def unsubscribe(site: Site, method: str, environ: dict[str, Any]) -> Answer:
     page offers it first and "leave every list" second. An older token
     (address only) leaves every feed, as it always did.
     """
-    query = parse_qs(environ.get("QUERY_STRING", ""), max_num_fields=20)
+    query = read_query(environ)
     if method in ("GET", "HEAD"):
         found = _check(site, query.get("token", [""])[0])
         if not isinstance(found, Unsubscribe):
@@ -44,6 +46,8 @@ def unsubscribe(site: Site, method: str, environ: dict[str, Any]) -> Answer:
     confirmed = bool(form.get("confirm"))
     if not (one_click or confirmed):
         return site.page(site.lang, "400 Bad Request", "bad_title", text(site.lang, "bad"))
+    if confirmed and not one_click and not site.same_origin(environ):
+        return site.page(site.lang, "403 Forbidden", "bad_title", text(site.lang, "other_site"))
     found = _check(site, token)
     if not isinstance(found, Unsubscribe):
         return found

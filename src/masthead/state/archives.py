@@ -1,0 +1,37 @@
+"""Table ``archive_entries``: which article each feed put on which archive page, and in what order.
+
+Written with the feeds build it describes (feeds/archive.py reads it back to
+shelve the next articles without moving any shelved one). A feed's pages are
+rebuilt from the rows: page numbers start at 1, a page number without rows is
+an empty page (its articles were deleted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from .db import Store
+
+
+def shelved(store: Store) -> dict[str, list[list[str]]]:
+    """Every feed's archive pages: feed name -> ids on each page (oldest page first, in the order shelved)."""
+    found: dict[str, list[list[str]]] = {}
+    rows = store.rows("SELECT feed, page, article_id FROM archive_entries ORDER BY feed, page, position")
+    for feed, page, article_id in rows:
+        pages = found.setdefault(feed, [])
+        while len(pages) < page:
+            pages.append([])
+        pages[page - 1].append(article_id)
+    return found
+
+
+def replace(store: Store, feeds: Mapping[str, Sequence[Sequence[str]]]) -> None:
+    """Remember the archive pages of every feed as the build just written left them."""
+    rows = [{"feed": feed, "page": number, "position": position, "article_id": article_id}
+            for feed, pages in feeds.items()
+            for number, page in enumerate(pages, start=1)
+            for position, article_id in enumerate(page)]
+    with store.transaction():
+        store.execute("DELETE FROM archive_entries")
+        store.executemany("INSERT INTO archive_entries (feed, page, position, article_id) "
+                          "VALUES (:feed, :page, :position, :article_id)", rows)
