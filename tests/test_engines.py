@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from masthead.errors import ConfigError
+from masthead.errors import ConfigError, StorageError
 from masthead.state import filecache, httpcache, roster, signups
 from masthead.state.db import SCHEMA_VERSION, open_store
 from masthead.state.engine import Store
@@ -96,6 +96,16 @@ class TestPostgresOnly:
                 open_store(tmp_path, secret_url)
         assert "upgrade masthead" in str(caught.value) and url.rsplit("/", 1)[1] in str(caught.value)
         assert "hunter2" not in str(caught.value)
+
+    def test_a_lost_connection_is_a_storage_error(self, pg_server: PgServer, pg_template: str,
+                                                  tmp_path: Path) -> None:
+        """When the server drops the session mid-work, the next statement is a StorageError naming the database."""
+        with pg_server.fresh_database(pg_template) as url, open_store(tmp_path, url) as store:
+            pid = store.scalar("SELECT pg_backend_pid()")
+            pg_server.admin().execute("SELECT pg_terminate_backend(%s)", (pid,))
+            with pytest.raises(StorageError) as caught:
+                roster.emails(store)
+        assert (5, True) == (caught.value.exit_code, f"the state database {url} failed" in caught.value.message)
 
     def test_processes_opening_a_new_database_at_once_make_one_schema(self, pg_server: PgServer,
                                                                        tmp_path: Path) -> None:

@@ -28,10 +28,11 @@ import os
 import re
 import socket
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import ConfigError
+from ..errors import ConfigError, StorageError
 from .engine import Params, Store, dependency_order
 
 LOCK_CLASS = 0x6D617374     # "mast": the first key of every advisory lock masthead takes
@@ -120,7 +121,7 @@ class PostgresStore(Store):
     def __init__(self, url: str):
         super().__init__()
         self._opening = ""           # BEGIN (and the writers' lock) not sent yet: they go with the next statement
-        psycopg = _psycopg()
+        psycopg = self._driver = _psycopg()
         self.where = redact(url)
         given = psycopg.conninfo.conninfo_to_dict(url)
         options: dict[str, Any] = {"application_name": f"masthead pid {os.getpid()} on {socket.gethostname()}"}
@@ -139,14 +140,26 @@ class PostgresStore(Store):
     def sql(self, text: str) -> str:
         return to_pyformat(text)
 
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """A lost connection or an unreachable server is a StorageError (exit 5) naming the database."""
+        try:
+            yield
+        except self._driver.OperationalError as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise StorageError(f"the state database {self.where} failed: {reason}", where="MASTHEAD_DATABASE_URL",
+                               hint="check that the PostgreSQL server runs and can be reached, then run again "
+                                    "(nothing sent so far is sent twice)") from None
+
     def execute(self, sql: str, params: Params = ()) -> Any:
-        if not self._opening:
-            return self.db.execute(self.sql(sql), params)
-        opening, self._opening = self._opening, ""
-        cursor = self.db.execute(opening + self.sql(sql), params)
-        while cursor.nextset():      # on to the statement's own result
-            pass
-        return cursor
+        with self.guard():
+            if not self._opening:
+                return self.db.execute(self.sql(sql), params)
+            opening, self._opening = self._opening, ""
+            cursor = self.db.execute(opening + self.sql(sql), params)
+            while cursor.nextset():      # on to the statement's own result
+                pass
+            return cursor
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> None:
         if len(rows) > 1:
@@ -157,11 +170,12 @@ class PostgresStore(Store):
         """Send a BEGIN still waiting for a statement to ride with."""
         if self._opening:
             opening, self._opening = self._opening, ""
-            self.db.execute(opening)
+            with self.guard():
+                self.db.execute(opening)
 
     def stream(self, sql: str, params: Params = (), *, size: int = 1000) -> Iterator[Any]:
         self._open()
-        with self.db.cursor(name="masthead_stream", row_factory=_rows) as cursor:
+        with self.guard(), self.db.cursor(name="masthead_stream", row_factory=_rows) as cursor:
             cursor.execute(self.sql(sql), params)
             while batch := cursor.fetchmany(size):
                 yield from batch
