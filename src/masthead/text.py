@@ -45,6 +45,14 @@ _PERSIAN_ONLY = re.compile("[پچژگکی]")
 _URDU_ONLY = re.compile("[ٹڈڑںےۓ]")
 _HEBREW_LETTER = re.compile("[\u0590-\u05ff]")
 _LATIN_LETTER = re.compile("[A-Za-z\u00c0-\u024f]")
+# Runs of each script: counting letters as the summed length of runs makes far fewer matches.
+_ARABIC_RUN = re.compile(_ARABIC_LETTER.pattern + "+")
+_HEBREW_RUN = re.compile(_HEBREW_LETTER.pattern + "+")
+_LATIN_RUN = re.compile(_LATIN_LETTER.pattern + "+")
+
+
+def _letters(run: re.Pattern[str], text: str) -> int:
+    return sum(map(len, run.findall(text)))
 
 
 def decode(data: bytes, where: str) -> tuple[str, str]:
@@ -149,9 +157,9 @@ def detect_language(text: str, fallback: str) -> str:
     Latin-script one, else English.
     """
     sample = text[:4000]
-    arabic = len(_ARABIC_LETTER.findall(sample))
-    latin = len(_LATIN_LETTER.findall(sample))
-    hebrew = len(_HEBREW_LETTER.findall(sample))
+    arabic = _letters(_ARABIC_RUN, sample)
+    latin = _letters(_LATIN_RUN, sample)
+    hebrew = _letters(_HEBREW_RUN, sample)
     if arabic > latin and arabic >= hebrew:
         if _URDU_ONLY.search(sample):
             return "ur"

@@ -110,26 +110,34 @@ def article_files(feed: FeedSettings, feeds_dir: Path) -> tuple[list[Path], list
         return [], [Problem(f"feeds/{feed.name}", f"the feed folder is a link to {feed.folder.resolve()}, "
                             "outside feeds/: refused, nothing of it is read; move the folder into feeds/",
                             fatal=True)]
-    for folder, dirs, files in os.walk(feed.folder):
-        here = Path(folder)
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
-        for name in sorted(files) + [d for d in dirs if (here / d).is_symlink()]:
-            path = here / name
+    def walk(here: Path) -> None:
+        with os.scandir(here) as listing:        # one listing gives each entry's type: no stat per file
+            entries = sorted(listing, key=lambda entry: entry.name)
+        for entry in entries:
+            name = entry.name
             if name.startswith((".", "_")) or (here == feed.folder and name == FEED_FILE):
                 continue
-            real = path.resolve()
-            if listed and real in listed:
-                continue
-            if path.is_symlink() and not _inside(real, home):
-                problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
-                                        f"a link to {real}, outside feeds/: refused, nothing of it is read; "
-                                        "copy the article into feeds/ instead", fatal=True))
-            elif path.is_symlink() and real.is_dir():
-                problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
-                                        "a link to a folder: not followed; move the folder into feeds/"))
-            elif real.is_file() and path.suffix.lower() not in MEDIA_SUFFIXES:
+            path = here / name
+            if entry.is_symlink():
+                real = path.resolve()
+                if listed and real in listed:
+                    continue
+                if not _inside(real, home):
+                    problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
+                                            f"a link to {real}, outside feeds/: refused, nothing of it is read; "
+                                            "copy the article into feeds/ instead", fatal=True))
+                elif real.is_dir():
+                    problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
+                                            "a link to a folder: not followed; move the folder into feeds/"))
+                elif real.is_file() and path.suffix.lower() not in MEDIA_SUFFIXES:
+                    found.append(path)
+            elif entry.is_dir(follow_symlinks=False):
+                walk(path)
+            elif (entry.is_file(follow_symlinks=False) and path.suffix.lower() not in MEDIA_SUFFIXES
+                  and not (listed and path.resolve() in listed)):
                 found.append(path)
-        dirs[:] = [d for d in dirs if not (here / d).is_symlink()]
+
+    walk(feed.folder)
     return sorted(found), problems
 
 
