@@ -16,64 +16,20 @@ optimisations (collect), checked out from git history into a temporary folder.
 from __future__ import annotations
 
 import argparse
-import json
-import os
+import importlib
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
+from ratio import PYTHON, ROOT, Result, child, interleaved, report, wall
+
 BASELINE_REV = "d0a48a8"        # masthead before the stage packages and these optimisations
 
-
-@dataclass
-class Result:
-    name: str
-    ours: list[float]
-    theirs: list[float]
-    target: str
-    holds: Callable[[float], bool]
-    unit: str = "s"
-    note: str = ""
-
-    def ratios(self) -> tuple[float, float]:
-        return min(self.ours) / min(self.theirs), statistics.median(self.ours) / statistics.median(self.theirs)
-
-
-def interleaved(rounds: int, ours: Callable[[], float], theirs: Callable[[], float]) -> tuple[list[float], list[float]]:
-    """Run both sides ``rounds`` times, alternating which goes first; each returns a measurement."""
-    a: list[float] = []
-    b: list[float] = []
-    for r in range(rounds):
-        if r % 2:
-            b.append(theirs())
-            a.append(ours())
-        else:
-            a.append(ours())
-            b.append(theirs())
-    return a, b
-
-
-def wall(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
-    return time.perf_counter() - start
-
-
-def child(code: str, *, src: Path = ROOT / "src", cwd: Path | None = None) -> dict:
-    """Run ``code`` in a fresh interpreter with masthead from ``src``; it prints one JSON object."""
-    env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{ROOT}"}
-    out = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, env=env, cwd=cwd)
-    if out.returncode:
-        raise SystemExit(f"a measurement failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+# Sections that live in their own module bench/targets_NAME.py, each with
+# ``measure(rounds: int, quick: bool, pub: Path) -> list[Result]``.
+MODULES: tuple[str, ...] = ()
 
 
 # -- sections ------------------------------------------------------------------------------------
@@ -139,23 +95,12 @@ def dates(rounds: int, pub: Path, quick: bool) -> list[Result]:
     return [dated, whole]
 
 
-def report(results: list[Result]) -> bool:
-    width = max(len(r.name) for r in results)
-    every = True
-    for r in results:
-        low, middle = r.ratios()
-        holds = r.holds(low) and r.holds(middle)
-        every &= holds
-        print(f"{r.name:<{width}}  min {low:8.3f}x  median {middle:8.3f}x  target {r.target:<8} "
-              f"{'holds' if holds else 'MISSED'}{'  (' + r.note + ')' if r.note else ''}")
-    return every
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", default="", help="comma-separated sections: startup,dates")
+    parser.add_argument("--only", default="",
+                        help="comma-separated sections: startup, dates, " + ", ".join(MODULES))
     args = parser.parse_args()
     only = set(filter(None, args.only.split(",")))
     results: list[Result] = []
@@ -166,6 +111,9 @@ def main() -> None:
             "startup": lambda: startup(args.rounds),
             "dates": lambda: dates(args.rounds, pub, args.quick),
         }
+        for module in MODULES:
+            sections[module] = lambda m=module: importlib.import_module(f"targets_{m}").measure(
+                args.rounds, args.quick, pub)
         for name, section in sections.items():
             if not only or name in only:
                 print(f"measuring {name}...", file=sys.stderr)
