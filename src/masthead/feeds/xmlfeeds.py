@@ -10,7 +10,7 @@ feedgen 1.0.0 faults worked around here:
 - every timestamp defaults to now and <generator> carries feedgen's version:
   the feed's ``updated`` / lastBuildDate come from the entries, each entry's
   from the article, and the generator is plain "masthead";
-- Atom entry links keep only ``href``: an entry extension puts ``rel`` and
+- Atom entry links keep only ``href``: our entry class puts ``rel`` and
   ``type`` back and writes the enclosure links itself (every enclosure, with
   its type and length), so no second "alternate" link appears; RSS items get
   one <enclosure> (readers and the validator expect one): the first that is
@@ -35,9 +35,11 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.entry import FeedEntry
+from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
@@ -51,6 +53,8 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 FH_NS = "http://purl.org/syndication/history/1.0"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_DC_CREATOR = f"{{{DC_NS}}}creator"
+_DC_LANGUAGE = f"{{{DC_NS}}}language"
 FILES = {"rss": "rss.xml", "atom": "atom.xml", "json": "feed.json"}
 TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml",
          "json": "application/feed+json"}
@@ -125,33 +129,40 @@ class _RssFeedExtension(_FeedExtension):
         return {"dc": DC_NS, **super().extend_ns()}
 
 
-class _EntryExtension(BaseEntryExtension):
-    """Per entry: Atom link attributes feedgen drops, enclosures, language, dc:creator."""
+class _Entry(FeedEntry):
+    """One article's entry: feedgen's, plus what feedgen 1.0 leaves out of it.
 
-    article: Article | None = None
-    feed_language: str = ""
+    Atom: the link's ``rel`` and ``type``, every enclosure as a link, the
+    entry's ``xml:lang`` when it differs from the feed's; RSS: ``dc:creator``,
+    ``dc:language`` and one enclosure. A subclass rather than a feedgen entry
+    extension: no extension objects made and dispatched for every entry.
+    """
 
-    def extend_atom(self, entry: etree._Element) -> etree._Element:
-        a = self.article
-        assert a is not None, "the entry extension was not given its article"
-        for link in entry.findall("link"):
+    def __init__(self, article: Article, feed_language: str) -> None:
+        super().__init__()
+        self.article = article
+        self.other_language = article.language if article.language != feed_language else None
+
+    def atom_entry(self, extensions: bool = True) -> etree._Element:
+        entry = super().atom_entry(extensions)
+        for link in entry.iterchildren("link"):         # the article's own: feedgen dropped its rel and type
             link.set("rel", "alternate")
             link.set("type", "text/html")
-        for enclosure in a.attachments:
+        for enclosure in self.article.attachments:
             link = etree.SubElement(entry, "link", rel="enclosure", href=enclosure.url, type=enclosure.mime_type)
             if enclosure.length:
                 link.set("length", str(enclosure.length))
-        if a.language != self.feed_language:
-            entry.set(XML_LANG, a.language)
+        if self.other_language:
+            entry.set(XML_LANG, self.other_language)
         return entry
 
-    def extend_rss(self, item: etree._Element) -> etree._Element:
+    def rss_entry(self, extensions: bool = True) -> etree._Element:
+        item = super().rss_entry(extensions)
         a = self.article
-        assert a is not None, "the entry extension was not given its article"
         for name in a.authors:
-            etree.SubElement(item, f"{{{DC_NS}}}creator").text = name
-        if a.language != self.feed_language:
-            etree.SubElement(item, f"{{{DC_NS}}}language").text = a.language
+            etree.SubElement(item, _DC_CREATOR).text = name
+        if self.other_language:
+            etree.SubElement(item, _DC_LANGUAGE).text = self.other_language
         carried = a.media or a.attachments    # RSS readers take one enclosure: the audio of a podcast
         if carried:
             etree.SubElement(item, "enclosure", url=carried[0].url, length=str(carried[0].length),
@@ -159,23 +170,11 @@ class _EntryExtension(BaseEntryExtension):
         return item
 
 
-class _AtomEntryExtension(_EntryExtension):
-    def extend_rss(self, item: etree._Element) -> etree._Element:
-        return item
-
-
-class _RssEntryExtension(_EntryExtension):
-    def extend_atom(self, entry: etree._Element) -> etree._Element:
-        return entry
-
-
-def _generator(pub: Publication, plan: FeedPlan, place: Place) -> FeedGenerator:
+def _generator(pub: Publication, plan: FeedPlan, place: Place, bodies: Sequence[str]) -> FeedGenerator:
     site = pub.site
     fg = FeedGenerator()
-    fg.register_extension("masthead_atom", _FeedExtension, _AtomEntryExtension,
-                          atom=True, rss=False)
-    fg.register_extension("masthead_rss", _RssFeedExtension, _RssEntryExtension,
-                          atom=False, rss=True)
+    fg.register_extension("masthead_atom", _FeedExtension, atom=True, rss=False)
+    fg.register_extension("masthead_rss", _RssFeedExtension, atom=False, rss=True)
     for ext in (fg.masthead_atom, fg.masthead_rss):
         ext.stylesheet = "../" * (place.folder.count("/") + 1) + STYLESHEET
         ext.archive = place.archive
@@ -192,10 +191,8 @@ def _generator(pub: Publication, plan: FeedPlan, place: Place) -> FeedGenerator:
     fg.generator("masthead")
     fg.updated(plan.updated)
     fg.ttl(site.ttl)
-    for article in plan.articles:           # already newest first: append keeps that order
-        fe = fg.add_entry(order="append")
-        for ext in (fe.masthead_atom, fe.masthead_rss):
-            ext.article, ext.feed_language = article, plan.language
+    for article, content in zip(plan.articles, bodies, strict=True):  # newest first: append keeps that order
+        fe = fg.add_entry(_Entry(article, plan.language), order="append")
         fe.id(entry_id(article, site))
         fe.title(article.title)
         fe.link(href=article.url)
@@ -209,7 +206,7 @@ def _generator(pub: Publication, plan: FeedPlan, place: Place) -> FeedGenerator:
             # <summary> is type="text": the text as it is.
             fe.description(html.escape(article.summary, quote=False))
             fe.summary(article.summary)
-        fe.content(entry_html(article), type="html")
+        fe.content(content, type="html")
         if article.tags:
             fe.category([{"term": tag} for tag in dict.fromkeys(article.tags)])
     return fg
@@ -235,13 +232,16 @@ def _links(pub: Publication, plan: FeedPlan, kind: str, place: Place) -> list[di
     return links
 
 
-def render_xml(pub: Publication, plan: FeedPlan, place: Place | None = None) -> dict[str, bytes]:
+def render_xml(pub: Publication, plan: FeedPlan, place: Place | None = None,
+               bodies: Sequence[str] | None = None) -> dict[str, bytes]:
     """RSS 2.0 and Atom 1.0 bytes for one document of a planned feed: {"rss": ..., "atom": ...}.
 
     ``place`` says which document: the current one (None) or an archive page.
+    ``bodies`` is each entry's ``entry_html``, in the order of ``plan.articles``,
+    when the caller made them already for the JSON Feed of the same document.
     """
     place = place or Place(plan.folder, plan.folder)
-    fg = _generator(pub, plan, place)
+    fg = _generator(pub, plan, place, [entry_html(a) for a in plan.articles] if bodies is None else bodies)
     links = _links(pub, plan, "rss", place)
     fg.masthead_rss.rss_links = tuple((link["rel"], link["href"]) for link in links[1:-1])
     fg.link(links, replace=True)
