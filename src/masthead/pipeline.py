@@ -23,7 +23,7 @@ from .records import Collection, Digest, FeedOutput, Problem
 from .send.delivery import DigestDelivery, deliver
 from .send.smtp import SmtpSettings
 from .state import feedback
-from .state.atomic import atomic_write, remove_stale_temps
+from .state.atomic import Folders, atomic_write, remove_stale_temps
 from .state.db import open_store
 from .state.feedback import DigestNumbers
 from .state.lock import publication_lock
@@ -90,17 +90,20 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
         secure_state(pub.state_dir)          # owner-only, whatever an older masthead or a umask left
         remove_stale_temps(pub.output_dir)
         collection = collect_publication(pub, store, now, progress)
-        written = write_feeds(pub, store, collection.articles, now)
+        folders = Folders()                  # every folder written into: fsynced once, below
+        written = write_feeds(pub, store, collection.articles, now, folders)
         changed = list(written.changed)
         made = build_digests(pub, store, collection.articles, now)
         digest_entries = []
         for digest in made.digests:
-            entry, files = write_digest_files(pub, store, digest, now)
+            entry, files = write_digest_files(pub, store, digest, now, folders)
             digest_entries.append(entry)
             changed.extend(files)
+        folders.sync(keep=pub.output_dir)    # what the manifest lists is on disk for sure...
         manifest = {"feeds": [_feed_entry(f) for f in written.feeds], "digests": digest_entries}
-        if atomic_write(pub.root / MANIFEST, _json_bytes(manifest)):
+        if atomic_write(pub.root / MANIFEST, _json_bytes(manifest), folders=folders):
             changed.append(MANIFEST)
+        folders.sync()                       # ...then output/ with the manifest; the feeds build is recorded
         # once the feeds are on disk: hubs fetch them as soon as they hear
         notices = websub.publish(pub.site.hubs, changed_feed_urls(written)) if pub.site.hubs else ()
         # last, once everything is published

@@ -17,7 +17,7 @@ from ..config import Publication
 from ..records import Digest
 from ..send.message import build_message
 from ..state import digests as recorded
-from ..state.atomic import atomic_write
+from ..state.atomic import Folders, atomic_write
 from ..state.db import Store
 from .edition import sample_recipient
 
@@ -30,9 +30,12 @@ def digest_paths(pub: Publication, digest: Digest) -> dict[str, Path]:
             "eml": pub.state_dir / "digests" / f"{digest.id}.eml"}
 
 
-def write_digest_files(pub: Publication, store: Store, digest: Digest,
-                       now: datetime) -> tuple[dict[str, object], list[str]]:
-    """Write the digest's three files; returns its manifest entry and the paths that changed."""
+def write_digest_files(pub: Publication, store: Store, digest: Digest, now: datetime,
+                       folders: Folders | None = None) -> tuple[dict[str, object], list[str]]:
+    """Write the digest's three files; returns its manifest entry and the paths that changed.
+
+    With ``folders`` (the run's) their folders are fsynced by its ``sync``; without, now.
+    """
     paths = digest_paths(pub, digest)
     date = recorded.created_at(store, digest.id) or now
     language = pub.feed(digest.feed).language
@@ -42,7 +45,7 @@ def write_digest_files(pub: Publication, store: Store, digest: Digest,
     changed = []
     for key, path in paths.items():
         private = key == "eml"
-        if atomic_write(path, contents[key], mode=0o600 if private else 0o644):
+        if atomic_write(path, contents[key], mode=0o600 if private else 0o644, folders=folders):
             changed.append(pub.relative(path))
     entry: dict[str, object] = {
         "feed": digest.feed, "id": digest.id, "items": len(digest.article_ids), "subject": digest.subject,

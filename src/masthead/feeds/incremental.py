@@ -24,7 +24,7 @@ from ..config import Publication
 from ..errors import storage_error
 from ..records import ArchivePage, Article, FeedOutput, Problem
 from ..state import archives, builds
-from ..state.atomic import atomic_write
+from ..state.atomic import Folders, atomic_write
 from ..state.db import Store
 from .build import build_feeds
 from .pages import claim_pages
@@ -125,7 +125,8 @@ class Ledger:
         return feeds
 
 
-def _copy_local_files(pub: Publication, articles: tuple[Article, ...], made: set[str]) -> dict[str, bool]:
+def _copy_local_files(pub: Publication, articles: tuple[Article, ...], made: set[str],
+                      folders: Folders) -> dict[str, bool]:
     """Copy the files articles refer to into output/, beside their pages: {target: whether it was written}.
 
     A file the feeds stage itself makes at the same path wins; a source gone
@@ -139,7 +140,7 @@ def _copy_local_files(pub: Publication, articles: tuple[Article, ...], made: set
             data = (pub.root / local.source).read_bytes()
         except OSError:
             continue
-        copied[local.target] = atomic_write(pub.root / local.target, data)
+        copied[local.target] = atomic_write(pub.root / local.target, data, folders=folders)
     return copied
 
 
@@ -153,11 +154,15 @@ class Written:
     problems: tuple[Problem, ...] = ()   # articles whose page would collide with another page
 
 
-def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: datetime) -> Written:
+def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: datetime,
+                folders: Folders | None = None) -> Written:
     """Build and write the feeds, skipping what the last build already wrote.
 
     Files a build no longer makes (an article deleted, a tag gone) are removed
     from output/; the state records the build only after the disk holds it.
+    With ``folders`` (the run's), the folders written into are fsynced by its
+    ``sync`` together with the rest of the run's, and the build is recorded
+    then; without, before this returns.
     """
     ledger = Ledger(store, settings_fingerprint(pub))
     fingerprint = input_fingerprint(ledger.settings, articles)
@@ -169,9 +174,10 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a),
                               shelved=ledger.shelved(),
                               archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key)))
+    batch = folders if folders is not None else Folders()
     changed = [path for feed in feeds for path, content in feed.contents.items()
-               if atomic_write(pub.root / path, content)]
-    copied = _copy_local_files(pub, articles, {path for feed in feeds for path in feed.contents})
+               if atomic_write(pub.root / path, content, folders=batch)]
+    copied = _copy_local_files(pub, articles, {path for feed in feeds for path in feed.contents}, batch)
     changed += [path for path, written in copied.items() if written]
     produced = {path for feed in feeds for path in feed.contents} | set(pages) | set(copied)
     produced |= {path for feed in feeds for page in feed.archives for path in page.files.values()}
@@ -181,5 +187,8 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
             (pub.root / path).unlink(missing_ok=True)
         except OSError as exc:
             raise storage_error(exc, pub.root / path, "remove this file the site no longer has") from None
-    ledger.record(fingerprint, feeds, pages, produced)
+        batch.add((pub.root / path).parent)
+    batch.then(lambda: ledger.record(fingerprint, feeds, pages, produced))
+    if folders is None:
+        batch.sync()
     return Written(feeds, tuple(changed), tuple(stale), tuple(collisions))

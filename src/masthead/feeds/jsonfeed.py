@@ -112,4 +112,4 @@ def render(pub: Publication, plan: FeedPlan, entry_id: Callable[[Article, SiteSe
     10,000-entry feed is tens of megabytes of escaped HTML). Readers parse
     compact and indented JSON alike.
     """
-    return orjson.dumps(document(pub, plan, entry_id, folder, older, bodies)) + b"\n"
+    return orjson.dumps(document(pub, plan, entry_id, folder, older, bodies), option=orjson.OPT_APPEND_NEWLINE)
