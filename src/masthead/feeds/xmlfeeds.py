@@ -134,24 +134,36 @@ class _Entry(FeedEntry):
 
     Atom: the article's link with its ``rel`` and ``type``, every enclosure
     as a link, the entry's ``xml:lang`` when it differs from the feed's; RSS:
-    the link, ``dc:creator``, ``dc:language`` and one enclosure. The link is
-    put where feedgen would put it rather than given through ``link()``,
-    whose checks cost more than the rest of the entry's fields together; a
-    subclass rather than a feedgen entry extension: no extension objects
-    made and dispatched for every entry.
+    ``dc:creator``, ``dc:language`` and one enclosure. The link, the authors
+    and the categories are put where feedgen puts them rather than given
+    through its ``link()``, ``author()`` and ``category()``, whose format
+    checks cost more than all the entry's other fields together. A subclass
+    rather than a feedgen entry extension: no extension objects made and
+    dispatched for every entry.
     """
 
     def __init__(self, article: Article, feed_language: str) -> None:
         super().__init__()
         self.article = article
         self.other_language = article.language if article.language != feed_language else None
+        self.authors = [name for name in article.authors if name]
+        self.tags = list(dict.fromkeys(article.tags))
 
     def atom_entry(self, extensions: bool = True) -> etree._Element:
-        entry = super().atom_entry(extensions)
-        # The article's link, where feedgen puts links (after <content>), with the rel and type it drops.
-        after = next(i for i, child in enumerate(entry) if child.tag == "content")
-        entry.insert(after + 1, etree.Element("link", href=self.article.url, rel="alternate", type="text/html"))
-        for enclosure in self.article.attachments:
+        entry = super().atom_entry(extensions)      # id, title, updated, content, [summary], published
+        a = self.article
+        at = 3
+        for name in self.authors:
+            author = etree.Element("author")
+            etree.SubElement(author, "name").text = name
+            entry.insert(at, author)
+            at += 1
+        entry.insert(at + 1, etree.Element("link", href=a.url, rel="alternate", type="text/html"))
+        at += 3 if a.summary else 2
+        for tag in self.tags:
+            entry.insert(at, etree.Element("category", term=tag))
+            at += 1
+        for enclosure in a.attachments:
             link = etree.SubElement(entry, "link", rel="enclosure", href=enclosure.url, type=enclosure.mime_type)
             if enclosure.length:
                 link.set("length", str(enclosure.length))
@@ -160,12 +172,19 @@ class _Entry(FeedEntry):
         return entry
 
     def rss_entry(self, extensions: bool = True) -> etree._Element:
-        item = super().rss_entry(extensions)
+        item = super().rss_entry(extensions)        # title, description, [content:encoded], guid, pubDate
         a = self.article
         link = etree.Element("link")
         link.text = a.url
-        item.insert(1, link)                                # after <title>, where feedgen puts it
-        for name in a.authors:
+        item.insert(1, link)
+        if self.tags:
+            at = next(i for i, child in enumerate(item) if child.tag == "guid") + 1
+            for tag in self.tags:
+                category = etree.Element("category")
+                category.text = tag
+                item.insert(at, category)
+                at += 1
+        for name in self.authors:
             etree.SubElement(item, _DC_CREATOR).text = name
         if self.other_language:
             etree.SubElement(item, _DC_LANGUAGE).text = self.other_language
@@ -200,11 +219,9 @@ def _generator(pub: Publication, plan: FeedPlan, place: Place, bodies: Sequence[
     for article, content in zip(plan.articles, bodies, strict=True):  # newest first: append keeps that order
         fe = fg.add_entry(_Entry(article, plan.language), order="append")
         fe.id(entry_id(article, site))
-        fe.title(article.title)                 # the link: written by _Entry, not fe.link (see there)
+        fe.title(article.title)                 # link, authors, categories: written by _Entry (see there)
         fe.published(article.published)
         fe.updated(article.updated)
-        if article.authors:
-            fe.author([{"name": name} for name in article.authors])
         if article.summary:
             # RSS <description> is HTML (readers render it): the plain-text summary goes
             # in escaped once as HTML, then once more by the XML writer. Atom's
@@ -212,8 +229,6 @@ def _generator(pub: Publication, plan: FeedPlan, place: Place, bodies: Sequence[
             fe.description(html.escape(article.summary, quote=False))
             fe.summary(article.summary)
         fe.content(content, type="html")
-        if article.tags:
-            fe.category([{"term": tag} for tag in dict.fromkeys(article.tags)])
     return fg
 
 
