@@ -41,6 +41,13 @@ SUMMARIES = {
 }
 
 
+def _shortened(text: str, limit: int) -> str:
+    """``text`` cut at a word to fit ``limit`` characters, with '...' (as click lists commands)."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 3)].rsplit(" ", 1)[0].rstrip(" ,;:") + "..."
+
+
 class _Group(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -49,7 +56,7 @@ class _Group(click.Group):
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(map(len, names))
         with formatter.section("Commands"):
-            formatter.write_dl([(name, click.utils.make_default_short_help(SUMMARIES[name], limit))
+            formatter.write_dl([(name, _shortened(SUMMARIES[name], limit))
                                 for name in names])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
