@@ -62,6 +62,7 @@ from ..state import feedback, roster, sends
 from ..state.db import Store
 from ..tokens import load_secret, make_token, return_token, unsubscribe_url, verp_address
 from .claims import RUN, Claims
+from .copies import Stencil
 from .message import HeaderValueError, build_message
 from .plan import plan, planned_digest
 from .results import DEFAULT_RETRY, DigestDelivery, Failure, RetryPolicy
@@ -105,6 +106,7 @@ class Sender:
     taken: int = 0                                # copies another sender had by the time of the dot
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     unsaved: list[sends.Change] = field(default_factory=list)
+    stencils: dict[tuple[str, bool, datetime], Stencil] = field(default_factory=dict)
 
     def record(self, digest_id: str, email: str, status: str, reply: str, *, was: str,
                attempt: bool = False, lazy: bool = False) -> None:
@@ -181,8 +183,7 @@ class Sender:
         recipient = Recipient(email=rcpt, name=name,
                               unsubscribe_url=unsubscribe_url(self.pub.site.email.unsubscribe_url, token))
         try:
-            msg = self.build(self.pub, digest, recipient, date=self.now)
-            data = wire_bytes(msg, utf8=utf8)
+            data, message_id = self.copy_of(digest, recipient, utf8=utf8)
         except ConfigError as exc:                       # e.g. its feed was removed since
             raise Unsendable(str(exc)) from None
         except (HeaderValueError, ValueError, UnicodeError) as exc:
@@ -195,7 +196,6 @@ class Sender:
                                         "until it is added again with a plain name (--resubscribe)")
             roster.set_status(self.store, email, "refused", now=self.now, only_if="active")
             return
-        message_id = str(msg["Message-ID"] or "")
         # VERP: a bounce comes back to an address that names this copy, whatever it quotes
         token = return_token(self.secret, digest.id, email)
         sender = verp_address(self.pub.site.email.return_path, token)
@@ -222,6 +222,19 @@ class Sender:
         self.exhausted_in_a_row += 1
         if self.exhausted_in_a_row >= self.retry.give_up_after:
             raise Stop(f"the server keeps deferring mail: {outcome.reply}")
+
+    def copy_of(self, digest: Digest, recipient: Recipient, *, utf8: bool) -> tuple[bytes, str]:
+        """The copy's wire bytes and Message-ID: from the digest's stencil, or from ``build`` when one is given."""
+        if self.build is not build_message:
+            msg = self.build(self.pub, digest, recipient, date=self.now)
+            return wire_bytes(msg, utf8=utf8), str(msg["Message-ID"] or "")
+        key = (digest.id, utf8, self.now)
+        stencil = self.stencils.get(key)
+        if stencil is None:
+            if len(self.stencils) >= 8:          # a forever worker moves on to new digests and dates
+                self.stencils.clear()
+            stencil = self.stencils[key] = Stencil(self.pub, digest, date=self.now, utf8=utf8)
+        return stencil.copy(recipient)
 
     def settle(self, digest_id: str, email: str, outcome: Outcome, was: str) -> None:
         if outcome.kind == "accepted":
