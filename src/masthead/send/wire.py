@@ -39,7 +39,7 @@ def header_bytes(name: str, value: Any, *, utf8: bool = False) -> bytes:
     return wire.fold_binary(name, _at_commas(value) if _hides_ascii(wire, name, value) else value)
 
 
-def wire_policy(utf8: bool) -> policy.EmailPolicy:
+def wire_policy(utf8: bool) -> policy.EmailPolicy[EmailMessage]:
     """SMTP's policy (CRLF; UTF-8 headers with ``utf8``), writing raw-set headers as they were set."""
     return _SMTPUTF8 if utf8 else _SMTP
 
