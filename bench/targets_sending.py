@@ -17,7 +17,7 @@ copy claimed and marked in SQLite before its final dot, ``[email]
 connections`` parallel connections (8 here), PIPELINING where offered.
 
 Run alone: .venv/bin/python bench/targets.py --only sending [--quick] [--rounds 5]
-Profile masthead's side: .venv/bin/python bench/targets_sending.py --profile [near|far]
+Profile masthead's side: .venv/bin/python bench/targets_sending.py --profile [near|far] [CONNECTIONS]
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import smtplib
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -95,7 +96,7 @@ class Servers:
         return int(out.strip().splitlines()[-1])
 
 
-def publication(root: Path, recipients: int):  # type: ignore[no-untyped-def]
+def publication(root: Path, recipients: int, connections: int = CONNECTIONS):  # type: ignore[no-untyped-def]
     """A copy of the sample publication with ``recipients`` subscribers of ar-news, its digest planned."""
     from masthead.config import load_publication
     from masthead.pipeline import run
@@ -106,7 +107,7 @@ def publication(root: Path, recipients: int):  # type: ignore[no-untyped-def]
     if (ROOT / "templates").is_dir():
         shutil.copytree(ROOT / "templates", root / "templates")
     site = root / "feeds" / "site.toml"
-    site.write_text(site.read_text("utf-8").replace("[email]\n", f"[email]\nconnections = {CONNECTIONS}\n", 1),
+    site.write_text(site.read_text("utf-8").replace("[email]\n", f"[email]\nconnections = {connections}\n", 1),
                     "utf-8")
     pub = load_publication(root)
     readers = root / "readers.csv"
@@ -197,7 +198,7 @@ def measure(rounds: int, quick: bool, pub: Path) -> list[Result]:
     ]
 
 
-def profile(which: str) -> None:
+def profile(which: str, connections: int) -> None:
     """cProfile of masthead's side alone, sorted by own time."""
     import cProfile
     import pstats
@@ -206,21 +207,29 @@ def profile(which: str) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     with tempfile.TemporaryDirectory() as tmp:
         count = 1000 if which == "near" else 300
-        sides = Sides(publication(Path(tmp) / "pub", count), count)
+        sides = Sides(publication(Path(tmp) / "pub", count, connections), count)
         servers = Servers()
         try:
             port = servers.near if which == "near" else servers.far
-            profiler = cProfile.Profile()
-            rate = profiler.runcall(sides.masthead, port)
+            profiles = [cProfile.Profile()]
+            lane = threading.Thread.run
+
+            def profiled(thread: threading.Thread) -> None:      # every connection's thread too
+                profiles.append(cProfile.Profile())
+                profiles[-1].runcall(lane, thread)
+
+            threading.Thread.run = profiled                      # type: ignore[method-assign]
+            rate = profiles[0].runcall(sides.masthead, port)
         finally:
             servers.stop()
-        print(f"{rate:.0f} msg/s under the profiler")
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        print(f"{rate:.0f} msg/s under the profiler, {len(profiles)} threads")
+        stats = pstats.Stats(*profiles)
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(40)
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--profile"]:
-        profile((sys.argv[2:3] or ["near"])[0])
+        profile((sys.argv[2:3] or ["near"])[0], int((sys.argv[3:4] or [CONNECTIONS])[0]))
     else:
         raise SystemExit(__doc__)

@@ -49,10 +49,10 @@ class Claims:
     def lane(self, number: int, lanes: int) -> Claims:
         """The claims of one of ``lanes`` connections of this sender: its own name, a share of the batch.
 
-        Lanes claim separately, so a digest of a few hundred copies still
-        spreads over every connection.
+        Lanes claim separately, in small batches, so that a digest of a few
+        hundred copies still spreads evenly over every connection.
         """
-        batch = max(10, self.batch // lanes) if lanes > 1 else self.batch
+        batch = max(5, self.batch // (2 * lanes)) if lanes > 1 else self.batch
         return replace(self, worker=f"{self.worker}.{number}" if number else self.worker, batch=batch)
 
     def until(self) -> datetime:

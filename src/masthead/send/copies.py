@@ -15,6 +15,7 @@ these bytes as they go out (smtp.py), so it covers exactly what is sent.
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import datetime
 
@@ -76,9 +77,39 @@ class Stencil:
         url = checked_unsubscribe_url(recipient, self.digest.id)
         mid = message_id(self.pub, self.digest.id, recipient.email)
         values = body_values(recipient)
-        slots = {"to": header_bytes("To", POLICY.header_factory("To", to), utf8=self.utf8),
+        to_line = plain_to(to.display_name, to.addr_spec, utf8=self.utf8)
+        slots = {"to": to_line or header_bytes("To", POLICY.header_factory("To", to), utf8=self.utf8),
                  "hash": mid.strip("<>").split("@")[0].encode(), "url": url.encode("ascii")}
         for n, (template, html_context, cte) in enumerate(self.bodies):
             body = personalise(template, values, html_context=html_context)
             slots[str(n)] = encoded_body(body, cte).replace(b"\n", b"\r\n")
         return b"".join(p if isinstance(p, bytes) else slots[p] for p in self.pieces), mid
+
+
+_ATOMS = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+_CHUNK = 45              # bytes of a name in one encoded word: base64 of 45 is 60, with =?utf-8?b?...?= 72
+
+
+def plain_to(name: str, address: str, *, utf8: bool) -> bytes | None:
+    """The To header for the common cases, without the email package's folder (most of a copy's cost).
+
+    A plain address alone or after a name of plain words is written as the
+    email package writes it. A short name in another script (Arabic,
+    Persian, Urdu...) is one RFC 2047 encoded word in base64, which every
+    reader decodes to exactly the name. None for anything else (quoting,
+    names of more than one encoded word, long lines, SMTPUTF8 headers): the
+    email package writes those.
+    """
+    local, _, domain = address.rpartition("@")
+    if not (_DOT_ATOM.fullmatch(local) and _DOMAIN.fullmatch(domain)):
+        return None
+    if not name or (name.isascii() and _ATOMS.fullmatch(name)):
+        line = f"To: {name} <{address}>" if name else f"To: {address}"
+        return f"{line}\r\n".encode("ascii") if len(line) <= 78 else None
+    encoded = name.encode("utf-8")
+    if utf8 or name.isascii() or len(encoded) > _CHUNK:
+        return None
+    line = f"To: =?utf-8?b?{base64.b64encode(encoded).decode('ascii')}?= <{address}>"
+    return f"{line}\r\n".encode("ascii") if len(line) <= 78 else None

@@ -62,10 +62,11 @@ _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 def dot_stuffed(data: bytes) -> bytes:
     """The message as DATA carries it: CRLF line ends, leading dots doubled, ending CRLF."""
-    data = re.sub(rb"\r?\n", b"\r\n", data)
+    if data.count(b"\n") != data.count(b"\r\n"):       # two scans in C: most messages are CRLF already
+        data = re.sub(rb"\r?\n", b"\r\n", data)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
-    return _LEADING_DOT.sub(b"..", data)
+    return _LEADING_DOT.sub(b"..", data) if data.startswith(b".") or b"\n." in data else data
 
 
 class Connection:
