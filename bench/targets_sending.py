@@ -17,6 +17,7 @@ copy claimed and marked in SQLite before its final dot, ``[email]
 connections`` parallel connections (8 here), PIPELINING where offered.
 
 Run alone: .venv/bin/python bench/targets.py --only sending [--quick] [--rounds 5]
+(--quick: 120 and 150 copies, at most 3 rounds; otherwise 1,000 and 400 copies.)
 Profile masthead's side: .venv/bin/python bench/targets_sending.py --profile [near|far] [CONNECTIONS]
 """
 
@@ -172,7 +173,8 @@ class Sides:
 
 def measure(rounds: int, quick: bool, pub: Path) -> list[Result]:
     sys.path.insert(0, str(ROOT / "src"))
-    near_count, far_count = (300, 150) if quick else (2000, 600)
+    near_count, far_count = (120, 150) if quick else (1000, 400)
+    rounds = min(rounds, 3) if quick else rounds             # --quick: for trying the command
     sides = {name: Sides(publication(pub.parent / f"sending-{name}", count), count)
              for name, count in (("near", near_count), ("far", far_count))}
     servers = Servers()

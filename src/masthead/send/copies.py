@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 from datetime import datetime
 
 from ..config import Publication
@@ -84,6 +85,24 @@ class Stencil:
             body = personalise(template, values, html_context=html_context)
             slots[str(n)] = encoded_body(body, cte).replace(b"\n", b"\r\n")
         return b"".join(p if isinstance(p, bytes) else slots[p] for p in self.pieces), mid
+
+
+class Stencils:
+    """The stencils of the digests a sender is sending, shared by its connections (each made once)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.made: dict[tuple[str, bool, datetime], Stencil] = {}
+
+    def get(self, pub: Publication, digest: Digest, *, date: datetime, utf8: bool) -> Stencil:
+        with self.lock:
+            key = (digest.id, utf8, date)
+            stencil = self.made.get(key)
+            if stencil is None:
+                if len(self.made) >= 8:          # a forever worker moves on to new digests and dates
+                    self.made.clear()
+                stencil = self.made[key] = Stencil(pub, digest, date=date, utf8=utf8)
+            return stencil
 
 
 _ATOMS = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*")

@@ -62,7 +62,7 @@ from ..state import feedback, roster, sends
 from ..state.db import Store
 from ..tokens import load_secret, make_token, return_token, unsubscribe_url, verp_address
 from .claims import RUN, Claims
-from .copies import Stencil
+from .copies import Stencils
 from .lanes import Pacer, run_lanes
 from .message import HeaderValueError, build_message
 from .plan import plan, planned_digest
@@ -108,7 +108,7 @@ class Sender:
     unsaved: list[sends.Change] = field(default_factory=list)
     stopped: str | None = None                    # why this sender stopped early (the server)
     unsendable: dict[str, str] = field(default_factory=dict)   # digest id -> why none of it can go
-    stencils: dict[tuple[str, bool, datetime], Stencil] = field(default_factory=dict)
+    stencils: Stencils = field(default_factory=Stencils)   # shared by the sender's connections
 
     def record(self, digest_id: str, email: str, status: str, reply: str, *, was: str,
                attempt: bool = False, lazy: bool = False) -> None:
@@ -223,13 +223,7 @@ class Sender:
         if self.build is not build_message:
             msg = self.build(self.pub, digest, recipient, date=self.now)
             return wire_bytes(msg, utf8=utf8), str(msg["Message-ID"] or "")
-        key = (digest.id, utf8, self.now)
-        stencil = self.stencils.get(key)
-        if stencil is None:
-            if len(self.stencils) >= 8:          # a forever worker moves on to new digests and dates
-                self.stencils.clear()
-            stencil = self.stencils[key] = Stencil(self.pub, digest, date=self.now, utf8=utf8)
-        return stencil.copy(recipient)
+        return self.stencils.get(self.pub, digest, date=self.now, utf8=utf8).copy(recipient)
 
     def settle(self, digest_id: str, email: str, outcome: Outcome, was: str) -> None:
         if outcome.kind == "accepted":
@@ -352,9 +346,10 @@ def deliver(pub: Publication, store: Store, digests: Sequence[Digest], *, now: d
     if stopped is None and smtp and any(before[d.id].get("pending") for d in considered):
         pacer, lanes = pacer_for(pub, sleep, clock), pub.site.email.connections
         secret = secret or load_secret(pub.state_dir)       # once: the first use may create it
+        stencils = Stencils()
         runs = run_lanes(store, lanes, lambda own, n, abort: start_sender(
             pub, own, now=now, smtp=smtp, secret=secret, sleep=sleep, clock=clock, retry=retry, build=build,
-            claims=claims.lane(n, lanes), pacer=pacer).send_all(considered, stop=abort.is_set))
+            claims=claims.lane(n, lanes), pacer=pacer, stencils=stencils).send_all(considered, stop=abort.is_set))
     stopped = stopped or next((r.stopped for r in runs if r.stopped), None)
     unsendable = {k: v for r in runs for k, v in r.unsendable.items()}
     return tuple(report(store, digest, before[digest.id], runs, claims,
@@ -369,11 +364,11 @@ def pacer_for(pub: Publication, sleep: Callable[[float], None], clock: Callable[
 
 def start_sender(pub: Publication, store: Store, *, now: datetime, smtp: SmtpSettings, secret: bytes | None,
                  sleep: Callable[[float], None], clock: Callable[[], float], retry: RetryPolicy,
-                 build: Builder, claims: Claims, pacer: Pacer) -> Sender:
+                 build: Builder, claims: Claims, pacer: Pacer, stencils: Stencils) -> Sender:
     """A sender for ``pub`` over ``smtp`` (not yet connected: it connects for its first copy)."""
     return Sender(pub=pub, store=store, now=now, secret=secret or load_secret(pub.state_dir),
                   connection=Connection(smtp, local_hostname=pub.site.host), sleep=sleep,
-                  clock=clock, retry=retry, build=build, pacer=pacer, claims=claims)
+                  clock=clock, retry=retry, build=build, pacer=pacer, claims=claims, stencils=stencils)
 
 
 def report(store: Store, digest: Digest, before: dict[str, int], runs: Sequence[Sender], claims: Claims, *,

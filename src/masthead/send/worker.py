@@ -22,6 +22,7 @@ from ..state import sends
 from ..state.db import Store, unstamp
 from ..tokens import load_secret
 from .claims import Claims
+from .copies import Stencils
 from .delivery import (
     Builder,
     DigestDelivery,
@@ -66,9 +67,11 @@ def work(pub: Publication, store: Store, *, smtp: SmtpSettings, now: datetime | 
     claims = claims or Claims.of_worker(lease=pub.site.email.claim_lease)
     pacer, lanes = pacer_for(pub, sleep, clock), pub.site.email.connections
     secret = secret or load_secret(pub.state_dir)           # once: the first use may create it
+    stencils = Stencils()
     shifts = run_lanes(store, lanes, lambda own, n, abort: _shift(
         start_sender(pub, own, now=now or claims.wall(), smtp=smtp, secret=secret, sleep=sleep, clock=clock,
-                     retry=retry or RetryPolicy(), build=build, claims=claims.lane(n, lanes), pacer=pacer),
+                     retry=retry or RetryPolicy(), build=build, claims=claims.lane(n, lanes), pacer=pacer,
+                     stencils=stencils),
         crew=claims.worker, now=now, forever=forever, poll=poll, stop=lambda: stop() or abort.is_set()))
     runs = [shift.run for shift in shifts]
     seen: dict[str, Digest] = {}
