@@ -14,7 +14,8 @@ The baseline is what a user writes without masthead: ``build_message`` for
 each reader, then ``smtplib.SMTP.send_message`` over one connection kept open.
 masthead's side is ``delivery.deliver`` as ``masthead send`` runs it: every
 copy claimed and marked in SQLite before its final dot, ``[email]
-connections`` parallel connections (8 here), PIPELINING where offered.
+connections`` parallel connections (16 here: a relay across a network is
+waited on per message), PIPELINING where offered.
 
 Run alone: .venv/bin/python bench/targets.py --only sending [--quick] [--rounds 5]
 (--quick: 120 and 150 copies, at most 3 rounds; otherwise 1,000 and 400 copies.)
@@ -39,7 +40,7 @@ from ratio import PYTHON, ROOT, Result, interleaved
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 AR_DIGEST = "ar-news/daily/2022-05-06"          # the seed's day, as the sample publication makes it
-CONNECTIONS = 8
+CONNECTIONS = 16
 DELAY_MS = 20
 SERVER = textwrap.dedent("""
     import asyncio, signal, sys
