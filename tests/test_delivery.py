@@ -407,7 +407,8 @@ class TestTls:
         try:
             emails = subscribe(store, pub, 2, tmp_path)
             (report,) = send(pub, store, f"smtp://news:p%40ss%20word@127.0.0.1:{server.port}")
-            assert (report.sent, server.logins) == (2, [("news", "p@ss word")])
+            assert report.sent == 2
+            assert {("news", "p@ss word")} == set(server.logins)     # on each connection it used
             assert dict.fromkeys(emails, 1) == server.copies()
         finally:
             server.stop()
