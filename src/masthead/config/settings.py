@@ -42,7 +42,7 @@ class EmailSettings:
     rate_per_minute: int         # 0: no limit
     subscribe_url: str = ""      # public URL of `masthead serve`'s /subscribe (sign-up form target)
     claim_lease: int = 60        # seconds a sender's claim on a batch of copies lasts unless renewed
-    connections: int = 4         # SMTP connections each sender keeps open at once (MAX_CONNECTIONS at most)
+    connections: int = 1         # SMTP connections each sender keeps open at once (MAX_CONNECTIONS at most)
     sender_address: str = ""     # the address alone (MAIL FROM): the one address in ``sender``
 
     return_path: str = ""        # envelope sender; each digest copy goes from local+TOKEN@domain (VERP)
@@ -235,7 +235,7 @@ def load_site(root: Path) -> SiteSettings:
         subscribe_url=mail.url("subscribe_url", urlsplit(unsubscribe)._replace(
             path="/subscribe", query="", fragment="").geturl()),
         claim_lease=mail.positive("claim_lease", 60),
-        connections=mail.positive("connections", 4),
+        connections=mail.positive("connections", 1),
         return_path=_address(mail, "return_path", f"bounces@{from_domain}"),
         dkim_selector=_selector(mail),
         dkim_domain=(mail.text("dkim_domain", from_domain) or from_domain).lower().rstrip("."),
