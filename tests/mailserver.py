@@ -3,7 +3,10 @@
 ``MailServer`` keeps every accepted message; faults are queued replies for
 RCPT or DATA, a per-address RCPT answer, a number of DATA commands whose
 connection is dropped half-way through the body, and a hook called on each
-accepted message (the kill -9 test uses it to kill the sender).
+accepted message (the kill -9 test uses it to kill the sender). With
+``pipelining`` it offers PIPELINING (RFC 2920) in its EHLO, as Postfix does;
+for every RCPT it notes when it came, on which connection, and whether the
+DATA command after it had already arrived in the same batch.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import email
 import email.policy
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -42,6 +46,14 @@ class Received:
         return email.message_from_bytes(self.raw, policy=email.policy.default)  # type: ignore[return-value]
 
 
+@dataclass(frozen=True)
+class Rcpt:
+    address: str
+    moment: float                # time.monotonic() when it came
+    peer: object                 # the client's (host, port): one per connection
+    with_data: bool              # DATA had come in the same batch (pipelined)
+
+
 @dataclass
 class Faults:
     rcpt_replies: list[str] = field(default_factory=list)        # next RCPT answers, in order
@@ -57,9 +69,17 @@ class _Handler:
     def __init__(self, server: MailServer):
         self.server = server
 
+    async def handle_EHLO(self, smtp, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.server.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
     async def handle_RCPT(self, smtp, session, envelope, address, rcpt_options):
         faults = self.server.faults
+        waiting = bytes(smtp._reader._buffer)        # what the client sent beyond this command
         with self.server.lock:
+            self.server.rcpts.append(Rcpt(address, time.monotonic(), session.peer, b"DATA\r\n" in waiting))
             self.server.rcpt_count += 1
             count = self.server.rcpt_count
             reply = faults.rcpt_replies.pop(0) if faults.rcpt_replies else faults.refuse.get(address)
@@ -116,8 +136,10 @@ class _Controller(Controller):
 class MailServer:
     """An aiosmtpd server on 127.0.0.1 and a free port; ``url`` is for MASTHEAD_SMTP_URL."""
 
-    def __init__(self, **controller_options: object) -> None:
+    def __init__(self, *, pipelining: bool = False, **controller_options: object) -> None:
         """``controller_options`` go to aiosmtpd (ssl_context, tls_context, authenticator...)."""
+        self.pipelining = pipelining
+        self.rcpts: list[Rcpt] = []
         self.lock = threading.Lock()
         self.received: list[Received] = []
         self.faults = Faults()

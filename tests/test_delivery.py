@@ -167,11 +167,12 @@ class TestExactlyOnce:
         assert len(server.received) < 20
         (report,) = send(pub, store, server)
         assert dict.fromkeys(emails, 1) == server.copies()
-        # One copy is left 'sending' (uncertain): the one on the wire, or the last one
-        # accepted, whose 'sent' rides with the next commit. It is not sent again...
-        assert (report.already_sent + report.sent + report.uncertain, report.uncertain) == (20, 1)
-        # ...unless someone asks for it on purpose.
-        assert resend_uncertain(store, report.digest_id, now=NOW) == 1
+        # Each connection leaves at most one copy 'sending' (uncertain): the one on the wire,
+        # or the last one accepted, whose 'sent' rides with the next commit. None is sent again...
+        assert report.already_sent + report.sent + report.uncertain == 20
+        assert 1 <= report.uncertain <= pub.site.email.connections
+        # ...unless someone asks for them on purpose.
+        assert resend_uncertain(store, report.digest_id, now=NOW) == report.uncertain
         send(pub, store, server)
         assert max(server.copies().values()) == 2
 
@@ -406,7 +407,8 @@ class TestTls:
         try:
             emails = subscribe(store, pub, 2, tmp_path)
             (report,) = send(pub, store, f"smtp://news:p%40ss%20word@127.0.0.1:{server.port}")
-            assert (report.sent, server.logins) == (2, [("news", "p@ss word")])
+            assert report.sent == 2
+            assert {("news", "p@ss word")} == set(server.logins)     # on each connection it used
             assert dict.fromkeys(emails, 1) == server.copies()
         finally:
             server.stop()

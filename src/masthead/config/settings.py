@@ -26,6 +26,9 @@ FEED_FILE = "feed.toml"
 CADENCES = ("daily", "weekly", "off")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SPLITS = ("language", "tag")
+# Parallel SMTP connections one sender may open: relays limit clients to a few
+# dozen each (Postfix: 50), and past a few the server's own speed is the limit.
+MAX_CONNECTIONS = 32
 _FEED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -39,6 +42,7 @@ class EmailSettings:
     rate_per_minute: int         # 0: no limit
     subscribe_url: str = ""      # public URL of `masthead serve`'s /subscribe (sign-up form target)
     claim_lease: int = 60        # seconds a sender's claim on a batch of copies lasts unless renewed
+    connections: int = 1         # SMTP connections each sender keeps open at once (MAX_CONNECTIONS at most)
     sender_address: str = ""     # the address alone (MAIL FROM): the one address in ``sender``
 
     return_path: str = ""        # envelope sender; each digest copy goes from local+TOKEN@domain (VERP)
@@ -231,6 +235,7 @@ def load_site(root: Path) -> SiteSettings:
         subscribe_url=mail.url("subscribe_url", urlsplit(unsubscribe)._replace(
             path="/subscribe", query="", fragment="").geturl()),
         claim_lease=mail.positive("claim_lease", 60),
+        connections=mail.positive("connections", 1),
         return_path=_address(mail, "return_path", f"bounces@{from_domain}"),
         dkim_selector=_selector(mail),
         dkim_domain=(mail.text("dkim_domain", from_domain) or from_domain).lower().rstrip("."),
@@ -240,6 +245,9 @@ def load_site(root: Path) -> SiteSettings:
     )
     if email_settings.claim_lease < 1:
         raise mail.fail("claim_lease", "must be at least 1 (seconds)")
+    if not 1 <= email_settings.connections <= MAX_CONNECTIONS:
+        raise mail.fail("connections", f"must be from 1 to {MAX_CONNECTIONS} (connections to the SMTP server "
+                                       f"at once), not {email_settings.connections}")
     mail.finish()
     f = t.table("fetch")
     fetch = FetchSettings(timeout=f.number("timeout", 10), deadline=f.number("deadline", 30),

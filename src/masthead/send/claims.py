@@ -12,7 +12,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from ..state import sends
@@ -45,6 +45,15 @@ class Claims:
     def of_worker(cls, *, batch: int = 100, lease: float = 60.0) -> Claims:
         """A send worker's claims."""
         return cls(worker=WORKER + sender_name(), batch=batch, lease=lease)
+
+    def lane(self, number: int, lanes: int) -> Claims:
+        """The claims of one of ``lanes`` connections of this sender: its own name, a share of the batch.
+
+        Lanes claim separately, in small batches, so that a digest of a few
+        hundred copies still spreads evenly over every connection.
+        """
+        batch = max(5, self.batch // (2 * lanes)) if lanes > 1 else self.batch
+        return replace(self, worker=f"{self.worker}.{number}" if number else self.worker, batch=batch)
 
     def until(self) -> datetime:
         return self.wall() + timedelta(seconds=self.lease)

@@ -62,6 +62,8 @@ from ..state import feedback, roster, sends
 from ..state.db import Store
 from ..tokens import load_secret, make_token, return_token, unsubscribe_url, verp_address
 from .claims import RUN, Claims
+from .copies import Stencils
+from .lanes import Pacer, run_lanes
 from .message import HeaderValueError, build_message
 from .plan import plan, planned_digest
 from .results import DEFAULT_RETRY, DigestDelivery, Failure, RetryPolicy
@@ -94,9 +96,8 @@ class Sender:
     clock: Callable[[], float]
     retry: RetryPolicy
     build: Builder
-    interval: float                               # seconds between messages (rate limit)
+    pacer: Pacer                                  # the rate limit, shared by the sender's connections
     claims: Claims = field(default_factory=Claims)
-    last_start: float | None = None
     renewed: float = 0.0                          # clock() when the claims were last extended
     marked: bool = False                          # the current copy's 'sending' mark went in
     exhausted_in_a_row: int = 0
@@ -105,6 +106,9 @@ class Sender:
     taken: int = 0                                # copies another sender had by the time of the dot
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     unsaved: list[sends.Change] = field(default_factory=list)
+    stopped: str | None = None                    # why this sender stopped early (the server)
+    unsendable: dict[str, str] = field(default_factory=dict)   # digest id -> why none of it can go
+    stencils: Stencils = field(default_factory=Stencils)   # shared by the sender's connections
 
     def record(self, digest_id: str, email: str, status: str, reply: str, *, was: str,
                attempt: bool = False, lazy: bool = False) -> None:
@@ -163,13 +167,6 @@ class Sender:
                     raise Stop(exc.reason) from None
                 self.sleep(self.retry.delay(attempt))
 
-    def pace(self) -> None:
-        if self.interval and self.last_start is not None:
-            wait = self.last_start + self.interval - self.clock()
-            if wait > 0:
-                self.sleep(wait)
-        self.last_start = self.clock()
-
     def send_one(self, digest: Digest, email: str, name: str | None) -> None:
         token = make_token(self.secret, email, digest.feed)   # the stored address; leaves this feed
         if not email.isascii() and not self.connection.alive:
@@ -181,8 +178,7 @@ class Sender:
         recipient = Recipient(email=rcpt, name=name,
                               unsubscribe_url=unsubscribe_url(self.pub.site.email.unsubscribe_url, token))
         try:
-            msg = self.build(self.pub, digest, recipient, date=self.now)
-            data = wire_bytes(msg, utf8=utf8)
+            data, message_id = self.copy_of(digest, recipient, utf8=utf8)
         except ConfigError as exc:                       # e.g. its feed was removed since
             raise Unsendable(str(exc)) from None
         except (HeaderValueError, ValueError, UnicodeError) as exc:
@@ -195,14 +191,13 @@ class Sender:
                                         "until it is added again with a plain name (--resubscribe)")
             roster.set_status(self.store, email, "refused", now=self.now, only_if="active")
             return
-        message_id = str(msg["Message-ID"] or "")
         # VERP: a bounce comes back to an address that names this copy, whatever it quotes
         token = return_token(self.secret, digest.id, email)
         sender = verp_address(self.pub.site.email.return_path, token)
         for attempt in range(self.retry.attempts):
             if not self.connection.alive:
                 self.connect()
-            self.pace()
+            self.pacer.wait()
             self.marked = False
             outcome = self.connection.transmit(
                 sender, rcpt, data, lambda: self.mark_sending(digest.id, email, message_id, token),
@@ -222,6 +217,13 @@ class Sender:
         self.exhausted_in_a_row += 1
         if self.exhausted_in_a_row >= self.retry.give_up_after:
             raise Stop(f"the server keeps deferring mail: {outcome.reply}")
+
+    def copy_of(self, digest: Digest, recipient: Recipient, *, utf8: bool) -> tuple[bytes, str]:
+        """The copy's wire bytes and Message-ID: from the digest's stencil, or from ``build`` when one is given."""
+        if self.build is not build_message:
+            msg = self.build(self.pub, digest, recipient, date=self.now)
+            return wire_bytes(msg, utf8=utf8), str(msg["Message-ID"] or "")
+        return self.stencils.get(self.pub, digest, date=self.now, utf8=utf8).copy(recipient)
 
     def settle(self, digest_id: str, email: str, outcome: Outcome, was: str) -> None:
         if outcome.kind == "accepted":
@@ -245,7 +247,8 @@ class Sender:
     def keep_claims(self, digest_id: str) -> None:
         """Extend this sender's claims when a third of the lease has gone by."""
         if self.clock() - self.renewed >= self.claims.lease / 3:
-            sends.renew(self.store, digest_id, self.claims.worker, until=self.claims.until())
+            with self.store.transaction(serial=False):
+                sends.renew(self.store, digest_id, self.claims.worker, until=self.claims.until())
             self.renewed = self.clock()
 
     def send_digest(self, digest: Digest, *, retry_after: float | None = None,
@@ -257,8 +260,9 @@ class Sender:
         """
         after, claimed = "", False
         while not stop():
-            batch = sends.claim(self.store, digest.id, self.claims.worker, after=after, limit=self.claims.batch,
-                                now=self.claims.wall(), until=self.claims.until())
+            with self.store.transaction(serial=False):
+                batch = sends.claim(self.store, digest.id, self.claims.worker, after=after,
+                                    limit=self.claims.batch, now=self.claims.wall(), until=self.claims.until())
             if not batch:
                 return claimed
             self.renewed, after = self.clock(), batch[-1]
@@ -279,9 +283,25 @@ class Sender:
                     assert standing is not None
                     self.send_one(digest, email, standing.name)
             finally:
-                self.flush()
-                sends.release(self.store, digest.id, self.claims.worker)
+                with self.store.transaction(serial=False):
+                    self._write_unsaved()
+                    sends.release(self.store, digest.id, self.claims.worker)
         return claimed
+
+    def send_all(self, digests: Sequence[Digest], stop: Callable[[], bool]) -> Sender:
+        """Every free pending copy of ``digests``, one digest after another, then hang up."""
+        try:
+            for digest in digests:
+                try:
+                    self.send_digest(digest, stop=stop)
+                except Unsendable as exc:
+                    self.unsendable[digest.id] = str(exc)
+        except Stop as exc:
+            self.stopped = str(exc)
+        finally:
+            self.flush()
+            self.connection.close()
+        return self
 
 
 def enhanced_status(reply: str) -> str | None:
@@ -304,7 +324,7 @@ def deliver(pub: Publication, store: Store, digests: Sequence[Digest], *, now: d
             sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
             retry: RetryPolicy = DEFAULT_RETRY, build: Builder = build_message,
             claims: Claims | None = None, hold: str | None = None) -> tuple[DigestDelivery, ...]:
-    """Plan ``digests``, then send every free pending copy of every digest over one SMTP connection.
+    """Plan ``digests``, then send every free pending copy of every digest (``[email] connections`` at once).
 
     Pending copies of digests planned by earlier runs go too (their content as
     planned). Copies other senders hold (``masthead send --worker``) are left
@@ -322,48 +342,46 @@ def deliver(pub: Publication, store: Store, digests: Sequence[Digest], *, now: d
         sends.drop_claims(store, digest.id, RUN)
     before = {d.id: claims.counts(store, d.id) for d in considered}
     stopped: str | None = hold or (None if smtp else "no SMTP server configured (MASTHEAD_SMTP_URL is unset)")
-    run = None
-    unsendable: dict[str, str] = {}
+    runs: list[Sender] = []
     if stopped is None and smtp and any(before[d.id].get("pending") for d in considered):
-        run = start_sender(pub, store, now=now, smtp=smtp, secret=secret, sleep=sleep, clock=clock,
-                           retry=retry, build=build, claims=claims)
-        try:
-            for digest in considered:
-                try:
-                    run.send_digest(digest)
-                except Unsendable as exc:
-                    unsendable[digest.id] = str(exc)
-        except Stop as exc:
-            stopped = str(exc)
-        finally:
-            run.flush()
-            run.connection.close()
-    return tuple(report(store, digest, before[digest.id], run, claims,
+        pacer, lanes = pacer_for(pub, sleep, clock), pub.site.email.connections
+        secret = secret or load_secret(pub.state_dir)       # once: the first use may create it
+        stencils = Stencils()
+        runs = run_lanes(store, lanes, lambda own, n, abort: start_sender(
+            pub, own, now=now, smtp=smtp, secret=secret, sleep=sleep, clock=clock, retry=retry, build=build,
+            claims=claims.lane(n, lanes), pacer=pacer, stencils=stencils).send_all(considered, stop=abort.is_set))
+    stopped = stopped or next((r.stopped for r in runs if r.stopped), None)
+    unsendable = {k: v for r in runs for k, v in r.unsendable.items()}
+    return tuple(report(store, digest, before[digest.id], runs, claims,
                         not_sent=unsendable.get(digest.id, stopped)) for digest in considered)
+
+
+def pacer_for(pub: Publication, sleep: Callable[[float], None], clock: Callable[[], float]) -> Pacer:
+    """``[email] rate_per_minute`` as a pace shared by every connection of one sender."""
+    rate = pub.site.email.rate_per_minute
+    return Pacer(60.0 / rate if rate else 0.0, sleep, clock)
 
 
 def start_sender(pub: Publication, store: Store, *, now: datetime, smtp: SmtpSettings, secret: bytes | None,
                  sleep: Callable[[float], None], clock: Callable[[], float], retry: RetryPolicy,
-                 build: Builder, claims: Claims) -> Sender:
+                 build: Builder, claims: Claims, pacer: Pacer, stencils: Stencils) -> Sender:
     """A sender for ``pub`` over ``smtp`` (not yet connected: it connects for its first copy)."""
-    rate = pub.site.email.rate_per_minute
     return Sender(pub=pub, store=store, now=now, secret=secret or load_secret(pub.state_dir),
                   connection=Connection(smtp, local_hostname=pub.site.host), sleep=sleep,
-                  clock=clock, retry=retry, build=build, interval=60.0 / rate if rate else 0.0,
-                  claims=claims)
+                  clock=clock, retry=retry, build=build, pacer=pacer, claims=claims, stencils=stencils)
 
 
-def report(store: Store, digest: Digest, before: dict[str, int], run: Sender | None, claims: Claims, *,
+def report(store: Store, digest: Digest, before: dict[str, int], runs: Sequence[Sender], claims: Claims, *,
            not_sent: str | None) -> DigestDelivery:
-    """What became of ``digest``: this sender's part (sent, failed), where every copy stands now, and
-    what came back so far (bounces, complaints, unsubscribes)."""
+    """What became of ``digest``: this sender's part (sent, failed, over all its connections), where every
+    copy stands now, and what came back so far (bounces, complaints, unsubscribes)."""
     after = claims.counts(store, digest.id)
     came_back = next(iter(feedback.digest_numbers(store, [digest.id])), None)
     return DigestDelivery(
         digest_id=digest.id, feed=digest.feed, recipients=sum(after.values()),
-        sent=run.sent.get(digest.id, 0) if run else 0,
+        sent=sum(run.sent.get(digest.id, 0) for run in runs),
         already_sent=before.get("sent", 0),
-        failed=tuple(run.failures.get(digest.id, ())) if run else (),
+        failed=tuple(failure for run in runs for failure in run.failures.get(digest.id, ())),
         pending=after.get("pending", 0), uncertain=after.get("sending", 0),
         cancelled=after.get("cancelled", 0), in_flight=after.get("in_flight", 0),
         not_sent=not_sent if after.get("pending") else None,

@@ -67,8 +67,8 @@ def build_message(pub: Publication, digest: Digest, recipient: Recipient, *,
         raise ValueError(f"date must be timezone-aware, got {date!r}")
     site = pub.site
     subject = _header_value("Subject", digest.subject, digest.id)
-    to = _recipient_address(recipient, digest.id)
-    unsubscribe_url = _unsubscribe_url(recipient, digest.id)
+    to = recipient_address(recipient, digest.id)
+    unsubscribe_url = checked_unsubscribe_url(recipient, digest.id)
 
     mid = message_id(pub, digest.id, recipient.email)
     msg = EmailMessage(policy=POLICY)
@@ -89,8 +89,7 @@ def build_message(pub: Publication, digest: Digest, recipient: Recipient, *,
     msg["Precedence"] = _header("Precedence", "bulk")
     msg["Feedback-ID"] = _header("Feedback-ID", feedback_id(pub, digest.id))
 
-    values = {NAME: f" {recipient.name.strip()}" if recipient.name and recipient.name.strip() else "",
-              EMAIL: recipient.email, UNSUBSCRIBE_URL: unsubscribe_url}
+    values = body_values(recipient)
     # The encoding is chosen on the digest (cached: the same strings for every reader);
     # a reader's few personal characters do not change which one is shorter.
     parts = [_body_part(personalise(digest.text, values, html_context=False), "plain",
@@ -135,13 +134,23 @@ def _header(name: str, value: str) -> BaseHeader:
 
 def _body_part(content: str, subtype: str, cte: str) -> EmailMessage:
     """A text/* part in UTF-8, encoded with ``cte`` (base64 or quoted-printable, 76-column lines)."""
-    raw = b"\n".join(content.encode("utf-8").splitlines()) + b"\n"   # as set_content does
-    encoded = base64.encodebytes(raw) if cte == "base64" else quopri.encodestring(raw)
     part = EmailMessage(policy=POLICY)
     part["Content-Type"] = _header("Content-Type", f'text/{subtype}; charset="utf-8"')
     part["Content-Transfer-Encoding"] = _header("Content-Transfer-Encoding", cte)
-    part.set_payload(encoded.decode("ascii"))
+    part.set_payload(encoded_body(content, cte).decode("ascii"))
     return part
+
+
+def encoded_body(content: str, cte: str) -> bytes:
+    """``content`` in UTF-8 with LF line ends, encoded with ``cte`` (base64 or quoted-printable)."""
+    raw = b"\n".join(content.encode("utf-8").splitlines()) + b"\n"   # as set_content does
+    return base64.encodebytes(raw) if cte == "base64" else quopri.encodestring(raw)
+
+
+def body_values(recipient: Recipient) -> dict[str, str]:
+    """What each body placeholder becomes for ``recipient``."""
+    return {NAME: f" {recipient.name.strip()}" if recipient.name and recipient.name.strip() else "",
+            EMAIL: recipient.email, UNSUBSCRIBE_URL: recipient.unsubscribe_url.strip()}
 
 
 def personalise(template: str, values: dict[str, str], *, html_context: bool) -> str:
@@ -204,7 +213,7 @@ def _header_value(header: str, value: str, where: str) -> str:
     return value
 
 
-def _recipient_address(recipient: Recipient, digest_id: str) -> Address:
+def recipient_address(recipient: Recipient, digest_id: str) -> Address:
     email = _header_value("To", recipient.email.strip(), f"recipient of {digest_id}")
     name = _header_value("To", (recipient.name or "").strip(), f"recipient of {digest_id}")
     problem = header_text_problem(name) or header_text_problem(email)
@@ -223,7 +232,7 @@ def _recipient_address(recipient: Recipient, digest_id: str) -> Address:
                                where=f"recipient of {digest_id}", hint="fix or remove this subscriber") from None
 
 
-def _unsubscribe_url(recipient: Recipient, digest_id: str) -> str:
+def checked_unsubscribe_url(recipient: Recipient, digest_id: str) -> str:
     url = _header_value("List-Unsubscribe", recipient.unsubscribe_url.strip(), f"recipient of {digest_id}")
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.netloc or re.search(r"[\s<>\"]", url):

@@ -22,15 +22,34 @@ def wire_bytes(msg: EmailMessage, *, utf8: bool = False) -> bytes:
     not decode in that header: one-click unsubscribe would silently break.
     Such headers are folded at their list commas instead and kept as they are.
     """
-    wire = (policy.SMTPUTF8 if utf8 else policy.SMTP).clone(refold_source="none")
+    wire = wire_policy(utf8)
     for name in dict.fromkeys(msg.keys()):
         values = msg.get_all(name) or []
         if not any(_hides_ascii(wire, name, v) for v in values):
             continue
         del msg[name]
         for value in values:
-            msg.set_raw(name, ",\n ".join(str(value).split(", ")))
+            msg.set_raw(name, _at_commas(value))
     return msg.as_bytes(policy=wire)
+
+
+def header_bytes(name: str, value: Any, *, utf8: bool = False) -> bytes:
+    """One header as ``wire_bytes`` writes it (folded, CRLF), for a copy put together from parts."""
+    wire = wire_policy(utf8)
+    return wire.fold_binary(name, _at_commas(value) if _hides_ascii(wire, name, value) else value)
+
+
+def wire_policy(utf8: bool) -> policy.EmailPolicy[EmailMessage]:
+    """SMTP's policy (CRLF; UTF-8 headers with ``utf8``), writing raw-set headers as they were set."""
+    return _SMTPUTF8 if utf8 else _SMTP
+
+
+_SMTP = policy.SMTP.clone(refold_source="none")
+_SMTPUTF8 = policy.SMTPUTF8.clone(refold_source="none")
+
+
+def _at_commas(value: Any) -> str:
+    return ",\n ".join(str(value).split(", "))
 
 
 def _hides_ascii(wire: policy.Policy, name: str, value: Any) -> bool:

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..config import Publication
 from ..records import Digest
 from ..state import sends
 from ..state.db import Store, unstamp
+from ..tokens import load_secret
 from .claims import Claims
+from .copies import Stencils
 from .delivery import (
     Builder,
     DigestDelivery,
@@ -28,9 +30,11 @@ from .delivery import (
     Sender,
     Stop,
     Unsendable,
+    pacer_for,
     report,
     start_sender,
 )
+from .lanes import run_lanes
 from .message import build_message
 from .plan import planned_digest
 from .smtp import SmtpSettings
@@ -61,31 +65,58 @@ def work(pub: Publication, store: Store, *, smtp: SmtpSettings, now: datetime | 
     worker told to stop finishes the copy at hand and gives back its claims.
     """
     claims = claims or Claims.of_worker(lease=pub.site.email.claim_lease)
-    run = start_sender(pub, store, now=now or claims.wall(), smtp=smtp, secret=secret, sleep=sleep,
-                       clock=clock, retry=retry or RetryPolicy(), build=build, claims=claims)
+    pacer, lanes = pacer_for(pub, sleep, clock), pub.site.email.connections
+    secret = secret or load_secret(pub.state_dir)           # once: the first use may create it
+    stencils = Stencils()
+    shifts = run_lanes(store, lanes, lambda own, n, abort: _shift(
+        start_sender(pub, own, now=now or claims.wall(), smtp=smtp, secret=secret, sleep=sleep, clock=clock,
+                     retry=retry or RetryPolicy(), build=build, claims=claims.lane(n, lanes), pacer=pacer,
+                     stencils=stencils),
+        crew=claims.worker, now=now, forever=forever, poll=poll, stop=lambda: stop() or abort.is_set()))
+    runs = [shift.run for shift in shifts]
     seen: dict[str, Digest] = {}
     before: dict[str, dict[str, int]] = {}
-    unsendable: dict[str, str] = {}
-    stopped: str | None = None
+    for shift in shifts:            # as the digest stood when the first lane looked at it
+        for digest_id, counts in shift.before.items():
+            if digest_id not in before or counts.get("sent", 0) < before[digest_id].get("sent", 0):
+                seen[digest_id], before[digest_id] = shift.seen[digest_id], counts
+    stopped = next((run.stopped for run in runs if run.stopped), None)
+    unsendable = {k: v for run in runs for k, v in run.unsendable.items()}
+    deliveries = tuple(report(store, seen[i], before[i], runs, claims, not_sent=unsendable.get(i, stopped))
+                       for i in seen)
+    return WorkerReport(claims.worker, deliveries, stopped, sum(run.taken for run in runs))
+
+
+@dataclass
+class _Shift:
+    """What one lane of a worker did, and the digests it saw (with their counts when it first looked)."""
+
+    run: Sender
+    seen: dict[str, Digest] = field(default_factory=dict)
+    before: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+def _shift(run: Sender, *, crew: str, now: datetime | None, forever: bool, poll: float,
+           stop: Callable[[], bool]) -> _Shift:
+    """One lane's work: passes over every digest until nothing is left to take (``forever``: until stopped)."""
+    shift, store, claims = _Shift(run), run.store, run.claims
     try:
         while not stop():
             run.now = now or claims.wall().replace(microsecond=0)
-            if _one_pass(run, store, seen, before, unsendable, forever=forever, stop=stop):
+            if _one_pass(run, store, shift.seen, shift.before, run.unsendable, forever=forever, stop=stop):
                 continue
-            lapse = _first_lapse(store, claims)
+            lapse = _first_lapse(store, claims, crew)
             if lapse is None and not forever:
                 break
             run.connection.close()      # idle: servers drop idle sessions anyway
             wait = poll if lapse is None else min(poll, max(0.5, (lapse - claims.wall()).total_seconds() + 1))
-            _nap(wait, sleep, clock, stop)
+            _nap(wait, run.sleep, run.clock, stop)
     except Stop as exc:
-        stopped = str(exc)
+        run.stopped = str(exc)
     finally:
         run.flush()
         run.connection.close()
-    deliveries = tuple(report(store, seen[i], before[i], run, claims, not_sent=unsendable.get(i, stopped))
-                       for i in seen)
-    return WorkerReport(claims.worker, deliveries, stopped, run.taken)
+    return shift
 
 
 def _one_pass(run: Sender, store: Store, seen: dict[str, Digest], before: dict[str, dict[str, int]],
@@ -108,10 +139,10 @@ def _one_pass(run: Sender, store: Store, seen: dict[str, Digest], before: dict[s
     return progressed
 
 
-def _first_lapse(store: Store, claims: Claims) -> datetime | None:
-    """When the first claim another sender holds on a pending copy runs out, or None: nothing to wait for."""
+def _first_lapse(store: Store, claims: Claims, crew: str) -> datetime | None:
+    """When the first claim another sender (not a lane of ``crew``) holds on a pending copy runs out, or None."""
     lapses = [value for digest_id in sends.pending_digest_ids(store)
-              if (value := sends.held_elsewhere(store, digest_id, claims.worker, now=claims.wall()))]
+              if (value := sends.held_elsewhere(store, digest_id, crew, now=claims.wall()))]
     return unstamp(min(lapses)) if lapses else None
 
 

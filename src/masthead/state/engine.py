@@ -59,6 +59,13 @@ class Store:
     def __init__(self) -> None:
         self._depth = 0
         self._serial = False
+        # Held through every transaction when stores of one process take turns writing
+        # (SQLite siblings: waiting here is quicker than SQLite's sleeping busy handler).
+        self.writers: AbstractContextManager[object] = nullcontext()
+
+    def another(self) -> Store:
+        """A new connection to the same database, for another thread of this process (close it after)."""
+        raise NotImplementedError
 
     # -- statements ------------------------------------------------------------------------
     def sql(self, text: str) -> str:
@@ -118,19 +125,20 @@ class Store:
             finally:
                 self._depth -= 1
             return
-        with self.guard():
-            self._begin(serial)
-        self._depth, self._serial = 1, serial
-        try:
-            yield self
-        except BaseException:
+        with self.writers:
+            with self.guard():
+                self._begin(serial)
+            self._depth, self._serial = 1, serial
+            try:
+                yield self
+            except BaseException:
+                self._depth = 0
+                with self.guard():
+                    self._rollback()
+                raise
             self._depth = 0
             with self.guard():
-                self._rollback()
-            raise
-        self._depth = 0
-        with self.guard():
-            self._commit()
+                self._commit()
 
     @contextmanager
     def snapshot(self) -> Iterator[Store]:

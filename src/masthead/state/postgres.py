@@ -121,6 +121,7 @@ class PostgresStore(Store):
     def __init__(self, url: str):
         super().__init__()
         self._opening = ""           # BEGIN (and the writers' lock) not sent yet: they go with the next statement
+        self.url = url
         psycopg = self._driver = _psycopg()
         self.where = redact(url)
         given = psycopg.conninfo.conninfo_to_dict(url)
@@ -136,6 +137,10 @@ class PostgresStore(Store):
                               where="MASTHEAD_DATABASE_URL",
                               hint="check the URL (postgresql://user:password@host:5432/dbname), "
                                    "that the server runs and that the database exists") from None
+
+    def another(self) -> PostgresStore:
+        """Another connection to this database (PostgreSQL runs their transactions side by side)."""
+        return PostgresStore(self.url)
 
     def sql(self, text: str) -> str:
         return to_pyformat(text)

@@ -126,11 +126,15 @@ def release(store: Store, digest_id: str, worker: str) -> None:
 
 
 def held_elsewhere(store: Store, digest_id: str, worker: str, *, now: datetime) -> str | None:
-    """When the first live claim of another sender on the digest's pending copies lapses (a stamp), or None."""
+    """When the first live claim of another sender on the digest's pending copies lapses (a stamp), or None.
+
+    Claims of ``worker``'s own connections (named ``worker.N``) are not another sender's.
+    """
     value: str | None = store.scalar(
         "SELECT min(claimed_until) FROM sends WHERE digest_id = :digest AND status = 'pending' "
-        "AND claimed_until >= :now AND claimed_by <> :worker",
-        {"digest": digest_id, "now": stamp(now), "worker": worker})
+        "AND claimed_until >= :now AND claimed_by <> :worker AND substr(claimed_by, 1, :length) <> :lanes",
+        {"digest": digest_id, "now": stamp(now), "worker": worker, "lanes": f"{worker}.",
+         "length": len(worker) + 1})
     return value
 
 

@@ -11,6 +11,7 @@ StorageError naming the database and what to do (faults.py).
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -47,6 +48,8 @@ class SqliteStore(Store):
         super().__init__()
         self.path = path
         self.where = str(path)
+        self.timeout = timeout
+        self.writers = threading.Lock()
         try:
             private_dir(path.parent)
             private_file(path)           # before SQLite makes it: its -wal and -shm take its mode
@@ -66,6 +69,12 @@ class SqliteStore(Store):
 
     def guard(self) -> AbstractContextManager[object]:
         return guarded(self.path)
+
+    def another(self) -> SqliteStore:
+        """Another connection to this file; the two take turns at writing through one lock."""
+        sibling = SqliteStore(self.path, timeout=self.timeout)
+        sibling.writers = self.writers
+        return sibling
 
     def _begin(self, serial: bool) -> None:
         self.db.execute("BEGIN IMMEDIATE")
