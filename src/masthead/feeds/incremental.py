@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,7 +80,9 @@ class Ledger:
         if builds.last_input(self.store) != fingerprint:
             return False
         copies = [f.target for a in articles for f in a.local_files]
-        return all((root / path).is_file() for path in [*builds.page_paths(self.store), *copies])
+        base = str(root)
+        isfile = os.path.isfile         # strings, not Paths: one check per article page every run
+        return all(isfile(os.path.join(base, path)) for path in [*builds.page_paths(self.store), *copies])
 
     def page_is_current(self, root: Path, path: str, article: Article) -> bool:
         return builds.page_key(self.store, path) == page_key(self.settings, article) and (root / path).is_file()
