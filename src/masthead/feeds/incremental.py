@@ -169,14 +169,20 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
         previous = ledger.previous_feeds(pub.root)
         if previous is not None:
             return Written(previous, problems=tuple(collisions))
+    changed: list[str] = []
+    made: set[str] = set()
+
+    def write(path: str, content: bytes) -> None:      # each file as soon as it is rendered
+        made.add(path)
+        if atomic_write(pub.root / path, content):
+            changed.append(path)
     feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a),
                               shelved=ledger.shelved(),
-                              archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key)))
-    changed = [path for feed in feeds for path, content in feed.contents.items()
-               if atomic_write(pub.root / path, content)]
-    copied = _copy_local_files(pub, articles, {path for feed in feeds for path in feed.contents})
+                              archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key),
+                              sink=write))
+    copied = _copy_local_files(pub, articles, made)
     changed += [path for path, written in copied.items() if written]
-    produced = {path for feed in feeds for path in feed.contents} | set(pages) | set(copied)
+    produced = made | set(pages) | set(copied)
     produced |= {path for feed in feeds for page in feed.archives for path in page.files.values()}
     stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
     for path in stale:
