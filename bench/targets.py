@@ -29,7 +29,7 @@ BASELINE_REV = "d0a48a8"        # masthead before the stage packages and these o
 
 # Sections that live in their own module bench/targets_NAME.py, each with
 # ``measure(rounds: int, quick: bool, pub: Path) -> list[Result]``.
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = ("runs",)
 
 
 # -- sections ------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from .markdown import read_markdown
 from .normalise import normalise
 from .plaintext import read_plaintext
 from .raw import RawEntry
-from .sanitise import places, sanitise_articles
+from .sanitise import places, sanitise_articles, settle_dates
 from .upstream import StaleCopy, fetch, read_upstream
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -260,7 +260,8 @@ def _read_or_reuse(path: str, origin: str, kind: str, feed: FeedSettings, site: 
     if row and cached and cached["context"] == context and row.hash == digest:
         result = _from_cache(cached)
     else:
-        result = read_articles(data, origin, kind, feed, site)
+        got, trouble = read_articles(data, origin, kind, feed, site)
+        result = [settle_dates(a) for a in got], trouble
         cached = {"context": context, "articles": [article_to_dict(a) for a in result[0]],
                   "problems": [[p.where, p.message, p.fatal] for p in result[1]]}
     pending.append((origin, stat.st_size, stat.st_mtime_ns, digest, json.dumps(cached, ensure_ascii=False)))

@@ -57,8 +57,21 @@ def _clean_article(a: Article) -> tuple[Article, bool]:
 _FIELDS = tuple(f.name for f in fields(Article))
 
 
+def settle_dates(a: Article) -> Article:
+    """A dated article as sanitising leaves it: whole seconds, updated never before published.
+
+    The collector applies it as it reads a file, so that articles from the
+    file cache are already settled and sanitising copies none of them.
+    """
+    if a.published is None:
+        return a            # sanitise_articles decides, once the first-seen time is known
+    published = a.published.replace(microsecond=0)
+    updated = max((a.updated or published).replace(microsecond=0), published)
+    return a if (published, updated) == (a.published, a.updated) else _with_dates(a, published, updated)
+
+
 def _with_dates(a: Article, published: datetime, updated: datetime) -> Article:
-    """``replace(a, published=..., updated=...)`` at a fraction of its cost: every article of a run passes here."""
+    """``replace(a, published=..., updated=...)`` at a fraction of its cost."""
     values = {name: getattr(a, name) for name in _FIELDS}
     values["published"] = published
     values["updated"] = updated

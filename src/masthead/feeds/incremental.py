@@ -74,6 +74,12 @@ class Ledger:
     def __init__(self, store: Store, settings: str):
         self.store = store
         self.settings = settings
+        self._keys: dict[str, str] | None = None
+
+    def _key(self, path: str) -> str | None:
+        if self._keys is None:          # read once: a build asks for every article page's key
+            self._keys = builds.page_keys(self.store)
+        return self._keys.get(path)
 
     def unchanged(self, root: Path, fingerprint: str, articles: tuple[Article, ...]) -> bool:
         """The last build had this fingerprint and every page and copied file it wrote is still on disk."""
@@ -85,12 +91,12 @@ class Ledger:
         return all(isfile(os.path.join(base, path)) for path in [*builds.page_paths(self.store), *copies])
 
     def page_is_current(self, root: Path, path: str, article: Article) -> bool:
-        return builds.page_key(self.store, path) == page_key(self.settings, article) and (root / path).is_file()
+        return self._key(path) == page_key(self.settings, article) and os.path.isfile(os.path.join(root, path))
 
     def archive_is_current(self, root: Path, path: str, key: str) -> bool:
         """The archive page whose RSS file is ``path`` was written from ``key``, and its three files are there."""
         folder = (root / path).parent
-        return (builds.page_key(self.store, path) == archive_key(self.settings, key)
+        return (self._key(path) == archive_key(self.settings, key)
                 and all((folder / name).is_file() for name in FILES.values()))
 
     def shelved(self) -> dict[str, list[list[str]]]:

@@ -14,8 +14,10 @@ from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import quote, unquote
 
 import jinja2
@@ -88,9 +90,19 @@ def claim_pages(site: SiteSettings, folders: set[str],
 
 
 def _environment(pub: Publication) -> jinja2.Environment:
+    return _made_environment(pub.templates_dir, pub.templates_dir.is_dir())
+
+
+@functools.lru_cache(maxsize=8)
+def _made_environment(templates: Path, own: bool) -> jinja2.Environment:
+    """One environment per templates folder: its compiled templates serve every page of a build.
+
+    Jinja reloads a template whose file changed, so edits between runs in one
+    process are seen; a templates folder made since is a new key.
+    """
     loaders: list[jinja2.BaseLoader] = []
-    if pub.templates_dir.is_dir():
-        loaders.append(jinja2.FileSystemLoader(pub.templates_dir))
+    if own:
+        loaders.append(jinja2.FileSystemLoader(templates))
     loaders.append(jinja2.PackageLoader("masthead", "templates"))
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
