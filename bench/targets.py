@@ -25,11 +25,9 @@ from pathlib import Path
 
 from ratio import PYTHON, ROOT, Result, child, interleaved, report, wall
 
-BASELINE_REV = "d0a48a8"        # masthead before the stage packages and these optimisations
-
 # Sections that live in their own module bench/targets_NAME.py, each with
 # ``measure(rounds: int, quick: bool, pub: Path) -> list[Result]``.
-MODULES: tuple[str, ...] = ("runs",)
+MODULES: tuple[str, ...] = ("collect", "runs")
 
 
 # -- sections ------------------------------------------------------------------------------------

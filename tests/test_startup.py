@@ -9,16 +9,16 @@ import pytest
 
 HEAVY = {"premailer", "feedgen", "lxml", "email_validator", "feedparser", "nh3", "jinja2", "sqlite3",
          "markdown_it", "yaml", "frontmatter", "hijridate", "dateutil", "smtplib", "cssutils", "regex",
-         "extruct", "trafilatura", "mdit_py_plugins"}
+         "extruct", "trafilatura", "mdit_py_plugins", "email"}
 
 
 @pytest.mark.parametrize("argument", ["--version", "--help"])
 def test_version_and_help_load_no_heavy_library(argument: str) -> None:
     """Only click and masthead's own light modules are imported to print the version or the help."""
     probe = (f"import sys\nfrom masthead.cli import main\ntry:\n    main([{argument!r}])\nexcept SystemExit:\n    pass\n"
-             "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
+             "print('LOADED', ' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    loaded = set(result.stdout.split()[-200:])
+    loaded = set(result.stdout.rpartition("LOADED ")[2].split())
     assert "masthead" in loaded
     assert set() == HEAVY & loaded
 
@@ -33,3 +33,14 @@ def test_the_collector_loads_the_page_extractors_only_for_pages() -> None:
              "print(sorted(before), sorted(after))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "[] ['extruct', 'trafilatura']" == result.stdout.strip()
+
+
+def test_the_help_lists_each_command_with_its_own_summary() -> None:
+    """`masthead --help` lists every command with the first sentence of that command's own help."""
+    import click
+
+    from masthead.cli import COMMANDS, SUMMARIES, main
+
+    context = click.Context(main)
+    own = {name: main.get_command(context, name).get_short_help_str(limit=300) for name in COMMANDS}
+    assert own == SUMMARIES

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -100,3 +101,26 @@ class TestMigration:
         with pytest.raises(ConfigError) as caught:
             open_store(tmp_path)
         assert "state.db" in str(caught.value) and "upgrade masthead" in str(caught.value)
+
+
+def test_processes_opening_a_brand_new_state_database_at_once_all_get_it(tmp_path: Path) -> None:
+    """A server's threads and a run that open a state database nobody has made yet all open it, none is told it is locked."""
+    failures: list[BaseException] = []
+    for attempt in range(40):
+        state_dir = tmp_path / f"state-{attempt}"
+        start = threading.Barrier(3)
+
+        def opener(folder: Path = state_dir, barrier: threading.Barrier = start) -> None:
+            barrier.wait()
+            try:
+                with open_store(folder) as store:
+                    store.scalar("SELECT count(*) FROM articles")
+            except Exception as exc:          # collected, asserted below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=opener) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert [] == failures

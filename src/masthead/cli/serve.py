@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from ..config import SMTP_ENV
 from .common import project_option
 
 
@@ -28,6 +27,7 @@ def serve(project: Path, host: str, port: int, quiet: bool) -> None:
 
     Example: masthead serve --port 8000
     """
+    from ..config import SMTP_ENV
     from ..serve import make_app
     from ..web.server import CHANNEL_TIMEOUT, MAX_BODY, MAX_HEADER, THREADS, make_server
 

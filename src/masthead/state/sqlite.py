@@ -11,6 +11,7 @@ StorageError naming the database and what to do (faults.py).
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -18,6 +19,24 @@ from ..errors import storage_error
 from .engine import Store, dependency_order
 from .faults import guarded
 from .private import private_dir, private_file
+
+
+def _switch_to_wal(db: sqlite3.Connection, timeout: float) -> None:
+    """Put the file in WAL mode, waiting out other first openers of a brand-new file.
+
+    Two processes converting a new file at once deadlock on its locks, and
+    SQLite answers one of them "locked" at once, without its busy wait: try
+    again until ``timeout`` has passed.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 class SqliteStore(Store):
@@ -36,7 +55,7 @@ class SqliteStore(Store):
         with self.guard():
             self.db = sqlite3.connect(path, timeout=timeout, isolation_level=None)
             self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(self.db, timeout)
             # WAL + NORMAL: a commit is one write(), no fsync. A process killed at any
             # point (kill -9, OOM) loses nothing the next run cannot see; only a power
             # cut can forget the last moments, which at worst repeats a few copies.
