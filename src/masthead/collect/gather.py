@@ -42,7 +42,7 @@ from .upstream import StaleCopy, fetch, read_upstream
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 CACHE_BATCH = 500
-CACHE_VERSION = "4"  # bump when reading or normalising changes what a file gives
+CACHE_VERSION = "5"  # bump when reading or normalising changes what a file gives (5: dates settled)
 READERS: dict[str, str] = {
     ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
     ".json": "json", ".xml": "feed", ".rss": "feed", ".atom": "feed", ".html": "html", ".htm": "html",
