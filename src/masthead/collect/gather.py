@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -164,6 +164,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     seen_paths: list[str] = []
     documents: list[str] = []   # not articles: a problem unless an article links to them
     pending: list[tuple] = []   # file-cache rows, written in batches: one commit per file cost ~2 ms
+    folded: dict[str, str] = {}  # title -> its comparison key, as the file cache kept it (dedupe needs every one)
     listed = []
     for feed in pub.feeds:
         paths, refused = article_files(feed, pub.feeds_dir)
@@ -191,8 +192,8 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
                     problems.append(Problem(origin, f"'{name.suffix or name.name}' files are not articles: "
                                             f"skipped (masthead reads {', '.join(sorted(READERS))})"))
                     continue
-                got, trouble = _cached_read(store, path, origin, kind, feed, pub.site, context, pending,
-                                            rows.get(origin))
+                got, trouble = _cached_read(path, origin, kind, feed, pub.site, context, pending,
+                                            rows.get(origin), folded)
                 if len(pending) >= CACHE_BATCH:
                     _save_reads(store, pending)
                 articles += got
@@ -214,7 +215,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
                                  f"{', '.join(sorted(READERS))}); link to it from an article to publish it")
                  for origin in documents if origin not in linked]
     drafts = tuple(a for a in articles if a.draft)
-    unique, duplicate_problems = dedupe([a for a in articles if not a.draft])
+    unique, duplicate_problems = dedupe([a for a in articles if not a.draft], folded)
     problems += duplicate_problems
     # What normalising noted on single articles is reported per file too (and counts for --strict).
     problems += [Problem(a.origin, note) for a in (*unique, *drafts) for note in a.problems]
@@ -238,32 +239,35 @@ def _origin(pub: Publication, root: str, path: str) -> str:
     return pub.relative(Path(path))
 
 
-def _cached_read(store: Store, path: str, origin: str, kind: str, feed: FeedSettings,
-                 site: SiteSettings, context: str, pending: list[tuple],
-                 row: filecache.CachedFile | None) -> tuple[list[Article], list[Problem]]:
+def _cached_read(path: str, origin: str, kind: str, feed: FeedSettings, site: SiteSettings, context: str,
+                 pending: list[tuple], row: filecache.CachedFile | None,
+                 folded: dict[str, str]) -> tuple[list[Article], list[Problem]]:
     """The file's articles and problems: from the cache when unchanged; a new cache row goes to ``pending``."""
     try:
-        return _read_or_reuse(path, origin, kind, feed, site, context, pending, row)
+        return _read_or_reuse(path, origin, kind, feed, site, context, pending, row, folded)
     except OSError as exc:  # unreadable, or gone since the folder was listed: that file only
         return [], [Problem(origin, f"cannot read it ({exc.strerror or exc}); check that the file "
                             "exists and masthead may read it", fatal=True)]
 
 
 def _read_or_reuse(path: str, origin: str, kind: str, feed: FeedSettings, site: SiteSettings, context: str,
-                   pending: list[tuple], row: filecache.CachedFile | None) -> tuple[list[Article], list[Problem]]:
+                   pending: list[tuple], row: filecache.CachedFile | None,
+                   folded: dict[str, str]) -> tuple[list[Article], list[Problem]]:
     stat = os.stat(path)
     cached = json.loads(row.result) if row else None
     if row and cached and cached["context"] == context and (row.size, row.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-        return _from_cache(cached)
+        return _from_cache(cached, folded)
     data = Path(path).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if row and cached and cached["context"] == context and row.hash == digest:
-        result = _from_cache(cached)
+        result = _from_cache(cached, folded)
     else:
         got, trouble = read_articles(data, origin, kind, feed, site)
         result = [settle_dates(a) for a in got], trouble
         cached = {"context": context, "articles": [article_to_dict(a) for a in result[0]],
-                  "problems": [[p.where, p.message, p.fatal] for p in result[1]]}
+                  "problems": [[p.where, p.message, p.fatal] for p in result[1]],
+                  "keys": [fold_for_key(a.title) for a in result[0]]}
+        folded.update(zip([a.title for a in result[0]], cached["keys"], strict=True))
     pending.append((origin, stat.st_size, stat.st_mtime_ns, digest, json.dumps(cached, ensure_ascii=False)))
     return result
 
@@ -275,8 +279,10 @@ def _save_reads(store: Store, pending: list[tuple]) -> None:
         pending.clear()
 
 
-def _from_cache(cached: dict) -> tuple[list[Article], list[Problem]]:
-    return ([article_from_dict(a) for a in cached["articles"]],
+def _from_cache(cached: dict, folded: dict[str, str]) -> tuple[list[Article], list[Problem]]:
+    articles = [article_from_dict(a) for a in cached["articles"]]
+    folded.update(zip([a.title for a in articles], cached.get("keys") or (), strict=False))
+    return (articles,
             [Problem(w, m, f) for w, m, f in cached["problems"]])
 
 
@@ -308,8 +314,11 @@ def _read_source(store: Store, pub: Publication, feed: FeedSettings, source: str
     return got, [*stale, *trouble]
 
 
-def dedupe(articles: list[Article]) -> tuple[list[Article], list[Problem]]:
-    """One record per article: the same id, the same URL, or the same title on the same day."""
+def dedupe(articles: list[Article], folded: Mapping[str, str] | None = None) -> tuple[list[Article], list[Problem]]:
+    """One record per article: the same id, the same URL, or the same title on the same day.
+
+    ``folded`` may give titles' comparison keys (``fold_for_key``) already made.
+    """
     kept: list[Article] = []
     problems: list[Problem] = []
     seen: dict[tuple[str, str], Article] = {}
@@ -317,7 +326,9 @@ def dedupe(articles: list[Article]) -> tuple[list[Article], list[Problem]]:
     for article in articles:
         keys = [("id", article.id), ("url", article.url)]
         if article.published:
-            keys.append(("title", f"{fold_for_key(article.title)}|{article.published.date()}"))
+            key = folded.get(article.title) if folded else None
+            keys.append(("title", f"{key if key is not None else fold_for_key(article.title)}|"
+                                  f"{article.published.date()}"))
         first = next((seen[k] for k in keys if k in seen), None)
         if first is not None:
             problems.append(Problem(place(article), f"the same article as {place(first)} "
