@@ -326,8 +326,8 @@ def dedupe(articles: list[Article], folded: Mapping[str, str] | None = None) -> 
     for article in articles:
         keys = [("id", article.id), ("url", article.url)]
         if article.published:
-            key = folded.get(article.title) if folded else None
-            keys.append(("title", f"{key if key is not None else fold_for_key(article.title)}|"
+            title = folded.get(article.title) if folded else None
+            keys.append(("title", f"{title if title is not None else fold_for_key(article.title)}|"
                                   f"{article.published.date()}"))
         first = next((seen[k] for k in keys if k in seen), None)
         if first is not None:
