@@ -27,7 +27,7 @@ from ratio import PYTHON, ROOT, Result, child, interleaved, report, wall
 
 # Sections that live in their own module bench/targets_NAME.py, each with
 # ``measure(rounds: int, quick: bool, pub: Path) -> list[Result]``.
-MODULES: tuple[str, ...] = ("sending", "collect", "feeds")
+MODULES: tuple[str, ...] = ("sending", "collect", "feeds", "runs")
 
 
 # -- sections ------------------------------------------------------------------------------------

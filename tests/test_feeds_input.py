@@ -298,3 +298,16 @@ def test_the_run_says_how_many_entries_the_size_cap_left_out() -> None:
     assert ("feed all: 3706 items (11294 more within 'limit' moved to the archive: the RSS or Atom file would be "
             "over 4 MB; lower 'limit' or shorten the bodies)") in summary_lines(report, quiet=False)
     assert [{"name": "all", "items": 3706, "archive_pages": 0, "left_out": 11294}] == report_json(report)["feeds"]
+
+
+def test_a_sink_gets_every_file_as_it_is_rendered(pub: Publication) -> None:
+    """With a sink, build_feeds hands over the same files, bytes and order as its contents, and keeps none of them."""
+    articles = [article(n) for n in range(1, 8)] + [english(n) for n in range(8, 11)]
+    kept = build_feeds(replace(pub, feeds=tuple(replace(f, limit=3) for f in pub.feeds)), articles, NOW)
+    handed: list[tuple[str, bytes]] = []
+    streamed = build_feeds(replace(pub, feeds=tuple(replace(f, limit=3) for f in pub.feeds)), articles, NOW,
+                           sink=lambda path, content: handed.append((path, content)))
+    assert [item for out in kept for item in out.contents.items()] == handed
+    assert [{}] * len(streamed) == [out.contents for out in streamed]
+    assert [out.archives for out in kept] == [out.archives for out in streamed]
+    assert any(out.archives for out in kept)          # archive pages were among them

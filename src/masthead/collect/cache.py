@@ -35,7 +35,7 @@ def article_to_dict(article: Article) -> dict[str, Any]:
 
 
 def article_from_dict(data: dict[str, Any]) -> Article:
-    values: dict[str, Any] = {f.name: data.get(f.name) for f in fields(Article)}
+    values: dict[str, Any] = {name: data.get(name) for name in _FIELDS}
     for key in ("published", "updated"):
         values[key] = datetime.fromisoformat(values[key]) if values[key] else None
     for key in _TUPLES:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -37,12 +37,12 @@ from .markdown import read_markdown
 from .normalise import normalise
 from .plaintext import read_plaintext
 from .raw import RawEntry
-from .sanitise import places, sanitise_articles
+from .sanitise import places, sanitise_articles, settle_dates
 from .upstream import StaleCopy, fetch, read_upstream
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 CACHE_BATCH = 500
-CACHE_VERSION = "4"  # bump when reading or normalising changes what a file gives
+CACHE_VERSION = "5"  # bump when reading or normalising changes what a file gives (5: dates settled)
 READERS: dict[str, str] = {
     ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
     ".json": "json", ".xml": "feed", ".rss": "feed", ".atom": "feed", ".html": "html", ".htm": "html",
@@ -91,8 +91,8 @@ def _message(exc: InputError) -> str:
     return f"{exc.message}; {exc.hint}" if exc.hint else exc.message
 
 
-def article_files(feed: FeedSettings, feeds_dir: Path) -> tuple[list[Path], list[Problem]]:
-    """The feed's article files at any depth, in a stable order, and the links refused.
+def article_files(feed: FeedSettings, feeds_dir: Path) -> tuple[list[str], list[Problem]]:
+    """The feed's article files at any depth (absolute paths), in a stable order, and the links refused.
 
     Hidden and ``_``-prefixed files are skipped, and so are files the feed lists
     in ``sources`` (read once, as upstream feeds) and the pictures, sound,
@@ -100,25 +100,28 @@ def article_files(feed: FeedSettings, feeds_dir: Path) -> tuple[list[Path], list
     Articles are read only from ``feeds/``: a file or folder that resolves
     anywhere else (a symlink into ``.masthead/``, ``output/`` or outside the
     publication) is refused with a problem naming it, and nothing of it is
-    read. Links to folders are not followed.
+    read. Links to folders are not followed. The walk handles plain strings:
+    building a Path per file cost more than listing the folders.
     """
     home = feeds_dir.resolve()
     listed = {(feed.folder / s).resolve() for s in feed.sources if "://" not in s}
-    found: list[Path] = []
+    found: list[str] = []
     problems: list[Problem] = []
     if not _inside(feed.folder.resolve(), home):
         return [], [Problem(f"feeds/{feed.name}", f"the feed folder is a link to {feed.folder.resolve()}, "
                             "outside feeds/: refused, nothing of it is read; move the folder into feeds/",
                             fatal=True)]
-    def walk(here: Path) -> None:
+    top = str(feed.folder)
+
+    def walk(here: str) -> None:
         with os.scandir(here) as listing:        # one listing gives each entry's type: no stat per file
             entries = sorted(listing, key=lambda entry: entry.name)
         for entry in entries:
             name = entry.name
-            if name.startswith((".", "_")) or (here == feed.folder and name == FEED_FILE):
+            if name.startswith((".", "_")) or (here == top and name == FEED_FILE):
                 continue
-            path = here / name
             if entry.is_symlink():
+                path = Path(entry.path)
                 real = path.resolve()
                 if listed and real in listed:
                     continue
@@ -129,16 +132,22 @@ def article_files(feed: FeedSettings, feeds_dir: Path) -> tuple[list[Path], list
                 elif real.is_dir():
                     problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
                                             "a link to a folder: not followed; move the folder into feeds/"))
-                elif real.is_file() and path.suffix.lower() not in MEDIA_SUFFIXES:
-                    found.append(path)
+                elif real.is_file() and _suffix(name) not in MEDIA_SUFFIXES:
+                    found.append(entry.path)
             elif entry.is_dir(follow_symlinks=False):
-                walk(path)
-            elif (entry.is_file(follow_symlinks=False) and path.suffix.lower() not in MEDIA_SUFFIXES
-                  and not (listed and path.resolve() in listed)):
-                found.append(path)
+                walk(entry.path)
+            elif (entry.is_file(follow_symlinks=False) and _suffix(name) not in MEDIA_SUFFIXES
+                  and not (listed and Path(entry.path).resolve() in listed)):
+                found.append(entry.path)
 
-    walk(feed.folder)
-    return sorted(found), problems
+    walk(top)
+    return sorted(found, key=lambda path: path.split(os.sep)), problems
+
+
+def _suffix(name: str) -> str:
+    """What Path(name).suffix.lower() gives, without the Path."""
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -155,32 +164,40 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     seen_paths: list[str] = []
     documents: list[str] = []   # not articles: a problem unless an article links to them
     pending: list[tuple] = []   # file-cache rows, written in batches: one commit per file cost ~2 ms
+    folded: dict[str, str] = {}  # title -> its comparison key, as the file cache kept it (dedupe needs every one)
     listed = []
     for feed in pub.feeds:
         paths, refused = article_files(feed, pub.feeds_dir)
         listed.append((feed, paths))
         problems += refused
     total = sum(len(paths) for _, paths in listed)
+    root = f"{pub.root}/" if pub.root.is_absolute() and os.sep == "/" else ""
     for feed, paths in listed:
         context = _context(pub.site, feed)
-        for path in paths:
-            origin = pub.relative(path)
-            seen_paths.append(origin)
-            if progress:
-                progress(len(seen_paths), total, origin)
-            kind = READERS.get(path.suffix.lower())
-            if kind is None and path.suffix.lower() in DOCUMENT_SUFFIXES:
-                documents.append(origin)
-                continue
-            if kind is None:
-                problems.append(Problem(origin, f"'{path.suffix or path.name}' files are not articles: "
-                                        f"skipped (masthead reads {', '.join(sorted(READERS))})"))
-                continue
-            got, trouble = _cached_read(store, path, origin, kind, feed, pub.site, context, pending)
-            if len(pending) >= CACHE_BATCH:
-                _save_reads(store, pending)
-            articles += got
-            problems += trouble
+        origins = [_origin(pub, root, path) for path in paths]
+        for start in range(0, len(paths), CACHE_BATCH):   # one query for each batch's cache rows
+            batch = origins[start:start + CACHE_BATCH]
+            rows = filecache.cached_many(store, batch)
+            for path, origin in zip(paths[start:start + CACHE_BATCH], batch, strict=True):
+                seen_paths.append(origin)
+                if progress:
+                    progress(len(seen_paths), total, origin)
+                suffix = _suffix(os.path.basename(path))
+                kind = READERS.get(suffix)
+                if kind is None and suffix in DOCUMENT_SUFFIXES:
+                    documents.append(origin)
+                    continue
+                if kind is None:
+                    name = PurePosixPath(origin)
+                    problems.append(Problem(origin, f"'{name.suffix or name.name}' files are not articles: "
+                                            f"skipped (masthead reads {', '.join(sorted(READERS))})"))
+                    continue
+                got, trouble = _cached_read(path, origin, kind, feed, pub.site, context, pending,
+                                            rows.get(origin), folded)
+                if len(pending) >= CACHE_BATCH:
+                    _save_reads(store, pending)
+                articles += got
+                problems += trouble
         for source in feed.sources:
             got, trouble = _read_source(store, pub, feed, source, now)
             articles += got
@@ -198,7 +215,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
                                  f"{', '.join(sorted(READERS))}); link to it from an article to publish it")
                  for origin in documents if origin not in linked]
     drafts = tuple(a for a in articles if a.draft)
-    unique, duplicate_problems = dedupe([a for a in articles if not a.draft])
+    unique, duplicate_problems = dedupe([a for a in articles if not a.draft], folded)
     problems += duplicate_problems
     # What normalising noted on single articles is reported per file too (and counts for --strict).
     problems += [Problem(a.origin, note) for a in (*unique, *drafts) for note in a.problems]
@@ -215,31 +232,42 @@ def _context(site: SiteSettings, feed: FeedSettings) -> str:
     return f"{CACHE_VERSION}|{__version__}|{site.base_url}|{site.timezone.key}|{feed.name}|{feed.language}"
 
 
-def _cached_read(store: Store, path: Path, origin: str, kind: str, feed: FeedSettings,
-                 site: SiteSettings, context: str, pending: list[tuple]) -> tuple[list[Article], list[Problem]]:
+def _origin(pub: Publication, root: str, path: str) -> str:
+    """``pub.relative(Path(path))`` without building paths: files found under feeds/ all lie under the root."""
+    if root and path.startswith(root):      # the walk joins names to a Path's text: no '//', no '/./'
+        return path[len(root):]
+    return pub.relative(Path(path))
+
+
+def _cached_read(path: str, origin: str, kind: str, feed: FeedSettings, site: SiteSettings, context: str,
+                 pending: list[tuple], row: filecache.CachedFile | None,
+                 folded: dict[str, str]) -> tuple[list[Article], list[Problem]]:
     """The file's articles and problems: from the cache when unchanged; a new cache row goes to ``pending``."""
     try:
-        return _read_or_reuse(store, path, origin, kind, feed, site, context, pending)
+        return _read_or_reuse(path, origin, kind, feed, site, context, pending, row, folded)
     except OSError as exc:  # unreadable, or gone since the folder was listed: that file only
         return [], [Problem(origin, f"cannot read it ({exc.strerror or exc}); check that the file "
                             "exists and masthead may read it", fatal=True)]
 
 
-def _read_or_reuse(store: Store, path: Path, origin: str, kind: str, feed: FeedSettings,
-                   site: SiteSettings, context: str, pending: list[tuple]) -> tuple[list[Article], list[Problem]]:
-    stat = path.stat()
-    row = filecache.cached(store, origin)
+def _read_or_reuse(path: str, origin: str, kind: str, feed: FeedSettings, site: SiteSettings, context: str,
+                   pending: list[tuple], row: filecache.CachedFile | None,
+                   folded: dict[str, str]) -> tuple[list[Article], list[Problem]]:
+    stat = os.stat(path)
     cached = json.loads(row.result) if row else None
     if row and cached and cached["context"] == context and (row.size, row.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-        return _from_cache(cached)
-    data = path.read_bytes()
+        return _from_cache(cached, folded)
+    data = Path(path).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if row and cached and cached["context"] == context and row.hash == digest:
-        result = _from_cache(cached)
+        result = _from_cache(cached, folded)
     else:
-        result = read_articles(data, origin, kind, feed, site)
+        got, trouble = read_articles(data, origin, kind, feed, site)
+        result = [settle_dates(a) for a in got], trouble
         cached = {"context": context, "articles": [article_to_dict(a) for a in result[0]],
-                  "problems": [[p.where, p.message, p.fatal] for p in result[1]]}
+                  "problems": [[p.where, p.message, p.fatal] for p in result[1]],
+                  "keys": [fold_for_key(a.title) for a in result[0]]}
+        folded.update(zip([a.title for a in result[0]], cached["keys"], strict=True))
     pending.append((origin, stat.st_size, stat.st_mtime_ns, digest, json.dumps(cached, ensure_ascii=False)))
     return result
 
@@ -251,8 +279,10 @@ def _save_reads(store: Store, pending: list[tuple]) -> None:
         pending.clear()
 
 
-def _from_cache(cached: dict) -> tuple[list[Article], list[Problem]]:
-    return ([article_from_dict(a) for a in cached["articles"]],
+def _from_cache(cached: dict, folded: dict[str, str]) -> tuple[list[Article], list[Problem]]:
+    articles = [article_from_dict(a) for a in cached["articles"]]
+    folded.update(zip([a.title for a in articles], cached.get("keys") or (), strict=False))
+    return (articles,
             [Problem(w, m, f) for w, m, f in cached["problems"]])
 
 
@@ -284,8 +314,11 @@ def _read_source(store: Store, pub: Publication, feed: FeedSettings, source: str
     return got, [*stale, *trouble]
 
 
-def dedupe(articles: list[Article]) -> tuple[list[Article], list[Problem]]:
-    """One record per article: the same id, the same URL, or the same title on the same day."""
+def dedupe(articles: list[Article], folded: Mapping[str, str] | None = None) -> tuple[list[Article], list[Problem]]:
+    """One record per article: the same id, the same URL, or the same title on the same day.
+
+    ``folded`` may give titles' comparison keys (``fold_for_key``) already made.
+    """
     kept: list[Article] = []
     problems: list[Problem] = []
     seen: dict[tuple[str, str], Article] = {}
@@ -293,7 +326,9 @@ def dedupe(articles: list[Article]) -> tuple[list[Article], list[Problem]]:
     for article in articles:
         keys = [("id", article.id), ("url", article.url)]
         if article.published:
-            keys.append(("title", f"{fold_for_key(article.title)}|{article.published.date()}"))
+            title = folded.get(article.title) if folded else None
+            keys.append(("title", f"{title if title is not None else fold_for_key(article.title)}|"
+                                  f"{article.published.date()}"))
         first = next((seen[k] for k in keys if k in seen), None)
         if first is not None:
             problems.append(Problem(place(article), f"the same article as {place(first)} "

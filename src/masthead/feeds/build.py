@@ -4,7 +4,7 @@
 no longer hold on archive pages (archive.py), renders RSS and Atom
 (xmlfeeds.py), JSON Feed (jsonfeed.py), the OPML list, the XSL stylesheet and
 the pages (pages.py), and returns one FeedOutput per feed with every file's
-bytes in ``contents``.
+bytes in ``contents``, or hands each file to a sink as it is rendered.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from .xmlfeeds import FILES, STYLESHEET, Place, entry_id, output_path, public_ur
 
 MAX_FEED_BYTES = 4_000_000       # per RSS / Atom file; older entries go to the archive beyond it, and are counted
 
+Sink = Callable[[str, bytes], None]                # (path relative to the publication, bytes): one file
 Shelved = Mapping[str, Sequence[Sequence[str]]]    # feed name -> ids on each archive page, oldest page first
 
 
@@ -62,9 +63,10 @@ def _current(pub: Publication, plan: FeedPlan, shelved: Sequence[Sequence[str]]
 
 
 def _archive_pages(pub: Publication, plan: FeedPlan, shelves: tuple[archive.Shelf, ...],
-                   is_current: Callable[[str, str], bool] | None) -> tuple[list[ArchivePage], dict[str, bytes]]:
-    """Each archive page as the manifest lists it, and the bytes of those not already on disk as they would be."""
-    listed, contents = [], {}
+                   is_current: Callable[[str, str], bool] | None, emit: Sink) -> list[ArchivePage]:
+    """Each archive page as the manifest lists it; the bytes of those not already on disk as they would be
+    go to ``emit`` one page at a time."""
+    listed = []
     for shelf in shelves:
         here = archive.folder(plan.folder, shelf.number)
         older = archive.folder(plan.folder, shelf.number - 1) if shelf.number > 1 else None
@@ -81,15 +83,17 @@ def _archive_pages(pub: Publication, plan: FeedPlan, shelves: tuple[archive.Shel
             doc = replace(doc, updated=max((with_entries(plan, s.articles).updated for s in shelves),
                                            default=plan.updated))
         made = render_document(pub, doc, Place(here, plan.folder, prev=older, next=newer), older)
-        contents.update({files[kind]: made[kind] for kind in FILES})
-    return listed, contents
+        for kind in FILES:
+            emit(files[kind], made[kind])
+    return listed
 
 
 def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
                 now: datetime,
                 page_is_current: Callable[[str, Article], bool] | None = None, *,
                 shelved: Shelved | None = None,
-                archive_is_current: Callable[[str, str], bool] | None = None) -> list[FeedOutput]:
+                archive_is_current: Callable[[str, str], bool] | None = None,
+                sink: Sink | None = None) -> list[FeedOutput]:
     """Every feed of the publication as FeedOutputs, with the bytes of every file to write.
 
     ``articles`` are as the collector gives them (collect/sanitise.py made them
@@ -103,23 +107,30 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
     article pages (less those ``page_is_current`` says are on disk as they
     would be rendered). Archive pages for which ``archive_is_current(path,
     key)`` holds are listed but not rendered again.
+
+    With a ``sink``, each file goes to ``sink(path, bytes)`` as soon as it is
+    rendered, in the order ``contents`` would list them, and ``contents``
+    stays empty: a run over a large archive never holds every page at once.
     """
     plans = plan_feeds(pub, articles)
     outputs: list[FeedOutput] = []
-    for planned in plans:
+    for number, planned in enumerate(plans):
+        contents: dict[str, bytes] = {}
+        emit = sink or contents.__setitem__
         files = {kind: output_path(planned, kind) for kind in FILES}
         plan, made, shelves, moved = _current(pub, planned, (shelved or {}).get(planned.name, ()))
-        contents = {files[kind]: made[kind] for kind in FILES}
-        contents.update(pages.feed_pages(pub, plan, files))
-        listed, archived = _archive_pages(pub, plan, shelves, archive_is_current)
-        contents.update(archived)
+        for kind in FILES:
+            emit(files[kind], made[kind])
+        for path, content in pages.feed_pages(pub, plan, files).items():
+            emit(path, content)
+        listed = _archive_pages(pub, plan, shelves, archive_is_current, emit)
         outputs.append(FeedOutput(
             name=plan.name, title=plan.title, language=plan.language, items=len(plan.articles),
             files=files, urls={k: public_url(pub.site, p) for k, p in files.items()},
             contents=contents, archives=tuple(listed), left_out=moved))
-    if outputs:
-        extra = {f"output/{STYLESHEET}": pages.stylesheet(pub),
-                 opml.PATH: opml.render(pub, plans, outputs)}
-        extra.update(pages.site_pages(pub, plans, tuple(articles), page_is_current))
-        outputs[0].contents.update(extra)
+        if number == 0:      # the publication-wide files go with the first feed, after its own
+            emit(f"output/{STYLESHEET}", pages.stylesheet(pub))
+            emit(opml.PATH, opml.render(pub, plans, [public_url(pub.site, output_path(p, "rss")) for p in plans]))
+            for path, content in pages.each_site_page(pub, plans, tuple(articles), page_is_current):
+                emit(path, content)
     return outputs

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,21 +74,29 @@ class Ledger:
     def __init__(self, store: Store, settings: str):
         self.store = store
         self.settings = settings
+        self._keys: dict[str, str] | None = None
+
+    def _key(self, path: str) -> str | None:
+        if self._keys is None:          # read once: a build asks for every article page's key
+            self._keys = builds.page_keys(self.store)
+        return self._keys.get(path)
 
     def unchanged(self, root: Path, fingerprint: str, articles: tuple[Article, ...]) -> bool:
         """The last build had this fingerprint and every page and copied file it wrote is still on disk."""
         if builds.last_input(self.store) != fingerprint:
             return False
         copies = [f.target for a in articles for f in a.local_files]
-        return all((root / path).is_file() for path in [*builds.page_paths(self.store), *copies])
+        base = str(root)
+        isfile = os.path.isfile         # strings, not Paths: one check per article page every run
+        return all(isfile(os.path.join(base, path)) for path in [*builds.page_paths(self.store), *copies])
 
     def page_is_current(self, root: Path, path: str, article: Article) -> bool:
-        return builds.page_key(self.store, path) == page_key(self.settings, article) and (root / path).is_file()
+        return self._key(path) == page_key(self.settings, article) and os.path.isfile(os.path.join(root, path))
 
     def archive_is_current(self, root: Path, path: str, key: str) -> bool:
         """The archive page whose RSS file is ``path`` was written from ``key``, and its three files are there."""
         folder = (root / path).parent
-        return (builds.page_key(self.store, path) == archive_key(self.settings, key)
+        return (self._key(path) == archive_key(self.settings, key)
                 and all((folder / name).is_file() for name in FILES.values()))
 
     def shelved(self) -> dict[str, list[list[str]]]:
@@ -171,15 +180,21 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
         previous = ledger.previous_feeds(pub.root)
         if previous is not None:
             return Written(previous, problems=tuple(collisions))
+    changed: list[str] = []
+    made: set[str] = set()
+    batch = folders if folders is not None else Folders()
+
+    def write(path: str, content: bytes) -> None:      # each file as soon as it is rendered
+        made.add(path)
+        if atomic_write(pub.root / path, content, folders=batch):
+            changed.append(path)
     feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a),
                               shelved=ledger.shelved(),
-                              archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key)))
-    batch = folders if folders is not None else Folders()
-    changed = [path for feed in feeds for path, content in feed.contents.items()
-               if atomic_write(pub.root / path, content, folders=batch)]
-    copied = _copy_local_files(pub, articles, {path for feed in feeds for path in feed.contents}, batch)
+                              archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key),
+                              sink=write))
+    copied = _copy_local_files(pub, articles, made, batch)
     changed += [path for path, written in copied.items() if written]
-    produced = {path for feed in feeds for path in feed.contents} | set(pages) | set(copied)
+    produced = made | set(pages) | set(copied)
     produced |= {path for feed in feeds for page in feed.archives for path in page.files.values()}
     stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
     for path in stale:

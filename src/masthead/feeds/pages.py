@@ -14,8 +14,10 @@ from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import quote, unquote
 
 import jinja2
@@ -88,9 +90,19 @@ def claim_pages(site: SiteSettings, folders: set[str],
 
 
 def _environment(pub: Publication) -> jinja2.Environment:
+    return _made_environment(pub.templates_dir, pub.templates_dir.is_dir())
+
+
+@functools.lru_cache(maxsize=8)
+def _made_environment(templates: Path, own: bool) -> jinja2.Environment:
+    """One environment per templates folder: its compiled templates serve every page of a build.
+
+    Jinja reloads a template whose file changed, so edits between runs in one
+    process are seen; a templates folder made since is a new key.
+    """
     loaders: list[jinja2.BaseLoader] = []
-    if pub.templates_dir.is_dir():
-        loaders.append(jinja2.FileSystemLoader(pub.templates_dir))
+    if own:
+        loaders.append(jinja2.FileSystemLoader(templates))
     loaders.append(jinja2.PackageLoader("masthead", "templates"))
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
@@ -162,9 +174,9 @@ def feed_pages(pub: Publication, plan: FeedPlan, files: dict[str, str]) -> dict[
     return {f"output/{plan.folder}/index.html": page}
 
 
-def site_pages(pub: Publication, plans: tuple[FeedPlan, ...], articles: tuple[Article, ...],
-               is_current: Callable[[str, Article], bool] | None = None) -> dict[str, bytes]:
-    """The site's index page and one page per article whose URL lies on the site.
+def each_site_page(pub: Publication, plans: tuple[FeedPlan, ...], articles: tuple[Article, ...],
+                   is_current: Callable[[str, Article], bool] | None = None) -> Iterator[tuple[str, bytes]]:
+    """The site's index page, its stylesheet and one page per article whose URL lies on the site, one at a time.
 
     Pages for which ``is_current(path, article)`` holds are already on disk as
     they would be rendered, and are left out.
@@ -172,22 +184,21 @@ def site_pages(pub: Publication, plans: tuple[FeedPlan, ...], articles: tuple[Ar
     env = _environment(pub)
     site = pub.site
     feeds = [{"plan": p, "url": home_url(site, p), "links": _feed_links(site, p)} for p in plans]
-    contents = {"output/index.html": _render(env, "page/site.html", site=site, feeds=feeds, root="",
-                                             direction=direction_of(site.language)),
-                "output/site.css": _source(env, "page/site.css")}
+    yield "output/index.html", _render(env, "page/site.html", site=site, feeds=feeds, root="",
+                                       direction=direction_of(site.language))
+    yield "output/site.css", _source(env, "page/site.css")
     by_name = {p.name: p for p in plans}
+    links = {p.name: _feed_links(site, p) for p in plans}
     owners, _ = claim_pages(site, {p.folder for p in plans}, articles)   # collisions: reported by write_feeds
     for path, article in owners.items():
         if is_current is not None and is_current(path, article):
             continue
         plan = by_name.get(article.feed)
-        links = _feed_links(site, plan) if plan else []
         lead, shown = page_lead(article)
-        contents[path] = _render(env, "page/article.html", site=site, article=article,
-                                 content=entry_html(shown), credits=credits_line(article), media=media(article),
-                                 links=links, feed=plan, lead=lead, root=_root(path.removeprefix("output/")),
-                                 feed_url=home_url(site, plan) if plan else "")
-    return contents
+        yield path, _render(env, "page/article.html", site=site, article=article,
+                            content=entry_html(shown), credits=credits_line(article), media=media(article),
+                            links=links.get(article.feed, []), feed=plan, lead=lead,
+                            root=_root(path.removeprefix("output/")), feed_url=home_url(site, plan) if plan else "")
 
 
 def stylesheet(pub: Publication) -> bytes:

@@ -20,31 +20,41 @@ class Remembered:
 
 
 def remember(store: Store, articles: Iterable[Article], now: datetime) -> Remembered:
-    """Record every article (new ones as seen ``now``, edited ones as changed ``now``)."""
+    """Record every article (new ones as seen ``now``, edited ones as changed ``now``).
+
+    One query reads what the state knows of every article; the new and the
+    edited ones are then written in two batches, in one transaction.
+    """
     moment = stamp(now)
     first_seen: dict[str, datetime] = {}
-    new_ids: set[str] = set()
-    changed_ids: set[str] = set()
+    added: list[dict[str, str | None]] = []
+    edited: list[dict[str, str]] = []
+    seen_now = unstamp(moment)
+    stamps: dict[str, datetime] = {}          # one datetime per distinct stamp: most articles share few
     with store.transaction():
+        known = {row[0]: (row[1], row[2]) for row in store.rows("SELECT id, content_hash, first_seen FROM articles")}
         for article in articles:
-            row = store.one("SELECT content_hash, first_seen FROM articles WHERE id = :id", {"id": article.id})
+            row = known.get(article.id)
             if row is None:
-                new_ids.add(article.id)
-                first_seen[article.id] = unstamp(moment)
-                store.execute(
-                    "INSERT INTO articles (id, feed, origin, content_hash, first_seen, changed, published) "
-                    "VALUES (:id, :feed, :origin, :hash, :now, :now, :published)",
-                    {"id": article.id, "feed": article.feed, "origin": article.origin,
-                     "hash": article.content_hash, "now": moment,
-                     "published": stamp(article.published) if article.published else None})
+                first_seen[article.id] = seen_now
+                added.append({"id": article.id, "feed": article.feed, "origin": article.origin,
+                              "hash": article.content_hash, "now": moment,
+                              "published": stamp(article.published) if article.published else None})
                 continue
-            first_seen[article.id] = unstamp(row["first_seen"])
-            if row["content_hash"] != article.content_hash:
-                changed_ids.add(article.id)
-                store.execute("UPDATE articles SET content_hash = :hash, changed = :now, origin = :origin "
-                              "WHERE id = :id", {"hash": article.content_hash, "now": moment,
-                                                 "origin": article.origin, "id": article.id})
-    return Remembered(first_seen, frozenset(new_ids), frozenset(changed_ids))
+            content_hash, seen = row
+            when = stamps.get(seen)
+            if when is None:
+                when = stamps[seen] = unstamp(seen)
+            first_seen[article.id] = when
+            if content_hash != article.content_hash:
+                edited.append({"hash": article.content_hash, "now": moment, "origin": article.origin,
+                               "id": article.id})
+        store.executemany(
+            "INSERT INTO articles (id, feed, origin, content_hash, first_seen, changed, published) "
+            "VALUES (:id, :feed, :origin, :hash, :now, :now, :published)", added)
+        store.executemany("UPDATE articles SET content_hash = :hash, changed = :now, origin = :origin "
+                          "WHERE id = :id", edited)
+    return Remembered(first_seen, frozenset(str(a["id"]) for a in added), frozenset(e["id"] for e in edited))
 
 
 def first_seen(store: Store) -> dict[str, datetime]:

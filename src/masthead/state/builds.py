@@ -41,9 +41,9 @@ def page_paths(store: Store) -> list[str]:
     return [path for (path,) in store.rows("SELECT path FROM pages")]
 
 
-def page_key(store: Store, path: str) -> str | None:
-    value: str | None = store.scalar("SELECT key FROM pages WHERE path = :path", {"path": path})
-    return value
+def page_keys(store: Store) -> dict[str, str]:
+    """Every page's key, in one query: a run checks them all."""
+    return {row[0]: row[1] for row in store.rows("SELECT path, key FROM pages")}
 
 
 def record(store: Store, fingerprint: str, feeds: list[Any], pages: Iterable[tuple[str, str]],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from .db import Store
@@ -20,6 +20,16 @@ def cached(store: Store, path: str) -> CachedFile | None:
     return CachedFile(*row) if row is not None else None
 
 
+def cached_many(store: Store, paths: Sequence[str]) -> dict[str, CachedFile]:
+    """The rows of ``paths`` (those the cache has), in one query: a batch of a folder walk, not a table scan."""
+    if not paths:
+        return {}
+    names = {f"p{i}": path for i, path in enumerate(paths)}
+    marks = ", ".join(f":{name}" for name in names)
+    rows = store.rows(f"SELECT path, size, mtime_ns, hash, result FROM files WHERE path IN ({marks})", names)
+    return {path: CachedFile(size, mtime_ns, digest, result) for path, size, mtime_ns, digest, result in rows}
+
+
 def save(store: Store, rows: Iterable[tuple[str, int, int, str, str]]) -> None:
     """(path, size, mtime_ns, hash, result) rows, in one transaction."""
     with store.transaction():
@@ -33,6 +43,7 @@ def save(store: Store, rows: Iterable[tuple[str, int, int, str, str]]) -> None:
 def forget_others(store: Store, seen: Iterable[str]) -> None:
     """Drop the rows of files not in ``seen`` (deleted or moved since the last run)."""
     keep = set(seen)
-    with store.transaction():
-        gone = [{"path": path} for (path,) in store.rows("SELECT path FROM files") if path not in keep]
-        store.executemany("DELETE FROM files WHERE path = :path", gone)
+    gone = [{"path": path} for (path,) in store.rows("SELECT path FROM files") if path not in keep]
+    if gone:
+        with store.transaction():
+            store.executemany("DELETE FROM files WHERE path = :path", gone)
