@@ -1,7 +1,9 @@
 """Stage 4, send: digests to subscribers over SMTP, each copy exactly once.
 
 Owns the message (message.py: headers, placeholders, bodies; wire.py: its
-bytes and address on the wire), DKIM keys and signing (dkim.py), the SMTP
+bytes and address on the wire; copies.py: each reader's copy put together
+from the digest's message serialised once), DKIM keys and signing (dkim.py),
+the parallel connections of one sender sharing its pace (lanes.py), the SMTP
 connection that knows how each copy ended and signs what it sends (smtp.py),
 the plan of who gets a digest (plan.py), delivery itself with a return path
 per copy (delivery.py; its results and retry policy: results.py), the send
