@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from masthead.config import load_publication
 from masthead.send.delivery import deliver
@@ -73,3 +73,19 @@ def test_a_state_change_never_undoes_another_senders_work(store) -> None:
         sends.update(store, [sends.Change("pending", "421 later", NOW, True, "d/daily/2022-05-07",
                                           "a@example.com", "pending")])
     assert {"sent": 1} == sends.status_counts(store, "d/daily/2022-05-07")
+
+
+def test_a_run_starting_beside_a_sending_one_leaves_it_its_delivered_copy(store) -> None:
+    """A second run that drops the claims of runs it takes for dead does not stop the live one recording 'sent'."""
+    digest = "d/daily/2022-05-07"
+    sends.plan(store, digest, ["a@example.com"], "{}", now=NOW)
+    with store.transaction():
+        assert ["a@example.com"] == sends.claim(store, digest, "run:first", after="", limit=10, now=NOW,
+                                                until=NOW + timedelta(minutes=1))
+        assert sends.mark_sending(store, digest, "a@example.com", "<m@x>", now=NOW, worker="run:first")
+    with store.transaction():
+        sends.drop_claims(store, digest, "run:")        # the second run starts: it holds the lock now
+    with store.transaction():
+        sends.update(store, [sends.Change("sent", "250 ok", NOW, True, digest, "a@example.com", "sending")],
+                     worker="run:first")
+    assert {"sent": 1} == sends.status_counts(store, digest)

@@ -140,11 +140,16 @@ def held_elsewhere(store: Store, digest_id: str, worker: str, *, now: datetime) 
 
 def update(store: Store, changes: Sequence[Change], *, worker: str | None = None) -> None:
     """Apply changes, in the caller's transaction; a row no longer in its ``was`` state is left alone,
-    and so is one ``worker`` (when given) no longer holds: a sender that lost a copy changes nothing."""
+    and so is one ``worker`` (when given) no longer holds: a sender that lost a copy changes nothing.
+
+    A copy still 'sending' whose claim a starting run dropped (it took its
+    holder for dead) is still the holder's to settle: only the sender that
+    marked it can have sent it, and no one else takes a 'sending' copy.
+    """
     store.executemany(
         "UPDATE sends SET status = :status, reply = :reply, updated = :when, attempts = attempts + :attempted "
         "WHERE digest_id = :digest AND email = :email AND status = :was "
-        "AND (:worker IS NULL OR claimed_by = :worker)",
+        "AND (:worker IS NULL OR claimed_by = :worker OR (status = 'sending' AND claimed_by IS NULL))",
         [{"status": c.status, "reply": c.reply, "when": stamp(c.when), "attempted": int(c.attempted),
           "digest": c.digest_id, "email": c.email, "was": c.was, "worker": worker} for c in changes])
 
