@@ -149,7 +149,7 @@ FSYNC_CODE = """
 import collections, json, os, stat, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, {bench!r})
-from job import NOW, make_publication
+from targets_runs import NOW, make_publication
 from masthead import load_publication
 from masthead.pipeline import run
 folders, files = collections.Counter(), 0
