@@ -17,7 +17,6 @@ M: peak memory (tracemalloc) of planning a digest for N recipients and
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import time
@@ -29,14 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from masthead.config import load_publication
-from masthead.pipeline import run
+from targets_sending import publication as planned_publication
+
 from masthead.records import Recipient
 from masthead.send import plan as sendplan
 from masthead.send.copies import Stencils
 from masthead.state import roster, sends
 from masthead.state.db import open_store
-from masthead.subscribers import import_csv
 from masthead.tokens import load_secret, make_token, unsubscribe_url
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
@@ -45,24 +43,6 @@ AR_DIGEST = "ar-news/daily/2022-05-06"          # the seed's day, as the sample 
 # makes a new header class on every header lookup (headerregistry.__getitem__),
 # freed only by the cyclic GC: the number built, not the list, moves that part.
 BUILT = 250
-
-
-def publication(tmp: Path, recipients: int, label: str):
-    """A copy of the sample publication with ``recipients`` subscribers of ar-news, planned."""
-    root = tmp / f"{label}-{recipients}"
-    shutil.copytree(ROOT / "feeds", root / "feeds")
-    if (ROOT / "templates").is_dir():
-        shutil.copytree(ROOT / "templates", root / "templates")
-    pub = load_publication(root)
-    readers = root / "readers.csv"
-    readers.write_text("email,name,feeds\n" + "".join(f"reader{i:06d}@example.com,قارئ {i},ar-news\n"
-                                                       for i in range(recipients)), "utf-8")
-    with open_store(pub.state_dir) as store:
-        import_csv(store, pub, readers, now=NOW)
-    report = run(pub, now=NOW)                     # no SMTP server given: collects, renders and plans
-    (planned,) = [d for d in report.deliveries if d.feed == "ar-news"]
-    assert planned.pending == recipients, planned
-    return pub
 
 
 def prepare_all(pub, every: int) -> tuple[int, int]:
@@ -98,7 +78,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         for count in [int(n) for n in args.memory.split(",")]:
-            mpub = publication(tmp, count, "memory")
+            mpub = planned_publication(tmp / f"memory-{count}", count)
             tracemalloc.start()
             start = time.perf_counter()
             copies, total = prepare_all(mpub, every=max(1, count // BUILT))

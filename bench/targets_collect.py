@@ -10,7 +10,6 @@ temporary folder; each in a fresh interpreter, rounds interleaved.
 from __future__ import annotations
 
 import random
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -51,22 +50,16 @@ def markdown(n: int, text: str, rng: random.Random) -> str:
 
 
 def make_publication(root: Path, count: int) -> None:
+    """bench/collect.py's publication of seed-shaped plain-text articles, every third one as Markdown instead."""
     import collect as generator  # bench/collect.py: the seed-shaped plain-text generator
 
-    (root / "feeds").mkdir(parents=True)
-    shutil.copy(ROOT / "feeds" / "site.toml", root / "feeds" / "site.toml")
-    feed = root / "feeds" / "bench"
-    feed.mkdir()
-    (feed / "feed.toml").write_text('title = "قياس"\nlanguage = "ar"\nlimit = 50\n', "utf-8")
+    texts = generator.make_publication(root, count)
     rng = random.Random(2022)
-    for n in range(count):
-        text, _ = generator.article(n, rng)
-        folder = feed / f"{n % generator.FOLDERS:02d}"
-        folder.mkdir(exist_ok=True)
-        if n % 3 == 0:
-            (folder / f"{n:05d}.md").write_text(markdown(n, text, rng), "utf-8")
-        else:
-            (folder / f"{n:05d}.txt").write_text(text, "utf-8")
+    feed = root / "feeds" / "bench"
+    for n in range(0, count, 3):
+        plain = feed / f"{n % generator.FOLDERS:02d}" / f"{n:05d}.txt"
+        plain.unlink()
+        plain.with_suffix(".md").write_text(markdown(n, texts[n][0], rng), "utf-8")
 
 
 def baseline_source(into: Path) -> Path:
