@@ -38,8 +38,9 @@ machines, beside a run): each claims batches of pending copies for a lease
 a compare-and-set on the copy's status and on its own claim. A sender that
 finds at its dot that the copy is no longer its own hangs up instead of
 sending the dot, so the server discards that message. A sender killed at any
-moment leaves at most one copy 'sending' (uncertain) and its other claimed
-copies free once the lease runs out.
+moment leaves at most one copy 'sending' (uncertain) per SMTP connection
+(``[email] connections``, one by default) and its other claimed copies free
+once the lease runs out.
 
 Recipients are fixed once per digest (``send_plans``): whoever is an active
 subscriber of the feed when the digest is first planned. Someone who
@@ -142,12 +143,6 @@ class Sender:
         process as soon as it returns, and the dot follows within microseconds:
         that gap is the only moment a kill can lose a copy (kept 'sending',
         presumed delivered).
-
-        False when another sender switched it from 'pending' first: the caller
-        must then not send the dot. The commit is visible to any later process
-        as soon as it returns, and the dot follows within microseconds: that
-        gap is the only moment a kill can lose a copy (kept 'sending', presumed
-        delivered).
         """
         with self.store.transaction(serial=False):
             self._write_unsaved()
