@@ -49,7 +49,7 @@ class TestSameAnswers:
 
     def test_big_integers_and_bytes_come_back_unchanged(self, store: Store) -> None:
         """A nanosecond file time (past 32 bits) and an upstream body's raw bytes survive the round trip."""
-        filecache.save(store, [("feeds/a.txt", 5_000_000_000, 1_700_000_000_123_456_789, "h", "{}")])
+        filecache.save(store, [("feeds/a.txt", 5_000_000_000, 1_700_000_000_123_456_789, "h", "{}", "{}")])
         body = bytes(range(256)) * 4
         httpcache.put(store, "https://example.org/feed", '"etag"', None, body)
         assert (5_000_000_000, 1_700_000_000_123_456_789) == filecache.cached(store, "feeds/a.txt")[:2]

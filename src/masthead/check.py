@@ -9,7 +9,6 @@ import jinja2
 import jinja2.meta
 
 from .config import Publication
-from .digest.render import make_environment
 from .errors import ConfigError
 from .scaffold import EXAMPLE_FILE, PLACEHOLDER_HOSTS, example_titles
 
@@ -21,6 +20,8 @@ def check_publication(pub: Publication) -> list[Path]:
 
     Settings were already checked when ``pub`` was loaded. Returns the templates read.
     """
+    from .digest.render import make_environment
+
     env = make_environment(pub)  # the publication's templates first, the packaged ones second
     checked: list[Path] = []
     if pub.templates_dir.is_dir():

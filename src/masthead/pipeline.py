@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .collect import Progress, collect_publication
+from .collect.cache import Bodies
 from .config import Publication
 from .digest.build import build_digests
 from .digest.files import write_digest_files
@@ -36,7 +37,7 @@ HELD = "left to the send workers by --no-send"
 @dataclass(frozen=True, slots=True)
 class RunReport:
     now: datetime
-    collection: Collection
+    collection: Collection                   # lean: the articles' bodies are not carried (collect.cache.Bodies)
     feeds: tuple[FeedOutput, ...] = ()
     changed_files: tuple[str, ...] = ()      # written, relative to the publication
     removed_files: tuple[str, ...] = ()      # no longer made, so deleted from output/
@@ -89,11 +90,12 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
             publication_lock(pub.state_dir, now, wait=wait, store=store):
         secure_state(pub.state_dir)          # owner-only, whatever an older masthead or a umask left
         remove_stale_temps(pub.output_dir)
-        collection = collect_publication(pub, store, now, progress)
+        collection = collect_publication(pub, store, now, progress, lean=True)
+        bodies = Bodies(store)               # the articles come without bodies: read for what is rendered
         folders = Folders()                  # every folder written into: fsynced once, below
-        written = write_feeds(pub, store, collection.articles, now, folders)
+        written = write_feeds(pub, store, collection.articles, now, folders, fill=bodies.fill)
         changed = list(written.changed)
-        made = build_digests(pub, store, collection.articles, now)
+        made = build_digests(pub, store, collection.articles, now, fill=bodies.fill)
         digest_entries = []
         for digest in made.digests:
             entry, files = write_digest_files(pub, store, digest, now, folders)

@@ -1,18 +1,35 @@
-"""Articles to and from JSON, for the state's file cache and for `masthead inspect`."""
+"""Articles to and from JSON, for the state's file cache and for `masthead inspect`.
+
+The file cache keeps each article's body (``body_html``, ``body_text``) apart
+from the rest of its record: a run reads every record and only the bodies of
+the articles it renders (``Bodies``). An article whose body links to the
+publication's own files keeps its body in its record, since linking rewrites
+it on every run; so does one whose id another article of the same file shares.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from ..records import Article, Enclosure, Image, LocalFile
+import orjson
+
+from ..records import Article, Enclosure, Image, LocalFile, Problem
+from ..state import filecache
+from ..state.db import Store
+from ..text import relative_links
+from .links import LINKING
 
 _TUPLES = {"authors", "tags", "problems"}
-
-
 _FIELDS = tuple(f.name for f in fields(Article))
 _NESTED = {"image", "enclosures", "local_files"}
+_SHARED = ("feed", "language", "direction", "precision")   # a few values shared by thousands of articles
+BODY = ("body_html", "body_text")
+BATCH = 500                                                # file rows per query
 
 
 def _plain(value: Any) -> Any:
@@ -35,14 +52,103 @@ def article_to_dict(article: Article) -> dict[str, Any]:
 
 
 def article_from_dict(data: dict[str, Any]) -> Article:
+    """The article of ``article_to_dict``; a record without its body gets empty ones."""
     values: dict[str, Any] = {name: data.get(name) for name in _FIELDS}
     for key in ("published", "updated"):
         values[key] = datetime.fromisoformat(values[key]) if values[key] else None
     for key in _TUPLES:
         values[key] = tuple(values[key] or ())
+    for key in _SHARED:
+        if values[key] is not None:
+            values[key] = sys.intern(values[key])
+    for key in BODY:
+        if values[key] is None:
+            values[key] = ""
     if values["image"]:
         values["image"] = Image(**values["image"])
     values["enclosures"] = tuple(Enclosure(**e) for e in values["enclosures"] or ())
     values["local_files"] = tuple(LocalFile(**f) for f in values["local_files"] or ())
     values["draft"] = bool(values["draft"])
     return Article(**values)
+
+
+def _body_apart(article: Article, shared_ids: set[str]) -> bool:
+    """Whether the cache keeps this article's body apart from its record."""
+    if article.id in shared_ids:
+        return False
+    return not (article.origin.endswith(LINKING) and relative_links(article.body_html))
+
+
+def cache_entry(context: str, articles: Sequence[Article], problems: Sequence[Problem],
+                keys: Sequence[str]) -> tuple[dict[str, Any], str]:
+    """What the file cache keeps of one file: (its record, as ``decode`` gives it back; its bodies' JSON)."""
+    counts = Counter(a.id for a in articles)
+    shared = {i for i, n in counts.items() if n > 1}
+    records = []
+    bodies: dict[str, list[str]] = {}
+    for article in articles:
+        record = article_to_dict(article)
+        if _body_apart(article, shared):
+            bodies[article.id] = [record.pop("body_html"), record.pop("body_text")]
+        records.append(record)
+    entry = {"context": context, "articles": records, "problems": [[p.where, p.message, p.fatal] for p in problems],
+             "keys": list(keys)}
+    return entry, orjson.dumps(bodies).decode()
+
+
+def encode(entry: dict[str, Any]) -> str:
+    return orjson.dumps(entry).decode()
+
+
+def decode(text: str) -> dict[str, Any] | None:
+    """A cache record read back; None when it is not one (written by something else: read the file again)."""
+    try:
+        entry = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return entry if isinstance(entry, dict) and "context" in entry else None
+
+
+def from_cache_entry(entry: dict[str, Any], bodies: str | None) -> list[Article]:
+    """The articles of a cache record: with the bodies in ``bodies`` (its JSON), or lean when that is None."""
+    records = entry["articles"]
+    if bodies is not None:
+        apart = orjson.loads(bodies) if bodies else {}
+        records = [{**r, **dict(zip(BODY, apart[r["id"]], strict=True))} if "body_html" not in r and r["id"] in apart
+                   else r for r in records]
+    return [article_from_dict(r) for r in records]
+
+
+def without_body(article: Article, record: dict[str, Any]) -> Article:
+    """The article as a lean collection carries it: without its body when the cache keeps that apart."""
+    if "body_html" in record:
+        return article
+    return Article(**{**{name: getattr(article, name) for name in _FIELDS}, "body_html": "", "body_text": ""})
+
+
+def _lean(article: Article) -> bool:
+    return not article.body_html and not article.body_text and bool(article.origin) and "://" not in article.origin
+
+
+class Bodies:
+    """Gives articles of a lean collection their bodies back, from the file cache, a batch at a time."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def fill(self, articles: Sequence[Article]) -> list[Article]:
+        """``articles`` with their bodies; those that have one (or whose file has none for them) as they are."""
+        wanted = sorted({a.origin for a in articles if _lean(a)})
+        if not wanted:
+            return list(articles)
+        found: dict[str, dict[str, list[str]]] = {}
+        for start in range(0, len(wanted), BATCH):
+            for path, text in filecache.bodies_of(self.store, wanted[start:start + BATCH]).items():
+                found[path] = orjson.loads(text) if text else {}
+        out = []
+        for article in articles:
+            body = found.get(article.origin, {}).get(article.id) if _lean(article) else None
+            out.append(article if body is None else
+                       Article(**{**{name: getattr(article, name) for name in _FIELDS},
+                                  "body_html": body[0], "body_text": body[1]}))
+        return out

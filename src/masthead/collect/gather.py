@@ -5,7 +5,10 @@ htmlpage); the readers give RawEntry records and normalise.py makes Articles
 of them. A bad file is a Problem naming it; every other file is still
 collected. Files that did not change since the last run (same size and mtime,
 or same bytes) are not read again: their Articles come from the state's file
-cache. Links between the publication's files are then made absolute
+cache, which keeps each article's body apart from the rest of its record: a
+lean collection (what a run uses) carries articles without their bodies, and
+the feeds and digests read the bodies back (cache.Bodies) only for what they
+render. Links between the publication's files are then made absolute
 (links.py), drafts are set aside (collected, never published), duplicates are
 kept once, undated articles take the moment they were first seen, and the
 result is sanitised (sanitise.py) once, for every later stage.
@@ -14,7 +17,6 @@ result is sanitised (sanitise.py) once, for every later stage.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -29,20 +31,14 @@ from ..state import articles as known_articles
 from ..state import filecache
 from ..state.db import Store
 from ..text import fold_for_key
-from .cache import article_from_dict, article_to_dict
-from .htmlpage import read_html_page
-from .jsonrecords import is_json_feed, load_json, read_json_records
+from .cache import cache_entry, decode, encode, from_cache_entry, without_body
 from .links import DOCUMENT_SUFFIXES, MEDIA_SUFFIXES, link_local_files
-from .markdown import read_markdown
-from .normalise import normalise
-from .plaintext import read_plaintext
 from .raw import RawEntry
-from .sanitise import places, sanitise_articles, settle_dates
-from .upstream import StaleCopy, fetch, read_upstream
+from .sanitise import finish_file, places, sanitise_articles
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 CACHE_BATCH = 500
-CACHE_VERSION = "5"  # bump when reading or normalising changes what a file gives (5: dates settled)
+CACHE_VERSION = "6"  # bump when reading or normalising changes what a file gives (6: bodies apart)
 READERS: dict[str, str] = {
     ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
     ".json": "json", ".xml": "feed", ".rss": "feed", ".atom": "feed", ".html": "html", ".htm": "html",
@@ -50,15 +46,24 @@ READERS: dict[str, str] = {
 
 
 def read_entries(data: bytes, origin: str, kind: str) -> tuple[list[RawEntry], list[str]]:
-    """Raw entries of one input of the given kind, and problems with parts of it."""
+    """Raw entries of one input of the given kind, and problems with parts of it.
+
+    Each reader is loaded when its kind is first met: a run with nothing new
+    to read loads no parser (YAML, Markdown, feedparser, lxml) at all.
+    """
     if kind == "text":
+        from .plaintext import read_plaintext
         return read_plaintext(data, origin), []
     if kind == "markdown":
+        from .markdown import read_markdown
         return read_markdown(data, origin), []
+    from .upstream import read_upstream
     if kind == "json":
+        from .jsonrecords import is_json_feed, load_json, read_json_records
         document = load_json(data, origin)
         return read_upstream(data, origin) if is_json_feed(document) else read_json_records(document, origin)
     if kind == "html":
+        from .htmlpage import read_html_page
         return read_html_page(data, origin), []
     return read_upstream(data, origin)
 
@@ -66,6 +71,8 @@ def read_entries(data: bytes, origin: str, kind: str) -> tuple[list[RawEntry], l
 def read_articles(data: bytes, origin: str, kind: str, feed: FeedSettings,
                   site: SiteSettings) -> tuple[list[Article], list[Problem]]:
     """Articles from one input; Problems for what could not be used. Never raises InputError."""
+    from .normalise import normalise
+
     problems: list[Problem] = []
     try:
         if len(data) > MAX_FILE_BYTES:
@@ -158,7 +165,14 @@ Progress = Callable[[int, int, str], None]  # (files done, files in all, the fil
 
 
 def collect_publication(pub: Publication, store: Store, now: datetime,
-                        progress: Progress | None = None) -> Collection:
+                        progress: Progress | None = None, *, lean: bool = False) -> Collection:
+    """Every article of the publication, normalised and sanitised, with the problems met on the way.
+
+    ``lean``: the articles of article files come without their bodies
+    (``body_html`` and ``body_text`` empty; ``cache.Bodies(store).fill`` gives
+    them back), except those whose body links to the publication's own files.
+    A run over a large archive then holds a few hundred bytes per article.
+    """
     articles: list[Article] = []
     problems: list[Problem] = []
     seen_paths: list[str] = []
@@ -177,7 +191,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
         origins = [_origin(pub, root, path) for path in paths]
         for start in range(0, len(paths), CACHE_BATCH):   # one query for each batch's cache rows
             batch = origins[start:start + CACHE_BATCH]
-            rows = filecache.cached_many(store, batch)
+            rows = filecache.cached_many(store, batch, bodies=not lean)
             for path, origin in zip(paths[start:start + CACHE_BATCH], batch, strict=True):
                 seen_paths.append(origin)
                 if progress:
@@ -193,7 +207,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
                                             f"skipped (masthead reads {', '.join(sorted(READERS))})"))
                     continue
                 got, trouble = _cached_read(path, origin, kind, feed, pub.site, context, pending,
-                                            rows.get(origin), folded)
+                                            rows.get(origin), folded, lean)
                 if len(pending) >= CACHE_BATCH:
                     _save_reads(store, pending)
                 articles += got
@@ -222,7 +236,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     known = known_articles.remember(store, unique, now)
     dated = [a if a.published is not None else
              replace(a, published=known.first_seen[a.id], precision="second") for a in unique]
-    clean, repairs = sanitise_articles(dated)
+    clean, repairs = sanitise_articles(dated)      # what the files' own repairs could not settle
     return Collection(articles=clean, problems=(*problems, *repairs),
                       new_ids=known.new_ids, changed_ids=known.changed_ids, drafts=drafts)
 
@@ -241,10 +255,10 @@ def _origin(pub: Publication, root: str, path: str) -> str:
 
 def _cached_read(path: str, origin: str, kind: str, feed: FeedSettings, site: SiteSettings, context: str,
                  pending: list[tuple], row: filecache.CachedFile | None,
-                 folded: dict[str, str]) -> tuple[list[Article], list[Problem]]:
+                 folded: dict[str, str], lean: bool) -> tuple[list[Article], list[Problem]]:
     """The file's articles and problems: from the cache when unchanged; a new cache row goes to ``pending``."""
     try:
-        return _read_or_reuse(path, origin, kind, feed, site, context, pending, row, folded)
+        return _read_or_reuse(path, origin, kind, feed, site, context, pending, row, folded, lean)
     except OSError as exc:  # unreadable, or gone since the folder was listed: that file only
         return [], [Problem(origin, f"cannot read it ({exc.strerror or exc}); check that the file "
                             "exists and masthead may read it", fatal=True)]
@@ -252,43 +266,49 @@ def _cached_read(path: str, origin: str, kind: str, feed: FeedSettings, site: Si
 
 def _read_or_reuse(path: str, origin: str, kind: str, feed: FeedSettings, site: SiteSettings, context: str,
                    pending: list[tuple], row: filecache.CachedFile | None,
-                   folded: dict[str, str]) -> tuple[list[Article], list[Problem]]:
+                   folded: dict[str, str], lean: bool) -> tuple[list[Article], list[Problem]]:
     stat = os.stat(path)
-    cached = json.loads(row.result) if row else None
-    if row and cached and cached["context"] == context and (row.size, row.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-        return _from_cache(cached, folded)
+    cached = decode(row.result) if row else None
+    usable = row is not None and cached is not None and cached["context"] == context
+    if usable and (row.size, row.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+        return _from_cache(cached, row.bodies, folded, lean)
     data = Path(path).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    if row and cached and cached["context"] == context and row.hash == digest:
-        result = _from_cache(cached, folded)
+    if usable and row.hash == digest:
+        result, bodies = _from_cache(cached, row.bodies, folded, lean), row.bodies
     else:
         got, trouble = read_articles(data, origin, kind, feed, site)
-        result = [settle_dates(a) for a in got], trouble
-        cached = {"context": context, "articles": [article_to_dict(a) for a in result[0]],
-                  "problems": [[p.where, p.message, p.fatal] for p in result[1]],
-                  "keys": [fold_for_key(a.title) for a in result[0]]}
-        folded.update(zip([a.title for a in result[0]], cached["keys"], strict=True))
-    pending.append((origin, stat.st_size, stat.st_mtime_ns, digest, json.dumps(cached, ensure_ascii=False)))
+        finished, repairs = finish_file(got)
+        problems = [*trouble, *repairs]
+        keys = [fold_for_key(a.title) for a in finished]
+        cached, bodies = cache_entry(context, finished, problems, keys)
+        folded.update(zip([a.title for a in finished], keys, strict=True))
+        result = ([without_body(a, cached["articles"][i]) for i, a in enumerate(finished)] if lean else finished,
+                  problems)
+    pending.append((origin, stat.st_size, stat.st_mtime_ns, digest, cached, bodies))
     return result
 
 
 def _save_reads(store: Store, pending: list[tuple]) -> None:
     """Write the pending file-cache rows in one transaction (a crash loses only re-readable rows)."""
     if pending:
-        filecache.save(store, pending)
+        filecache.save(store, [(path, size, mtime, digest, encode(entry), bodies)
+                               for path, size, mtime, digest, entry, bodies in pending])
         pending.clear()
 
 
-def _from_cache(cached: dict, folded: dict[str, str]) -> tuple[list[Article], list[Problem]]:
-    articles = [article_from_dict(a) for a in cached["articles"]]
+def _from_cache(cached: dict, bodies: str, folded: dict[str, str],
+                lean: bool) -> tuple[list[Article], list[Problem]]:
+    articles = from_cache_entry(cached, None if lean else bodies)
     folded.update(zip([a.title for a in articles], cached.get("keys") or (), strict=False))
-    return (articles,
-            [Problem(w, m, f) for w, m, f in cached["problems"]])
+    return articles, [Problem(w, m, f) for w, m, f in cached["problems"]]
 
 
 def _read_source(store: Store, pub: Publication, feed: FeedSettings, source: str, now: datetime,
                  kind: str = "feed") -> tuple[list[Article], list[Problem]]:
     """An upstream feed (a URL or a file) or a page URL: its articles, and problems with it."""
+    from .upstream import StaleCopy, fetch
+
     stale: list[Problem] = []
     try:
         if source.startswith(("http://", "https://")):

@@ -5,6 +5,11 @@ characters, an empty title, a missing date, a huge body, a duplicate id) and
 returns a Problem for each repair, naming the article's file. The collector
 runs it once per run, on everything it collected; the later stages take the
 articles as they are.
+
+What depends on one article alone (its characters, its title, the size of its
+body, whole-second dates) ``finish_file`` repairs as a file is read, so that
+the file cache holds articles already fit: a run can then carry them without
+their bodies, which the feeds and digests load when they render them.
 """
 
 from __future__ import annotations
@@ -103,6 +108,34 @@ def places(articles: tuple[Article, ...] | list[Article]) -> Callable[[Article],
     return where
 
 
+def _repair(original: Article, where: str, problems: list[Problem]) -> Article:
+    """The article with what it alone gets wrong repaired: characters, an empty title, a huge body."""
+    a, changed = _clean_article(original)
+    if changed:
+        problems.append(Problem(where, "characters that XML cannot carry were removed"))
+    if not a.title:
+        a = replace(a, title=_fallback_title(a))
+        problems.append(Problem(where, f"the title is empty: the feeds show {a.title!r}; "
+                                       "give the article a title"))
+    if len(a.body_html) * 4 > MAX_BODY_BYTES and len(a.body_html.encode("utf-8")) > MAX_BODY_BYTES:
+        a = replace(a, body_html=short_html(a))
+        problems.append(Problem(where, f"the body is over {MAX_BODY_BYTES // 1024} KiB: "
+                                       "feeds carry its summary and a link to the page"))
+    return a
+
+
+def finish_file(articles: list[Article]) -> tuple[list[Article], list[Problem]]:
+    """The articles of one file repaired as far as each alone allows, and a Problem per repair.
+
+    What ``sanitise_articles`` would do to each but dating the undated and
+    choosing among duplicate ids (those need the whole publication); it then
+    finds nothing more to do on them.
+    """
+    problems: list[Problem] = []
+    place = places(articles)
+    return [settle_dates(_repair(a, place(a), problems)) for a in articles], problems
+
+
 def sanitise_articles(articles: tuple[Article, ...] | list[Article]
                       ) -> tuple[tuple[Article, ...], tuple[Problem, ...]]:
     """Articles repaired for feeds, plus one Problem per repair or omission.
@@ -114,13 +147,7 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article]
     place = places(articles)
     for original in articles:
         where = place(original)
-        a, changed = _clean_article(original)
-        if changed:
-            problems.append(Problem(where, "characters that XML cannot carry were removed"))
-        if not a.title:
-            a = replace(a, title=_fallback_title(a))
-            problems.append(Problem(where, f"the title is empty: the feeds show {a.title!r}; "
-                                           "give the article a title"))
+        a = _repair(original, where, problems)
         dated = a.published or a.updated
         if dated is None:
             problems.append(Problem(where, "no publication date: left out of the feeds; "
@@ -132,10 +159,6 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article]
         updated = max((a.updated or published).replace(microsecond=0), published)
         if (published, updated) != (a.published, a.updated):
             a = _with_dates(a, published, updated)
-        if len(a.body_html.encode("utf-8")) > MAX_BODY_BYTES:
-            a = replace(a, body_html=short_html(a))
-            problems.append(Problem(where, f"the body is over {MAX_BODY_BYTES // 1024} KiB: "
-                                           "feeds carry its summary and a link to the page"))
         other = kept.get(a.id)
         if other is not None:
             first, second = sorted((other, a), key=lambda x: (x.updated, x.origin), reverse=True)

@@ -9,6 +9,7 @@ the same period re-renders the recorded articles and so changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -18,9 +19,7 @@ from ..errors import ConfigError
 from ..records import Article, Digest, Problem
 from ..state import digests as recorded
 from ..state.db import Store
-from .edition import render_digest
 from .periods import Period, digest_id, latest_period
-from .render import make_environment
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +31,13 @@ class DigestResult:
 
 
 def build_digests(pub: Publication, store: Store, articles: tuple[Article, ...] | list[Article],
-                  now: datetime) -> DigestResult:
+                  now: datetime, fill: Callable[[Sequence[Article]], list[Article]] = list) -> DigestResult:
     """The digest of the latest complete period of every feed with a cadence (none when it is empty),
-    with notes about articles (e.g. an image left out) as Problems."""
+    with notes about articles (e.g. an image left out) as Problems. ``fill`` gives the chosen
+    articles their bodies (a lean collection's)."""
     if any(f.digest.cadence != "off" for f in pub.feeds):
         _require_https_unsubscribe(pub)
-    env = make_environment(pub)
+    env = None                       # templates, CSS inliner: loaded for the first digest made
     digests: list[Digest] = []
     problems: list[Problem] = []
     for feed in pub.feeds:
@@ -47,7 +47,10 @@ def build_digests(pub: Publication, store: Store, articles: tuple[Article, ...] 
         chosen = _select(store, feed, period, articles)
         if not chosen:
             continue
-        digest, notes = render_digest(pub, env, feed, period, chosen)
+        from .edition import render_digest
+        from .render import make_environment
+        env = env or make_environment(pub)
+        digest, notes = render_digest(pub, env, feed, period, fill(chosen))
         problems.extend(notes)
         recorded.record(store, digest, now)
         digests.append(digest)

@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 import jinja2
 import regex
 from markupsafe import Markup, escape
-from premailer import Premailer
 
 from ..config import Publication
 from ..errors import ConfigError
@@ -114,6 +113,8 @@ def render_subject(pub: Publication, env: jinja2.Environment, source: str, feed_
 
 def inline_css(html: str) -> str:
     """Inline the <style> rules into style attributes, keeping @media rules and !important."""
+    from premailer import Premailer  # with cssutils and requests: a quarter second, only when a digest is made
+
     inliner = Premailer(
         html, strip_important=False, allow_network=False, allow_loading_external_files=False,
         keep_style_tags=False, remove_classes=False, disable_validation=True,

@@ -12,7 +12,15 @@ digest, send, subscribers, web, the pipeline or the CLI: building feeds loads
 no mail code.
 """
 
-from .build import build_feeds
+from typing import Any
+
 from .incremental import write_feeds
 
 __all__ = ["build_feeds", "write_feeds"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "build_feeds":            # loads feedgen and lxml: only for those who build
+        from .build import build_feeds
+        return build_feeds
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

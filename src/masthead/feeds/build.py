@@ -24,6 +24,12 @@ MAX_FEED_BYTES = 4_000_000       # per RSS / Atom file; older entries go to the 
 
 Sink = Callable[[str, bytes], None]                # (path relative to the publication, bytes): one file
 Shelved = Mapping[str, Sequence[Sequence[str]]]    # feed name -> ids on each archive page, oldest page first
+Fill = Callable[[Sequence[Article]], list[Article]]  # articles with their bodies (a lean collection's are empty)
+FILL_BATCH = 500                                   # articles given their bodies at a time
+
+
+def _as_they_are(articles: Sequence[Article]) -> list[Article]:
+    return list(articles)
 
 
 def _weight(article: Article) -> int:
@@ -31,14 +37,30 @@ def _weight(article: Article) -> int:
     return 2 * (len(entry_html(article).encode()) + len(article.summary.encode())) + 2048
 
 
-def render_document(pub: Publication, doc: FeedPlan, place: Place, older: str | None) -> dict[str, bytes]:
+def _weigher(members: Sequence[Article], fill: Fill) -> Callable[[Article], int]:
+    """``_weight`` of any of ``members``, their bodies read a batch at a time (the oldest are weighed first)."""
+    weights: dict[str, int] = {}
+    position = {a.id: i for i, a in enumerate(members)}
+
+    def weigh(article: Article) -> int:
+        if article.id not in weights:
+            at = position[article.id]
+            batch = [a for a in members[max(0, at - FILL_BATCH + 1):at + 1] if a.id not in weights]
+            weights.update((a.id, _weight(a)) for a in fill(batch))
+        return weights[article.id]
+    return weigh
+
+
+def render_document(pub: Publication, doc: FeedPlan, place: Place, older: str | None,
+                    fill: Fill = _as_they_are) -> dict[str, bytes]:
     """RSS, Atom and JSON Feed bytes of one document, each entry's HTML made once for the three."""
+    doc = replace(doc, articles=tuple(fill(doc.articles)))
     bodies = [entry_html(a) for a in doc.articles]
     xml = render_xml(pub, doc, place, bodies)
     return {**xml, "json": jsonfeed.render(pub, doc, entry_id, place.folder, older, bodies)}
 
 
-def _current(pub: Publication, plan: FeedPlan, shelved: Sequence[Sequence[str]]
+def _current(pub: Publication, plan: FeedPlan, shelved: Sequence[Sequence[str]], fill: Fill
              ) -> tuple[FeedPlan, dict[str, bytes], tuple[archive.Shelf, ...], int]:
     """The current document's entries and bytes, the archive pages behind it, and how many the cap moved.
 
@@ -48,14 +70,15 @@ def _current(pub: Publication, plan: FeedPlan, shelved: Sequence[Sequence[str]]
     to the archive, so no entry is ever lost.
     """
     members = plan.articles + plan.older
+    weigh = _weigher(members, fill)
     keep = None
     wanted = None
     while True:
-        entries, shelves = archive.shelve(members, plan.limit, shelved, keep, _weight, MAX_FEED_BYTES)
+        entries, shelves = archive.shelve(members, plan.limit, shelved, keep, weigh, MAX_FEED_BYTES)
         wanted = len(entries) if wanted is None else wanted
         doc = with_entries(plan, entries)
         newest = archive.folder(plan.folder, shelves[-1].number) if shelves else None
-        files = render_document(pub, doc, Place(plan.folder, plan.folder, prev=newest), newest)
+        files = render_document(pub, doc, Place(plan.folder, plan.folder, prev=newest), newest, fill)
         biggest = max(len(files["rss"]), len(files["atom"]))
         if len(entries) <= 1 or biggest <= MAX_FEED_BYTES:
             return doc, files, shelves, wanted - len(entries)
@@ -63,7 +86,7 @@ def _current(pub: Publication, plan: FeedPlan, shelved: Sequence[Sequence[str]]
 
 
 def _archive_pages(pub: Publication, plan: FeedPlan, shelves: tuple[archive.Shelf, ...],
-                   is_current: Callable[[str, str], bool] | None, emit: Sink) -> list[ArchivePage]:
+                   is_current: Callable[[str, str], bool] | None, emit: Sink, fill: Fill) -> list[ArchivePage]:
     """Each archive page as the manifest lists it; the bytes of those not already on disk as they would be
     go to ``emit`` one page at a time."""
     listed = []
@@ -82,7 +105,7 @@ def _archive_pages(pub: Publication, plan: FeedPlan, shelves: tuple[archive.Shel
         if not shelf.articles:          # the newest page, just opened: as recent as the archive behind it
             doc = replace(doc, updated=max((with_entries(plan, s.articles).updated for s in shelves),
                                            default=plan.updated))
-        made = render_document(pub, doc, Place(here, plan.folder, prev=older, next=newer), older)
+        made = render_document(pub, doc, Place(here, plan.folder, prev=older, next=newer), older, fill)
         for kind in FILES:
             emit(files[kind], made[kind])
     return listed
@@ -93,7 +116,7 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
                 page_is_current: Callable[[str, Article], bool] | None = None, *,
                 shelved: Shelved | None = None,
                 archive_is_current: Callable[[str, str], bool] | None = None,
-                sink: Sink | None = None) -> list[FeedOutput]:
+                sink: Sink | None = None, fill: Fill = _as_they_are) -> list[FeedOutput]:
     """Every feed of the publication as FeedOutputs, with the bytes of every file to write.
 
     ``articles`` are as the collector gives them (collect/sanitise.py made them
@@ -111,6 +134,10 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
     With a ``sink``, each file goes to ``sink(path, bytes)`` as soon as it is
     rendered, in the order ``contents`` would list them, and ``contents``
     stays empty: a run over a large archive never holds every page at once.
+
+    ``fill`` gives articles their bodies (``collect.cache.Bodies.fill`` for a
+    lean collection's); it is asked only for the articles rendered, a batch
+    at a time, and what it returns is dropped once they are.
     """
     plans = plan_feeds(pub, articles)
     outputs: list[FeedOutput] = []
@@ -118,12 +145,12 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
         contents: dict[str, bytes] = {}
         emit = sink or contents.__setitem__
         files = {kind: output_path(planned, kind) for kind in FILES}
-        plan, made, shelves, moved = _current(pub, planned, (shelved or {}).get(planned.name, ()))
+        plan, made, shelves, moved = _current(pub, planned, (shelved or {}).get(planned.name, ()), fill)
         for kind in FILES:
             emit(files[kind], made[kind])
         for path, content in pages.feed_pages(pub, plan, files).items():
             emit(path, content)
-        listed = _archive_pages(pub, plan, shelves, archive_is_current, emit)
+        listed = _archive_pages(pub, plan, shelves, archive_is_current, emit, fill)
         outputs.append(FeedOutput(
             name=plan.name, title=plan.title, language=plan.language, items=len(plan.articles),
             files=files, urls={k: public_url(pub.site, p) for k, p in files.items()},
@@ -131,6 +158,6 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
         if number == 0:      # the publication-wide files go with the first feed, after its own
             emit(f"output/{STYLESHEET}", pages.stylesheet(pub))
             emit(opml.PATH, opml.render(pub, plans, [public_url(pub.site, output_path(p, "rss")) for p in plans]))
-            for path, content in pages.each_site_page(pub, plans, tuple(articles), page_is_current):
+            for path, content in pages.each_site_page(pub, plans, tuple(articles), page_is_current, fill):
                 emit(path, content)
     return outputs

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -27,10 +27,8 @@ from ..records import ArchivePage, Article, FeedOutput, Problem
 from ..state import archives, builds
 from ..state.atomic import Folders, atomic_write
 from ..state.db import Store
-from .build import build_feeds
 from .pages import claim_pages
 from .plan import feed_folders
-from .xmlfeeds import FILES
 
 
 def settings_fingerprint(pub: Publication) -> str:
@@ -95,6 +93,8 @@ class Ledger:
 
     def archive_is_current(self, root: Path, path: str, key: str) -> bool:
         """The archive page whose RSS file is ``path`` was written from ``key``, and its three files are there."""
+        from .xmlfeeds import FILES
+
         folder = (root / path).parent
         return (self._key(path) == archive_key(self.settings, key)
                 and all((folder / name).is_file() for name in FILES.values()))
@@ -164,14 +164,16 @@ class Written:
 
 
 def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: datetime,
-                folders: Folders | None = None) -> Written:
+                folders: Folders | None = None,
+                fill: Callable[[Sequence[Article]], list[Article]] | None = None) -> Written:
     """Build and write the feeds, skipping what the last build already wrote.
 
     Files a build no longer makes (an article deleted, a tag gone) are removed
     from output/; the state records the build only after the disk holds it.
     With ``folders`` (the run's), the folders written into are fsynced by its
     ``sync`` together with the rest of the run's, and the build is recorded
-    then; without, before this returns.
+    then; without, before this returns. ``fill`` gives articles their bodies
+    (a lean collection's), for those rendered only.
     """
     ledger = Ledger(store, settings_fingerprint(pub))
     fingerprint = input_fingerprint(ledger.settings, articles)
@@ -180,6 +182,8 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
         previous = ledger.previous_feeds(pub.root)
         if previous is not None:
             return Written(previous, problems=tuple(collisions))
+    from .build import build_feeds  # feedgen, lxml and the templates: only when something is built
+
     changed: list[str] = []
     made: set[str] = set()
     batch = folders if folders is not None else Folders()
@@ -191,7 +195,7 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a),
                               shelved=ledger.shelved(),
                               archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key),
-                              sink=write))
+                              sink=write, fill=fill or list))
     copied = _copy_local_files(pub, articles, made, batch)
     changed += [path for path, written in copied.items() if written]
     produced = made | set(pages) | set(copied)

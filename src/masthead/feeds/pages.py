@@ -15,7 +15,7 @@ from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -56,6 +56,7 @@ def article_path(site: SiteSettings, article: Article) -> str | None:
 
 
 RESERVED = "output/digests/"     # digests' web copies: no article page may land there
+PAGE_BATCH = 200                 # article pages whose articles are given their bodies at a time
 
 
 def claim_pages(site: SiteSettings, folders: set[str],
@@ -175,11 +176,13 @@ def feed_pages(pub: Publication, plan: FeedPlan, files: dict[str, str]) -> dict[
 
 
 def each_site_page(pub: Publication, plans: tuple[FeedPlan, ...], articles: tuple[Article, ...],
-                   is_current: Callable[[str, Article], bool] | None = None) -> Iterator[tuple[str, bytes]]:
+                   is_current: Callable[[str, Article], bool] | None = None,
+                   fill: Callable[[Sequence[Article]], list[Article]] = list) -> Iterator[tuple[str, bytes]]:
     """The site's index page, its stylesheet and one page per article whose URL lies on the site, one at a time.
 
     Pages for which ``is_current(path, article)`` holds are already on disk as
-    they would be rendered, and are left out.
+    they would be rendered, and are left out. ``fill`` gives the articles
+    rendered their bodies, a batch at a time.
     """
     env = _environment(pub)
     site = pub.site
@@ -190,15 +193,23 @@ def each_site_page(pub: Publication, plans: tuple[FeedPlan, ...], articles: tupl
     by_name = {p.name: p for p in plans}
     links = {p.name: _feed_links(site, p) for p in plans}
     owners, _ = claim_pages(site, {p.folder for p in plans}, articles)   # collisions: reported by write_feeds
-    for path, article in owners.items():
-        if is_current is not None and is_current(path, article):
-            continue
-        plan = by_name.get(article.feed)
-        lead, shown = page_lead(article)
-        yield path, _render(env, "page/article.html", site=site, article=article,
-                            content=entry_html(shown), credits=credits_line(article), media=media(article),
-                            links=links.get(article.feed, []), feed=plan, lead=lead,
-                            root=_root(path.removeprefix("output/")), feed_url=home_url(site, plan) if plan else "")
+    due = [(path, article) for path, article in owners.items() if is_current is None or not is_current(path, article)]
+    for start in range(0, len(due), PAGE_BATCH):
+        batch = due[start:start + PAGE_BATCH]
+        filled = fill([article for _, article in batch])
+        for (path, _), article in zip(batch, filled, strict=True):
+            yield path, _article_page(env, pub, by_name, links, path, article)
+
+
+def _article_page(env: jinja2.Environment, pub: Publication, by_name: dict[str, FeedPlan],
+                  links: dict[str, list[dict[str, str]]], path: str, article: Article) -> bytes:
+    site = pub.site
+    plan = by_name.get(article.feed)
+    lead, shown = page_lead(article)
+    return _render(env, "page/article.html", site=site, article=article,
+                   content=entry_html(shown), credits=credits_line(article), media=media(article),
+                   links=links.get(article.feed, []), feed=plan, lead=lead,
+                   root=_root(path.removeprefix("output/")), feed_url=home_url(site, plan) if plan else "")
 
 
 def stylesheet(pub: Publication) -> bytes:

@@ -11,8 +11,6 @@ from email import policy
 from email.message import EmailMessage
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
 
 def wire_bytes(msg: EmailMessage, *, utf8: bool = False) -> bytes:
     """The message as it goes over SMTP: CRLF, and no URL hidden in an encoded word.
@@ -71,6 +69,8 @@ def wire_address(email: str, *, smtputf8: bool) -> tuple[str | None, bool]:
         return email, False
     if smtputf8:
         return email, True
+    from email_validator import EmailNotValidError, validate_email  # compiles its patterns: only when needed
+
     try:
         return validate_email(email, check_deliverability=False).ascii_email, False
     except EmailNotValidError:

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS files (
     size        INTEGER NOT NULL,
     mtime_ns    INTEGER NOT NULL,
     hash        TEXT NOT NULL,      -- sha256 of the raw bytes
-    result      TEXT NOT NULL       -- JSON: the articles and problems read from it
+    result      TEXT NOT NULL,      -- JSON: the articles (but their bodies) and problems read from it
+    bodies      TEXT NOT NULL DEFAULT ''  -- JSON: article id -> [body html, body text]
 );
 CREATE TABLE IF NOT EXISTS articles (
     id           TEXT PRIMARY KEY,
@@ -278,6 +279,8 @@ MIGRATIONS: tuple[tuple[int, Migration], ...] = (
     (5, _add_columns("http_cache", "fetched TEXT")),
     # 6: who is sending each copy, until when (send workers' claims)
     (6, _add_columns("sends", "claimed_by TEXT", "claimed_until TEXT")),
+    # 7: the articles' bodies apart from their records, read only for what a run renders
+    (7, _add_columns("files", "bodies TEXT NOT NULL DEFAULT ''")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

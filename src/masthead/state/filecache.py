@@ -1,4 +1,9 @@
-"""Table ``files``: what each article file gave when it was last read (the collector's cache)."""
+"""Table ``files``: what each article file gave when it was last read (the collector's cache).
+
+``result`` holds the articles' records and problems, ``bodies`` the articles'
+bodies (JSON: id -> [html, text]), apart, so that a run reads the records of
+every file and the bodies of only the articles it renders.
+"""
 
 from __future__ import annotations
 
@@ -13,31 +18,63 @@ class CachedFile(NamedTuple):
     mtime_ns: int
     hash: str
     result: str          # JSON written by the collector
+    bodies: str | None = None   # JSON written by the collector; None when not asked for
 
 
 def cached(store: Store, path: str) -> CachedFile | None:
-    row = store.one("SELECT size, mtime_ns, hash, result FROM files WHERE path = :path", {"path": path})
+    row = store.one("SELECT size, mtime_ns, hash, result, bodies FROM files WHERE path = :path", {"path": path})
     return CachedFile(*row) if row is not None else None
 
 
-def cached_many(store: Store, paths: Sequence[str]) -> dict[str, CachedFile]:
-    """The rows of ``paths`` (those the cache has), in one query: a batch of a folder walk, not a table scan."""
+def _marks(paths: Sequence[str]) -> tuple[str, dict[str, str]]:
+    names = {f"p{i}": path for i, path in enumerate(paths)}
+    return ", ".join(f":{name}" for name in names), names
+
+
+def cached_many(store: Store, paths: Sequence[str], *, bodies: bool = True) -> dict[str, CachedFile]:
+    """The rows of ``paths`` (those the cache has), in one query: a batch of a folder walk, not a table scan.
+
+    ``bodies=False`` leaves the bodies in the database (``CachedFile.bodies`` is None).
+    """
     if not paths:
         return {}
-    names = {f"p{i}": path for i, path in enumerate(paths)}
-    marks = ", ".join(f":{name}" for name in names)
-    rows = store.rows(f"SELECT path, size, mtime_ns, hash, result FROM files WHERE path IN ({marks})", names)
-    return {path: CachedFile(size, mtime_ns, digest, result) for path, size, mtime_ns, digest, result in rows}
+    marks, names = _marks(paths)
+    columns = "path, size, mtime_ns, hash, result" + (", bodies" if bodies else "")
+    rows = store.rows(f"SELECT {columns} FROM files WHERE path IN ({marks})", names)
+    return {row[0]: CachedFile(*row[1:]) for row in rows}
 
 
-def save(store: Store, rows: Iterable[tuple[str, int, int, str, str]]) -> None:
-    """(path, size, mtime_ns, hash, result) rows, in one transaction."""
+def bodies_of(store: Store, paths: Sequence[str]) -> dict[str, str]:
+    """The ``bodies`` JSON of each of ``paths`` the cache has, in one query."""
+    if not paths:
+        return {}
+    marks, names = _marks(paths)
+    return dict(store.rows(f"SELECT path, bodies FROM files WHERE path IN ({marks})", names))
+
+
+def save(store: Store, rows: Iterable[tuple[str, int, int, str, str, str | None]]) -> None:
+    """(path, size, mtime_ns, hash, result, bodies) rows, in one transaction.
+
+    A row whose bodies are None keeps the bodies stored (the same bytes, read again).
+    """
+    whole: list[dict[str, object]] = []
+    kept: list[dict[str, object]] = []
+    for path, size, mtime_ns, digest, result, bodies in rows:
+        row = {"path": path, "size": size, "mtime_ns": mtime_ns, "hash": digest, "result": result}
+        if bodies is None:
+            kept.append(row)
+        else:
+            whole.append({**row, "bodies": bodies})
     with store.transaction():
-        store.executemany(
-            "INSERT INTO files (path, size, mtime_ns, hash, result) VALUES (:path, :size, :mtime_ns, :hash, :result) "
-            "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
-            "hash = excluded.hash, result = excluded.result",
-            [{"path": p, "size": s, "mtime_ns": m, "hash": h, "result": r} for p, s, m, h, r in rows])
+        if whole:
+            store.executemany(
+                "INSERT INTO files (path, size, mtime_ns, hash, result, bodies) "
+                "VALUES (:path, :size, :mtime_ns, :hash, :result, :bodies) "
+                "ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns, "
+                "hash = excluded.hash, result = excluded.result, bodies = excluded.bodies", whole)
+        if kept:
+            store.executemany("UPDATE files SET size = :size, mtime_ns = :mtime_ns, hash = :hash, "
+                              "result = :result WHERE path = :path", kept)
 
 
 def forget_others(store: Store, seen: Iterable[str]) -> None:

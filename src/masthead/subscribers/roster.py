@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
-
 from ..config import Publication
 from ..errors import InputError
 from ..records import Subscriber
@@ -27,6 +25,8 @@ NAME_LIMIT = 100             # characters: a person's name, not a paragraph
 
 def normalise_address(raw: str) -> str:
     """The stored form of an address, or InputError saying what is wrong with it."""
+    from email_validator import EmailNotValidError, validate_email  # compiles its patterns: only when needed
+
     try:
         checked = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
