@@ -23,6 +23,8 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+import orjson
+
 from .. import __version__
 from ..config import FEED_FILE, FeedSettings, Publication, SiteSettings
 from ..errors import InputError
@@ -31,7 +33,7 @@ from ..state import articles as known_articles
 from ..state import filecache
 from ..state.db import Store
 from ..text import fold_for_key
-from .cache import cache_entry, decode, encode, from_cache_entry, without_body
+from .cache import cache_entry, decode, encode, from_cache_entry, from_record, to_record, without_body
 from .links import DOCUMENT_SUFFIXES, MEDIA_SUFFIXES, link_local_files
 from .raw import RawEntry
 from .sanitise import finish_file, places, sanitise_articles
@@ -173,26 +175,98 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     them back), except those whose body links to the publication's own files.
     A run over a large archive then holds a few hundred bytes per article.
     """
-    articles: list[Article] = []
     problems: list[Problem] = []
-    seen_paths: list[str] = []
-    documents: list[str] = []   # not articles: a problem unless an article links to them
-    pending: list[tuple] = []   # file-cache rows, written in batches: one commit per file cost ~2 ms
-    folded: dict[str, str] = {}  # title -> its comparison key, as the file cache kept it (dedupe needs every one)
     listed = []
     for feed in pub.feeds:
         paths, refused = article_files(feed, pub.feeds_dir)
         listed.append((feed, paths))
         problems += refused
-    total = sum(len(paths) for _, paths in listed)
     root = f"{pub.root}/" if pub.root.is_absolute() and os.sep == "/" else ""
-    for feed, paths in listed:
+    found = [(feed, [(path, _origin(pub, root, path), _stat(path)) for path in paths]) for feed, paths in listed]
+    total = sum(len(paths) for _, paths in listed)
+    # Upstream feeds and pages change without a file changing: a publication reading any is collected anew.
+    inputs = _inputs(pub, found, problems) if lean and not any(f.sources or f.pages for f in pub.feeds) else None
+    if inputs is not None:
+        kept = _last_collection(store, inputs)
+        if kept is not None:
+            if progress:
+                progress(total, total, "")
+            return kept
+    looked: dict[str, list[int] | None] = {}
+    collection = _collect(pub, store, now, progress, lean, found, total, problems, looked)
+    if inputs is not None:
+        filecache.keep_collection(store, inputs, _collection_json(collection, looked),
+                                  (orjson.dumps(to_record(a)).decode()
+                                   for a in (*collection.articles, *collection.drafts)))
+    return collection
+
+
+def _stat(path: str) -> os.stat_result | OSError:
+    try:
+        return os.stat(path)
+    except OSError as exc:      # reported when the file is read
+        return exc
+
+
+def _inputs(pub: Publication, found: list, problems: list[Problem]) -> str:
+    """A fingerprint of everything a collection is made from (but the state): files, their sizes and
+    times, the settings each was read with, the links refused, masthead's version."""
+    listing = [[_context(pub.site, feed), [[origin, stat.st_size, stat.st_mtime_ns] if isinstance(stat, os.stat_result)
+                                           else [origin, str(stat)] for _, origin, stat in files]]
+               for feed, files in found]
+    return hashlib.sha256(orjson.dumps([CACHE_VERSION, __version__, str(pub.feeds_dir), listing,
+                                        [[p.where, p.message] for p in problems]])).hexdigest()
+
+
+def _collection_json(collection: Collection, looked: dict[str, list[int] | None]) -> str:
+    return orjson.dumps({
+        "problems": [[p.where, p.message, p.fatal] for p in collection.problems],
+        "looked": sorted(looked.items()),
+    }).decode()
+
+
+def _last_collection(store: Store, inputs: str) -> Collection | None:
+    """The last collection kept, when it was made from ``inputs`` and the files its links name are as they were."""
+    kept = filecache.last_collection(store)
+    if kept is None or kept[0] != inputs:
+        return None
+    try:
+        content = orjson.loads(kept[1])
+        if any(_size_and_time(path) != stat for path, stat in content["looked"]):
+            return None
+        articles: list[Article] = []
+        drafts: list[Article] = []
+        for record in filecache.collected(store):
+            article = from_record(orjson.loads(record))
+            (drafts if article.draft else articles).append(article)
+        return Collection(articles=tuple(articles), drafts=tuple(drafts),
+                          problems=tuple(Problem(w, m, f) for w, m, f in content["problems"]))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None          # written by another masthead: collect anew
+
+
+def _size_and_time(path: str) -> list[int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns] if os.path.isfile(path) else None
+
+
+def _collect(pub: Publication, store: Store, now: datetime, progress: Progress | None, lean: bool,
+             found: list, total: int, problems: list[Problem],
+             looked: dict[str, list[int] | None]) -> Collection:
+    articles: list[Article] = []
+    seen_paths: list[str] = []
+    documents: list[str] = []   # not articles: a problem unless an article links to them
+    pending: list[tuple] = []   # file-cache rows, written in batches: one commit per file cost ~2 ms
+    folded: dict[str, str] = {}  # title -> its comparison key, as the file cache kept it (dedupe needs every one)
+    for feed, files in found:
         context = _context(pub.site, feed)
-        origins = [_origin(pub, root, path) for path in paths]
-        for start in range(0, len(paths), CACHE_BATCH):   # one query for each batch's cache rows
-            batch = origins[start:start + CACHE_BATCH]
-            rows = filecache.cached_many(store, batch, bodies=not lean)
-            for path, origin in zip(paths[start:start + CACHE_BATCH], batch, strict=True):
+        for start in range(0, len(files), CACHE_BATCH):   # one query for each batch's cache rows
+            batch = files[start:start + CACHE_BATCH]
+            rows = filecache.cached_many(store, [origin for _, origin, _ in batch], bodies=not lean)
+            for path, origin, stat in batch:
                 seen_paths.append(origin)
                 if progress:
                     progress(len(seen_paths), total, origin)
@@ -206,7 +280,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
                     problems.append(Problem(origin, f"'{name.suffix or name.name}' files are not articles: "
                                             f"skipped (masthead reads {', '.join(sorted(READERS))})"))
                     continue
-                got, trouble = _cached_read(path, origin, kind, feed, pub.site, context, pending,
+                got, trouble = _cached_read(path, stat, origin, kind, feed, pub.site, context, pending,
                                             rows.get(origin), folded, lean)
                 if len(pending) >= CACHE_BATCH:
                     _save_reads(store, pending)
@@ -222,7 +296,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
             problems += trouble
     _save_reads(store, pending)
     filecache.forget_others(store, seen_paths)
-    articles, link_problems = link_local_files(pub, articles)
+    articles, link_problems = link_local_files(pub, articles, looked)
     problems += link_problems
     linked = {f.source for a in articles for f in a.local_files}
     problems += [Problem(origin, f"'{PurePosixPath(origin).suffix}' files are not articles: skipped (masthead reads "
@@ -253,28 +327,34 @@ def _origin(pub: Publication, root: str, path: str) -> str:
     return pub.relative(Path(path))
 
 
-def _cached_read(path: str, origin: str, kind: str, feed: FeedSettings, site: SiteSettings, context: str,
+def _cached_read(path: str, stat: os.stat_result | OSError, origin: str, kind: str, feed: FeedSettings,
+                 site: SiteSettings, context: str,
                  pending: list[tuple], row: filecache.CachedFile | None,
                  folded: dict[str, str], lean: bool) -> tuple[list[Article], list[Problem]]:
     """The file's articles and problems: from the cache when unchanged; a new cache row goes to ``pending``."""
     try:
-        return _read_or_reuse(path, origin, kind, feed, site, context, pending, row, folded, lean)
+        if isinstance(stat, OSError):
+            raise stat
+        return _read_or_reuse(path, stat, origin, kind, feed, site, context, pending, row, folded, lean)
     except OSError as exc:  # unreadable, or gone since the folder was listed: that file only
         return [], [Problem(origin, f"cannot read it ({exc.strerror or exc}); check that the file "
                             "exists and masthead may read it", fatal=True)]
 
 
-def _read_or_reuse(path: str, origin: str, kind: str, feed: FeedSettings, site: SiteSettings, context: str,
+def _read_or_reuse(path: str, stat: os.stat_result, origin: str, kind: str, feed: FeedSettings,
+                   site: SiteSettings, context: str,
                    pending: list[tuple], row: filecache.CachedFile | None,
                    folded: dict[str, str], lean: bool) -> tuple[list[Article], list[Problem]]:
-    stat = os.stat(path)
     cached = decode(row.result) if row else None
-    usable = row is not None and cached is not None and cached["context"] == context
-    if usable and (row.size, row.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-        return _from_cache(cached, row.bodies, folded, lean)
+    if row is not None and cached is not None and cached["context"] == context:
+        if (row.size, row.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+            return _from_cache(cached, row.bodies, folded, lean)
+        same_bytes = row.hash
+    else:
+        same_bytes = None
     data = Path(path).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    if usable and row.hash == digest:
+    if row is not None and cached is not None and same_bytes == digest:
         result, bodies = _from_cache(cached, row.bodies, folded, lean), row.bodies
     else:
         got, trouble = read_articles(data, origin, kind, feed, site)
@@ -297,7 +377,7 @@ def _save_reads(store: Store, pending: list[tuple]) -> None:
         pending.clear()
 
 
-def _from_cache(cached: dict, bodies: str, folded: dict[str, str],
+def _from_cache(cached: dict, bodies: str | None, folded: dict[str, str],
                 lean: bool) -> tuple[list[Article], list[Problem]]:
     articles = from_cache_entry(cached, None if lean else bodies)
     folded.update(zip([a.title for a in articles], cached.get("keys") or (), strict=False))

@@ -40,8 +40,16 @@ LINKING = (".md", ".markdown", ".html", ".htm", ".json")   # article files whose
 _ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 
 
-def link_local_files(pub: Publication, articles: list[Article]) -> tuple[list[Article], list[Problem]]:
-    """Articles with links to sibling articles and local files made absolute, and problems for the rest."""
+Looked = dict[str, "list[int] | None"]   # absolute path -> [size, mtime_ns], None when it is not there
+
+
+def link_local_files(pub: Publication, articles: list[Article],
+                     looked: Looked | None = None) -> tuple[list[Article], list[Problem]]:
+    """Articles with links to sibling articles and local files made absolute, and problems for the rest.
+
+    ``looked`` gets every file the links were checked against, with its size
+    and mtime (None when missing): what the result depends on besides the articles.
+    """
     by_origin: dict[str, list[Article]] = {}
     for article in articles:
         by_origin.setdefault(article.origin, []).append(article)
@@ -51,13 +59,14 @@ def link_local_files(pub: Publication, articles: list[Article]) -> tuple[list[Ar
         if not article.origin.endswith(LINKING) or "://" in article.origin:
             out.append(article)
             continue
-        linked, notes = _link(pub, article, by_origin)
+        linked, notes = _link(pub, article, by_origin, {} if looked is None else looked)
         out.append(linked)
         problems += [Problem(article.origin, note) for note in notes]
     return out, problems
 
 
-def _link(pub: Publication, article: Article, by_origin: dict[str, list[Article]]) -> tuple[Article, list[str]]:
+def _link(pub: Publication, article: Article, by_origin: dict[str, list[Article]],
+          looked: Looked) -> tuple[Article, list[str]]:
     wanted = set(relative_links(article.body_html))
     if article.image is not None and _relative(article.image.url):
         wanted.add(article.image.url)
@@ -70,7 +79,7 @@ def _link(pub: Publication, article: Article, by_origin: dict[str, list[Article]
     stats: list[str] = []
     notes: list[str] = []
     for link in sorted(wanted):
-        url, note = _target(pub, folder, link, by_origin, files, stats)
+        url, note = _target(pub, folder, link, by_origin, files, stats, looked)
         if url is not None:
             resolved[link] = url
         if note:
@@ -103,7 +112,7 @@ def _relative(url: str) -> bool:
 
 
 def _target(pub: Publication, folder: Path, link: str, by_origin: dict[str, list[Article]],
-            files: dict[str, LocalFile], stats: list[str]) -> tuple[str | None, str | None]:
+            files: dict[str, LocalFile], stats: list[str], looked: Looked) -> tuple[str | None, str | None]:
     """(absolute URL, note) for one relative link of an article in ``folder``."""
     try:
         parts = urlsplit(link)
@@ -124,6 +133,7 @@ def _target(pub: Publication, folder: Path, link: str, by_origin: dict[str, list
         note = f"links to {link!r}, a draft: the link works once it is published" if targets[0].draft else None
         return targets[0].url + suffix, note
     if not path.is_file():
+        looked[str(path)] = None
         return None, f"links to {link!r}, which does not exist: check the path"
     if path.suffix.lower() not in ASSET_SUFFIXES:
         return None, (f"links to {link!r}: only pictures, sound, video and documents beside articles are "
@@ -132,4 +142,5 @@ def _target(pub: Publication, folder: Path, link: str, by_origin: dict[str, list
     files[origin] = LocalFile(source=origin, target=f"output/{inside}")
     stat = path.stat()
     stats.append(f"{origin}:{stat.st_size}:{stat.st_mtime_ns}")
+    looked[str(path)] = [stat.st_size, stat.st_mtime_ns]
     return pub.site.base_url + quote(str(inside), safe="/") + (f"?{parts.query}" if parts.query else "") + suffix, None

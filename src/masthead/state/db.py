@@ -47,6 +47,15 @@ CREATE TABLE IF NOT EXISTS files (
     result      TEXT NOT NULL,      -- JSON: the articles (but their bodies) and problems read from it
     bodies      TEXT NOT NULL DEFAULT ''  -- JSON: article id -> [body html, body text]
 );
+CREATE TABLE IF NOT EXISTS collections (
+    name        TEXT PRIMARY KEY,   -- 'last'
+    inputs      TEXT NOT NULL,      -- fingerprint of every file read and the settings read with
+    content     TEXT NOT NULL       -- JSON: the problems, and the files its links were checked against
+);
+CREATE TABLE IF NOT EXISTS collected (
+    position    INTEGER PRIMARY KEY,  -- the order collected (the drafts last)
+    record      TEXT NOT NULL         -- JSON: the article, without its body when the file cache has it
+);
 CREATE TABLE IF NOT EXISTS articles (
     id           TEXT PRIMARY KEY,
     feed         TEXT NOT NULL,
@@ -279,7 +288,8 @@ MIGRATIONS: tuple[tuple[int, Migration], ...] = (
     (5, _add_columns("http_cache", "fetched TEXT")),
     # 6: who is sending each copy, until when (send workers' claims)
     (6, _add_columns("sends", "claimed_by TEXT", "claimed_until TEXT")),
-    # 7: the articles' bodies apart from their records, read only for what a run renders
+    # 7: the articles' bodies apart from their records, read only for what a run renders; the last
+    # collection, kept whole for a run whose inputs did not change (the table is made by SCHEMA)
     (7, _add_columns("files", "bodies TEXT NOT NULL DEFAULT ''")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -1,8 +1,12 @@
-"""Table ``files``: what each article file gave when it was last read (the collector's cache).
+"""Tables ``files`` and ``collections``: the collector's caches.
 
-``result`` holds the articles' records and problems, ``bodies`` the articles'
-bodies (JSON: id -> [html, text]), apart, so that a run reads the records of
-every file and the bodies of only the articles it renders.
+``files``: what each article file gave when it was last read. ``result``
+holds the articles' records and problems, ``bodies`` the articles' bodies
+(JSON: id -> [html, text]), apart, so that a run reads the records of every
+file and the bodies of only the articles it renders.
+
+``collections`` and ``collected``: the last whole collection and a fingerprint
+of what it was made from, so that a run in which no file changed takes it as it is.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ def cached_many(store: Store, paths: Sequence[str], *, bodies: bool = True) -> d
     marks, names = _marks(paths)
     columns = "path, size, mtime_ns, hash, result" + (", bodies" if bodies else "")
     rows = store.rows(f"SELECT {columns} FROM files WHERE path IN ({marks})", names)
-    return {row[0]: CachedFile(*row[1:]) for row in rows}
+    return {row[0]: CachedFile(*tuple(row)[1:]) for row in rows}
 
 
 def bodies_of(store: Store, paths: Sequence[str]) -> dict[str, str]:
@@ -49,7 +53,8 @@ def bodies_of(store: Store, paths: Sequence[str]) -> dict[str, str]:
     if not paths:
         return {}
     marks, names = _marks(paths)
-    return dict(store.rows(f"SELECT path, bodies FROM files WHERE path IN ({marks})", names))
+    rows = store.rows(f"SELECT path, bodies FROM files WHERE path IN ({marks})", names)
+    return {row[0]: row[1] for row in rows}
 
 
 def save(store: Store, rows: Iterable[tuple[str, int, int, str, str, str | None]]) -> None:
@@ -84,3 +89,30 @@ def forget_others(store: Store, seen: Iterable[str]) -> None:
     if gone:
         with store.transaction():
             store.executemany("DELETE FROM files WHERE path = :path", gone)
+
+
+def last_collection(store: Store) -> tuple[str, str] | None:
+    """(inputs fingerprint, content JSON) of the last collection kept, or None."""
+    row = store.one("SELECT inputs, content FROM collections WHERE name = 'last'")
+    return (row[0], row[1]) if row is not None else None
+
+
+def collected(store: Store) -> list[str]:
+    """The record JSON of every article of the last collection kept, in order."""
+    return [record for (record,) in store.rows("SELECT record FROM collected ORDER BY position")]
+
+
+def keep_collection(store: Store, inputs: str, content: str, records: Iterable[str]) -> None:
+    """Replace the collection kept: its fingerprint, content and article records, in one transaction."""
+    with store.transaction():
+        store.execute("DELETE FROM collected")
+        batch: list[dict[str, object]] = []
+        for n, record in enumerate(records):      # a thousand rows at a time: never all the JSON at once
+            batch.append({"position": n, "record": record})
+            if len(batch) == 1000:
+                store.executemany("INSERT INTO collected (position, record) VALUES (:position, :record)", batch)
+                batch = []
+        store.executemany("INSERT INTO collected (position, record) VALUES (:position, :record)", batch)
+        store.execute("INSERT INTO collections (name, inputs, content) VALUES ('last', :inputs, :content) "
+                      "ON CONFLICT (name) DO UPDATE SET inputs = excluded.inputs, content = excluded.content",
+                      {"inputs": inputs, "content": content})
