@@ -241,8 +241,8 @@ def _last_collection(store: Store, inputs: str) -> Collection | None:
             (drafts if article.draft else articles).append(article)
         return Collection(articles=tuple(articles), drafts=tuple(drafts),
                           problems=tuple(Problem(w, m, f) for w, m, f in content["problems"]))
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        return None          # written by another masthead: collect anew
+    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
+        return None          # written by another masthead, or damaged: collect anew
 
 
 def _size_and_time(path: str) -> list[int] | None:

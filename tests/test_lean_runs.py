@@ -1,0 +1,171 @@
+"""Runs carry articles without their bodies, and take the last collection whole when no file changed.
+
+A scheduled run over a large archive must not hold every body in memory nor
+decode every cached article when nothing changed. Each test collects a real
+publication on disk with a real state database, the way successive runs of
+``masthead run`` do, and checks what a reader of the feeds would see: the
+same articles, bodies included once given back, and every change still seen.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import masthead.collect.gather
+from masthead.collect import collect_publication
+from masthead.collect.cache import Bodies
+from masthead.config import load_publication
+from masthead.pipeline import run
+from masthead.records import Collection
+from masthead.state import filecache
+from masthead.state.db import open_store
+
+NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
+LATER = NOW + timedelta(hours=1)
+PICTURE = b"\xff\xd8\xff\xe0" + b"JFIF picture " * 40
+
+
+def collect(root: Path, now: datetime = NOW, *, lean: bool = True, filled: bool = False) -> Collection:
+    pub = load_publication(root)
+    with open_store(pub.state_dir) as store:
+        collection = collect_publication(pub, store, now, lean=lean)
+        if filled:
+            bodies = Bodies(store)
+            collection = Collection(articles=tuple(bodies.fill(collection.articles)),
+                                    problems=collection.problems, new_ids=collection.new_ids,
+                                    changed_ids=collection.changed_ids, drafts=tuple(bodies.fill(collection.drafts)))
+    return collection
+
+
+@pytest.fixture
+def cache_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many file-cache rows the collector asks for, per query (the real query runs)."""
+    counted: list[int] = []
+    real = filecache.cached_many
+
+    def counting(store, paths, **kwargs):
+        counted.append(len(paths))
+        return real(store, paths, **kwargs)
+    monkeypatch.setattr(masthead.collect.gather.filecache, "cached_many", counting)
+    return counted
+
+
+@pytest.fixture
+def linked_pub(tmp_path: Path) -> Path:
+    """A small publication: one Markdown article showing a picture beside it and linking to a missing one."""
+    root = tmp_path / "pub"
+    feed = root / "feeds" / "news"
+    (feed / "images").mkdir(parents=True)
+    (root / "feeds" / "site.toml").write_text('title = "Lean"\nbase_url = "https://lean.example.org/"\n'
+                                              'language = "en"\ntimezone = "UTC"\n', "utf-8")
+    (feed / "feed.toml").write_text('title = "News"\n', "utf-8")
+    (feed / "images" / "port.jpg").write_bytes(PICTURE)
+    (feed / "port.md").write_text('---\ntitle: "The port reopens"\ndate: 2022-05-03\n---\n\n'
+                                  "Ships moved again on Tuesday.\n\n![The quay](images/port.jpg)\n\n"
+                                  "![The crane](images/crane.jpg)\n", "utf-8")
+    (feed / "plain.txt").write_text("Grain prices fell\n\nPrices fell on 2 May 2022, traders said.\n", "utf-8")
+    return root
+
+
+class TestLeanCollection:
+    def test_bodies_given_back_are_the_full_collection(self, sample_pub: Path, tmp_path: Path) -> None:
+        """A lean collection whose bodies are read back equals a full one: same articles, same bodies."""
+        other = tmp_path / "other"
+        shutil.copytree(sample_pub, other)
+        lean = collect(sample_pub)
+        full = collect(other, lean=False)
+        assert any(a.body_html for a in full.articles)
+        assert all(not a.body_html and not a.body_text for a in lean.articles if a.origin.endswith(".txt"))
+        assert collect(sample_pub, LATER, filled=True).articles == full.articles
+        assert [str(p) for p in lean.problems] == [str(p) for p in full.problems]
+
+    def test_article_linking_its_own_files_keeps_its_body(self, linked_pub: Path) -> None:
+        """An article whose body links to the publication's files is carried whole (linking rewrites it)."""
+        [linked] = [a for a in collect(linked_pub).articles if a.origin.endswith("port.md")]
+        assert "https://lean.example.org/news/images/port.jpg" in linked.body_html
+
+
+class TestKeptCollection:
+    def test_unchanged_run_reads_no_cached_file(self, sample_pub: Path, cache_reads: list[int]) -> None:
+        """With no file changed, the next run takes the last collection whole: not one file-cache row read."""
+        first = collect(sample_pub)
+        assert sum(cache_reads) >= 7
+        cache_reads.clear()
+        second = collect(sample_pub, LATER)
+        assert cache_reads == []
+        assert second.articles == first.articles
+        assert second.drafts == first.drafts
+        assert [str(p) for p in second.problems] == [str(p) for p in first.problems]
+        assert (frozenset(), frozenset()) == (second.new_ids, second.changed_ids)
+
+    def test_new_file_is_collected(self, sample_pub: Path) -> None:
+        """A file added since the last run is collected, and reported new."""
+        collect(sample_pub)
+        (sample_pub / "feeds" / "en-news" / "late.txt").write_text(
+            "Late news\n\nThe council met on 6 May 2022, officials said.\n", "utf-8")
+        second = collect(sample_pub, LATER)
+        [late] = [a for a in second.articles if a.origin.endswith("late.txt")]
+        assert second.new_ids == {late.id}
+
+    def test_touched_file_collects_anew_with_the_same_articles(self, sample_pub: Path,
+                                                               cache_reads: list[int]) -> None:
+        """A file whose time changed makes the run collect from the file cache again; nothing else changes."""
+        first = collect(sample_pub)
+        wheat = sample_pub / "feeds" / "ar-news" / "2022" / "levant-wheat.txt"
+        os.utime(wheat, ns=(0, 10**18))
+        cache_reads.clear()
+        second = collect(sample_pub, LATER)
+        assert sum(cache_reads) >= 7
+        assert second.articles == first.articles
+
+    def test_settings_change_collects_anew(self, sample_pub: Path) -> None:
+        """A new base URL (settings are an input too) gives every article its new URL."""
+        collect(sample_pub)
+        site = sample_pub / "feeds" / "site.toml"
+        site.write_text(site.read_text("utf-8").replace("https://news.example.org/", "https://other.example/"),
+                        "utf-8")
+        assert all(a.url.startswith("https://other.example/") for a in collect(sample_pub, LATER).articles
+                   if "://" not in a.origin and a.feed != "podcast")
+
+    def test_replaced_picture_changes_the_article(self, linked_pub: Path) -> None:
+        """A picture replaced beside an unchanged article changes the article's hash: its feeds are rebuilt."""
+        before = {a.origin: a.content_hash for a in collect(linked_pub).articles}
+        (linked_pub / "feeds" / "news" / "images" / "port.jpg").write_bytes(PICTURE * 2)
+        after = {a.origin: a.content_hash for a in collect(linked_pub, LATER).articles}
+        assert after["feeds/news/port.md"] != before["feeds/news/port.md"]
+        assert after["feeds/news/plain.txt"] == before["feeds/news/plain.txt"]
+
+    def test_missing_picture_put_in_place_is_published(self, linked_pub: Path) -> None:
+        """A link to a missing picture is a problem until the picture appears; then the next run publishes it."""
+        first = collect(linked_pub)
+        assert any("crane.jpg" in p.message and "does not exist" in p.message for p in first.problems)
+        (linked_pub / "feeds" / "news" / "images" / "crane.jpg").write_bytes(PICTURE)
+        second = collect(linked_pub, LATER)
+        assert not any("crane.jpg" in p.message for p in second.problems)
+        [port] = [a for a in second.articles if a.origin.endswith("port.md")]
+        assert "output/news/images/crane.jpg" in {f.target for f in port.local_files}
+
+    def test_damaged_kept_collection_collects_anew(self, sample_pub: Path) -> None:
+        """A kept collection that cannot be read (another masthead's, a damaged row) is collected anew."""
+        first = collect(sample_pub)
+        pub = load_publication(sample_pub)
+        with open_store(pub.state_dir) as store, store.transaction():
+            store.execute("UPDATE collected SET record = '[\"not an article\"]'")
+        assert collect(sample_pub, LATER).articles == first.articles
+
+
+class TestRuns:
+    def test_unchanged_run_writes_the_same_feeds(self, sample_pub: Path) -> None:
+        """Feeds and pages rendered from bodies read back are byte for byte those of a first run."""
+        first = run(load_publication(sample_pub), now=NOW)
+        output = sample_pub / "output"
+        files = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}
+        shutil.rmtree(output)
+        again = run(load_publication(sample_pub), now=NOW)
+        assert {p: p.read_bytes() for p in output.rglob("*") if p.is_file()} == files
+        assert len(again.collection.articles) == len(first.collection.articles)
