@@ -5,9 +5,6 @@ from __future__ import annotations
 from email.utils import parseaddr
 from pathlib import Path
 
-import jinja2
-import jinja2.meta
-
 from .config import Publication
 from .errors import ConfigError
 from .scaffold import EXAMPLE_FILE, PLACEHOLDER_HOSTS, example_titles
@@ -20,6 +17,8 @@ def check_publication(pub: Publication) -> list[Path]:
 
     Settings were already checked when ``pub`` was loaded. Returns the templates read.
     """
+    import jinja2.meta
+
     from .digest.render import make_environment
 
     env = make_environment(pub)  # the publication's templates first, the packaged ones second

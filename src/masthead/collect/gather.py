@@ -23,8 +23,6 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-import orjson
-
 from .. import __version__
 from ..config import FEED_FILE, FeedSettings, Publication, SiteSettings
 from ..errors import InputError
@@ -33,7 +31,8 @@ from ..state import articles as known_articles
 from ..state import filecache
 from ..state.db import Store
 from ..text import fold_for_key
-from .cache import cache_entry, decode, encode, from_cache_entry, from_record, to_record, without_body
+from . import kept
+from .cache import cache_entry, decode, encode, from_cache_entry, without_body
 from .links import DOCUMENT_SUFFIXES, MEDIA_SUFFIXES, link_local_files
 from .raw import RawEntry
 from .sanitise import finish_file, places, sanitise_articles
@@ -185,19 +184,20 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     found = [(feed, [(path, _origin(pub, root, path), _stat(path)) for path in paths]) for feed, paths in listed]
     total = sum(len(paths) for _, paths in listed)
     # Upstream feeds and pages change without a file changing: a publication reading any is collected anew.
-    inputs = _inputs(pub, found, problems) if lean and not any(f.sources or f.pages for f in pub.feeds) else None
-    if inputs is not None:
-        kept = _last_collection(store, inputs)
-        if kept is not None:
+    inputs = None
+    if lean and not any(f.sources or f.pages for f in pub.feeds):
+        inputs = kept.fingerprint(CACHE_VERSION, str(pub.feeds_dir),
+                                  [(_context(pub.site, feed), [(origin, stat) for _, origin, stat in files])
+                                   for feed, files in found], problems)
+        last = kept.last_collection(store, inputs)
+        if last is not None:
             if progress:
                 progress(total, total, "")
-            return kept
+            return last
     looked: dict[str, list[int] | None] = {}
     collection = _collect(pub, store, now, progress, lean, found, total, problems, looked)
     if inputs is not None:
-        filecache.keep_collection(store, inputs, _collection_json(collection, looked),
-                                  (orjson.dumps(to_record(a)).decode()
-                                   for a in (*collection.articles, *collection.drafts)))
+        kept.keep(store, inputs, collection, looked)
     return collection
 
 
@@ -206,51 +206,6 @@ def _stat(path: str) -> os.stat_result | OSError:
         return os.stat(path)
     except OSError as exc:      # reported when the file is read
         return exc
-
-
-def _inputs(pub: Publication, found: list, problems: list[Problem]) -> str:
-    """A fingerprint of everything a collection is made from (but the state): files, their sizes and
-    times, the settings each was read with, the links refused, masthead's version."""
-    listing = [[_context(pub.site, feed), [[origin, stat.st_size, stat.st_mtime_ns] if isinstance(stat, os.stat_result)
-                                           else [origin, str(stat)] for _, origin, stat in files]]
-               for feed, files in found]
-    return hashlib.sha256(orjson.dumps([CACHE_VERSION, __version__, str(pub.feeds_dir), listing,
-                                        [[p.where, p.message] for p in problems]])).hexdigest()
-
-
-def _collection_json(collection: Collection, looked: dict[str, list[int] | None]) -> str:
-    return orjson.dumps({
-        "problems": [[p.where, p.message, p.fatal] for p in collection.problems],
-        "looked": sorted(looked.items()),
-    }).decode()
-
-
-def _last_collection(store: Store, inputs: str) -> Collection | None:
-    """The last collection kept, when it was made from ``inputs`` and the files its links name are as they were."""
-    kept = filecache.last_collection(store)
-    if kept is None or kept[0] != inputs:
-        return None
-    try:
-        content = orjson.loads(kept[1])
-        if any(_size_and_time(path) != stat for path, stat in content["looked"]):
-            return None
-        articles: list[Article] = []
-        drafts: list[Article] = []
-        for record in filecache.collected(store):
-            article = from_record(orjson.loads(record))
-            (drafts if article.draft else articles).append(article)
-        return Collection(articles=tuple(articles), drafts=tuple(drafts),
-                          problems=tuple(Problem(w, m, f) for w, m, f in content["problems"]))
-    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
-        return None          # written by another masthead, or damaged: collect anew
-
-
-def _size_and_time(path: str) -> list[int] | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return [stat.st_size, stat.st_mtime_ns] if os.path.isfile(path) else None
 
 
 def _collect(pub: Publication, store: Store, now: datetime, progress: Progress | None, lean: bool,

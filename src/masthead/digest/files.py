@@ -19,7 +19,6 @@ from ..send.message import build_message
 from ..state import digests as recorded
 from ..state.atomic import Folders, atomic_write
 from ..state.db import Store
-from .edition import sample_recipient
 
 
 def digest_paths(pub: Publication, digest: Digest) -> dict[str, Path]:
@@ -39,6 +38,8 @@ def write_digest_files(pub: Publication, store: Store, digest: Digest, now: date
     paths = digest_paths(pub, digest)
     date = recorded.created_at(store, digest.id) or now
     language = pub.feed(digest.feed).language
+    from .edition import sample_recipient  # with the templates' renderer: only when a digest is written
+
     sample = build_message(pub, digest, sample_recipient(pub, language), date=date)
     contents = {"html": digest.web_html.encode("utf-8"), "text": digest.web_text.encode("utf-8"),
                 "eml": bytes(sample)}

@@ -12,13 +12,14 @@ between simply rebuilds.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+
+import orjson
 
 from .. import __version__
 from ..config import Publication
@@ -54,8 +55,32 @@ def _walk(folder) -> Iterable:
 
 
 def input_fingerprint(settings: str, articles: Iterable[Article]) -> str:
-    rows = sorted((a.id, a.feed, a.content_hash, str(a.published), str(a.updated)) for a in articles)
-    return hashlib.sha256((settings + json.dumps(rows)).encode()).hexdigest()
+    rows = sorted([(a.id, a.feed, a.content_hash, a.published, a.updated) for a in articles])
+    return hashlib.sha256(settings.encode() + orjson.dumps(rows)).hexdigest()
+
+
+class OnDisk:
+    """Which files are under a folder: one listing per folder, asked once, instead of one stat per file.
+
+    For one run's checks, made before it writes: a file it writes is not seen.
+    """
+
+    def __init__(self, root: Path):
+        self.root = str(root)
+        self._folders: dict[str, frozenset[str]] = {}
+
+    def has(self, path: str) -> bool:
+        """``path`` (relative to the root, '/'-separated) is a file."""
+        folder, _, name = path.rpartition("/")
+        files = self._folders.get(folder)
+        if files is None:
+            try:
+                with os.scandir(os.path.join(self.root, folder)) as listing:
+                    files = frozenset(entry.name for entry in listing if entry.is_file())
+            except OSError:
+                files = frozenset()
+            self._folders[folder] = files
+        return name in files
 
 
 def page_key(settings: str, article: Article) -> str:
@@ -69,9 +94,10 @@ def archive_key(settings: str, key: str) -> str:
 class Ledger:
     """What the state remembers of the last feeds build."""
 
-    def __init__(self, store: Store, settings: str):
+    def __init__(self, store: Store, settings: str, disk: OnDisk):
         self.store = store
         self.settings = settings
+        self.disk = disk
         self._keys: dict[str, str] | None = None
 
     def _key(self, path: str) -> str | None:
@@ -79,17 +105,15 @@ class Ledger:
             self._keys = builds.page_keys(self.store)
         return self._keys.get(path)
 
-    def unchanged(self, root: Path, fingerprint: str, articles: tuple[Article, ...]) -> bool:
+    def unchanged(self, fingerprint: str, articles: tuple[Article, ...]) -> bool:
         """The last build had this fingerprint and every page and copied file it wrote is still on disk."""
         if builds.last_input(self.store) != fingerprint:
             return False
         copies = [f.target for a in articles for f in a.local_files]
-        base = str(root)
-        isfile = os.path.isfile         # strings, not Paths: one check per article page every run
-        return all(isfile(os.path.join(base, path)) for path in [*builds.page_paths(self.store), *copies])
+        return all(self.disk.has(path) for path in [*builds.page_paths(self.store), *copies])
 
-    def page_is_current(self, root: Path, path: str, article: Article) -> bool:
-        return self._key(path) == page_key(self.settings, article) and os.path.isfile(os.path.join(root, path))
+    def page_is_current(self, path: str, article: Article) -> bool:
+        return self._key(path) == page_key(self.settings, article) and self.disk.has(path)
 
     def archive_is_current(self, root: Path, path: str, key: str) -> bool:
         """The archive page whose RSS file is ``path`` was written from ``key``, and its three files are there."""
@@ -175,10 +199,10 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     then; without, before this returns. ``fill`` gives articles their bodies
     (a lean collection's), for those rendered only.
     """
-    ledger = Ledger(store, settings_fingerprint(pub))
+    ledger = Ledger(store, settings_fingerprint(pub), OnDisk(pub.root))
     fingerprint = input_fingerprint(ledger.settings, articles)
     pages, collisions = claim_pages(pub.site, feed_folders(pub, articles), articles)
-    if ledger.unchanged(pub.root, fingerprint, articles):
+    if ledger.unchanged(fingerprint, articles):
         previous = ledger.previous_feeds(pub.root)
         if previous is not None:
             return Written(previous, problems=tuple(collisions))
@@ -192,7 +216,7 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
         made.add(path)
         if atomic_write(pub.root / path, content, folders=batch):
             changed.append(path)
-    feeds = tuple(build_feeds(pub, articles, now, lambda path, a: ledger.page_is_current(pub.root, path, a),
+    feeds = tuple(build_feeds(pub, articles, now, ledger.page_is_current,
                               shelved=ledger.shelved(),
                               archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key),
                               sink=write, fill=fill or list))

@@ -18,9 +18,8 @@ import functools
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
-
-import jinja2
 
 from ..config import Publication, SiteSettings
 from ..errors import ConfigError
@@ -30,6 +29,9 @@ from ..text import direction_of
 from .content import credits_line, entry_html, media
 from .pagelead import page_lead
 from .plan import FeedPlan
+
+if TYPE_CHECKING:          # jinja2 loads when a page is rendered, not for a run that renders none
+    import jinja2
 
 
 def url_path(path: str) -> str:
@@ -46,11 +48,14 @@ def article_path(site: SiteSettings, article: Article) -> str | None:
     """Where the article's page goes (output/...), or None when its URL is not on the site."""
     if not article.url.startswith(site.base_url):
         return None
-    rel = unquote(article.url[len(site.base_url):].split("#")[0].split("?")[0])
+    rel = article.url[len(site.base_url):].partition("#")[0].partition("?")[0]
+    if "%" in rel:
+        rel = unquote(rel)
     if not rel or rel.endswith("/"):
         rel += "index.html"
-    parts = rel.split("/")
-    if any(part in ("", ".", "..") for part in parts) or not rel.endswith(".html"):
+    # No empty, "." or ".." segment (a name ending in .html is none of them, so only these can be).
+    if (not rel.endswith(".html") or rel.startswith(("/", "./", "../"))
+            or "//" in rel or "/./" in rel or "/../" in rel):
         return None
     return f"output/{rel}"
 
@@ -101,6 +106,8 @@ def _made_environment(templates: Path, own: bool) -> jinja2.Environment:
     Jinja reloads a template whose file changed, so edits between runs in one
     process are seen; a templates folder made since is a new key.
     """
+    import jinja2
+
     loaders: list[jinja2.BaseLoader] = []
     if own:
         loaders.append(jinja2.FileSystemLoader(templates))
@@ -128,6 +135,8 @@ def page_words(language: str) -> dict[str, str]:
 
 
 def _render(env: jinja2.Environment, name: str, **values: object) -> bytes:
+    import jinja2
+
     try:
         template = env.get_template(name)
         return template.render(**values).encode("utf-8")

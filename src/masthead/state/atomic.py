@@ -130,11 +130,13 @@ def _fsync_dir(folder: Path) -> None:
 def remove_stale_temps(folder: Path) -> int:
     """Delete temp files a killed run left behind; returns how many."""
     count = 0
-    if folder.is_dir():
-        for tmp in folder.rglob(".*.tmp"):
-            try:
-                tmp.unlink(missing_ok=True)
-            except OSError as exc:
-                raise storage_error(exc, tmp, "remove this leftover temporary file") from None
-            count += 1
+    for here, _, names in os.walk(folder):     # os.walk lists with scandir: no Path per file
+        for name in names:
+            if len(name) > 4 and name.startswith(".") and name.endswith(".tmp"):
+                tmp = Path(here, name)
+                try:
+                    tmp.unlink(missing_ok=True)
+                except OSError as exc:
+                    raise storage_error(exc, tmp, "remove this leftover temporary file") from None
+                count += 1
     return count

@@ -1,0 +1,73 @@
+"""The last collection, kept whole: a run in which no file changed takes it as it is.
+
+Collecting reads every file's cached record and then works over the whole
+publication (links, duplicates, first-seen dates, sanitising). When nothing it
+is made from changed, its result cannot have: the collection is kept in the
+state (``collections``, ``collected``) beside a fingerprint of its inputs
+(every file with its size and mtime, the settings each was read with, the
+links refused, masthead's version) and of the files its links were checked
+against, and the next run with the same fingerprint, those files as they were,
+takes it without reading a file. Upstream feeds and pages are not files: a
+publication that reads any is collected anew every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+
+import orjson
+
+from .. import __version__
+from ..records import Article, Collection, Problem
+from ..state import filecache
+from ..state.db import Store
+from .cache import from_record, to_record
+
+Listing = Sequence[tuple[str, Sequence[tuple[str, "os.stat_result | OSError"]]]]   # (context, [(origin, stat)])
+
+
+def fingerprint(cache_version: str, feeds_dir: str, listing: Listing, problems: Sequence[Problem]) -> str:
+    """What a collection is made from, but the state: each feed's settings and files, sizes and times."""
+    rows = [[context, [[origin, stat.st_size, stat.st_mtime_ns] if isinstance(stat, os.stat_result)
+                       else [origin, str(stat)] for origin, stat in files]]
+            for context, files in listing]
+    return hashlib.sha256(orjson.dumps([cache_version, __version__, feeds_dir, rows,
+                                        [[p.where, p.message] for p in problems]])).hexdigest()
+
+
+def keep(store: Store, inputs: str, collection: Collection, looked: dict[str, list[int] | None]) -> None:
+    """Keep ``collection``, made from ``inputs``, its links checked against the files in ``looked``."""
+    content = orjson.dumps({"problems": [[p.where, p.message, p.fatal] for p in collection.problems],
+                            "looked": sorted(looked.items())}).decode()
+    filecache.keep_collection(store, inputs, content, (orjson.dumps(to_record(a)).decode()
+                                                       for a in (*collection.articles, *collection.drafts)))
+
+
+def last_collection(store: Store, inputs: str) -> Collection | None:
+    """The last collection kept, when it was made from ``inputs`` and the files its links name are as they were."""
+    stored = filecache.last_collection(store)
+    if stored is None or stored[0] != inputs:
+        return None
+    try:
+        content = orjson.loads(stored[1])
+        if any(_size_and_time(path) != stat for path, stat in content["looked"]):
+            return None
+        articles: list[Article] = []
+        drafts: list[Article] = []
+        for record in filecache.collected(store):
+            article = from_record(orjson.loads(record))
+            (drafts if article.draft else articles).append(article)
+        return Collection(articles=tuple(articles), drafts=tuple(drafts),
+                          problems=tuple(Problem(w, m, f) for w, m, f in content["problems"]))
+    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
+        return None          # written by another masthead, or damaged: collect anew
+
+
+def _size_and_time(path: str) -> list[int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns] if os.path.isfile(path) else None
