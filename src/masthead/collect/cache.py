@@ -10,6 +10,7 @@ it on every run; so does one whose id another article of the same file shares.
 
 from __future__ import annotations
 
+import operator
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -84,17 +85,21 @@ _IMAGE_FIELDS = tuple(f.name for f in fields(Image))
 _ENCLOSURE_FIELDS = tuple(f.name for f in fields(Enclosure))
 _LOCAL_FIELDS = tuple(f.name for f in fields(LocalFile))
 _fromiso = datetime.fromisoformat
+_every_field = operator.attrgetter(*_FIELDS)
 
 
 def to_record(article: Article, *, body: bool = True) -> list[Any]:
     """The article as a positional record; ``body=False`` leaves its body out (null)."""
-    values: list[Any] = [getattr(article, name) for name in _FIELDS]
+    values: list[Any] = list(_every_field(article))
     for at in _DATES_AT:
         values[at] = values[at].isoformat() if values[at] else None
     image = article.image
-    values[_AT["image"]] = [getattr(image, name) for name in _IMAGE_FIELDS] if image else None
-    values[_AT["enclosures"]] = [[getattr(e, name) for name in _ENCLOSURE_FIELDS] for e in article.enclosures]
-    values[_AT["local_files"]] = [[getattr(f, name) for name in _LOCAL_FIELDS] for f in article.local_files]
+    if image:
+        values[_AT["image"]] = [getattr(image, name) for name in _IMAGE_FIELDS]
+    if article.enclosures:
+        values[_AT["enclosures"]] = [[getattr(e, name) for name in _ENCLOSURE_FIELDS] for e in article.enclosures]
+    if article.local_files:
+        values[_AT["local_files"]] = [[getattr(f, name) for name in _LOCAL_FIELDS] for f in article.local_files]
     if not body:
         for at in _BODY_AT:
             values[at] = None

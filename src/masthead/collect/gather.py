@@ -265,7 +265,7 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
     known = known_articles.remember(store, unique, now)
     dated = [a if a.published is not None else
              replace(a, published=known.first_seen[a.id], precision="second") for a in unique]
-    clean, repairs = sanitise_articles(dated)      # what the files' own repairs could not settle
+    clean, repairs = sanitise_articles(dated, repaired=True)   # each was repaired as its file was read
     return Collection(articles=clean, problems=(*problems, *repairs),
                       new_ids=known.new_ids, changed_ids=known.changed_ids, drafts=drafts)
 
@@ -366,7 +366,8 @@ def _read_source(store: Store, pub: Publication, feed: FeedSettings, source: str
         return [], [Problem(f"feeds/{feed.name}/{FEED_FILE}: sources",
                             f"cannot read {source!r}: {exc.strerror}; fix the path", fatal=True)]
     got, trouble = read_articles(data, origin, kind, feed, pub.site)
-    return got, [*stale, *trouble]
+    finished, repairs = finish_file(got)
+    return finished, [*stale, *trouble, *repairs]
 
 
 def dedupe(articles: list[Article], folded: Mapping[str, str] | None = None) -> tuple[list[Article], list[Problem]]:

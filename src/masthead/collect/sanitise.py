@@ -136,18 +136,20 @@ def finish_file(articles: list[Article]) -> tuple[list[Article], list[Problem]]:
     return [settle_dates(_repair(a, place(a), problems)) for a in articles], problems
 
 
-def sanitise_articles(articles: tuple[Article, ...] | list[Article]
+def sanitise_articles(articles: tuple[Article, ...] | list[Article], *, repaired: bool = False
                       ) -> tuple[tuple[Article, ...], tuple[Problem, ...]]:
     """Articles repaired for feeds, plus one Problem per repair or omission.
 
     Idempotent: sanitising the result again changes nothing and reports nothing.
+    ``repaired``: every article already went through ``finish_file`` (the
+    collector's own), so only dates and duplicate ids are left to settle.
     """
     problems: list[Problem] = []
     kept: dict[str, Article] = {}
     place = places(articles)
     for original in articles:
         where = place(original)
-        a = _repair(original, where, problems)
+        a = original if repaired else _repair(original, where, problems)
         dated = a.published or a.updated
         if dated is None:
             problems.append(Problem(where, "no publication date: left out of the feeds; "

@@ -116,7 +116,8 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
                 page_is_current: Callable[[str, Article], bool] | None = None, *,
                 shelved: Shelved | None = None,
                 archive_is_current: Callable[[str, str], bool] | None = None,
-                sink: Sink | None = None, fill: Fill = _as_they_are) -> list[FeedOutput]:
+                sink: Sink | None = None, fill: Fill = _as_they_are,
+                owners: Mapping[str, Article] | None = None) -> list[FeedOutput]:
     """Every feed of the publication as FeedOutputs, with the bytes of every file to write.
 
     ``articles`` are as the collector gives them (collect/sanitise.py made them
@@ -137,7 +138,8 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
 
     ``fill`` gives articles their bodies (``collect.cache.Bodies.fill`` for a
     lean collection's); it is asked only for the articles rendered, a batch
-    at a time, and what it returns is dropped once they are.
+    at a time, and what it returns is dropped once they are. ``owners`` is
+    ``pages.claim_pages``'s answer for these articles, when the caller has it.
     """
     plans = plan_feeds(pub, articles)
     outputs: list[FeedOutput] = []
@@ -158,6 +160,7 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
         if number == 0:      # the publication-wide files go with the first feed, after its own
             emit(f"output/{STYLESHEET}", pages.stylesheet(pub))
             emit(opml.PATH, opml.render(pub, plans, [public_url(pub.site, output_path(p, "rss")) for p in plans]))
-            for path, content in pages.each_site_page(pub, plans, tuple(articles), page_is_current, fill):
+            for path, content in pages.each_site_page(pub, plans, tuple(articles), page_is_current, fill,
+                                                      owners):
                 emit(path, content)
     return outputs

@@ -137,7 +137,7 @@ class Ledger:
         keys = [(path, page_key(self.settings, a)) for path, a in pages.items()]
         keys += [(a.files["rss"], archive_key(self.settings, a.key)) for f in feeds for a in f.archives]
         with self.store.transaction():
-            builds.record(self.store, fingerprint, built, keys, files)
+            builds.record(self.store, fingerprint, built, keys, files, previous=self._keys)
             archives.replace(self.store, {f.name: [a.ids for a in f.archives] for f in feeds})
 
     def previous_feeds(self, root: Path) -> tuple[FeedOutput, ...] | None:
@@ -219,7 +219,7 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     feeds = tuple(build_feeds(pub, articles, now, ledger.page_is_current,
                               shelved=ledger.shelved(),
                               archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key),
-                              sink=write, fill=fill or list))
+                              sink=write, fill=fill or list, owners=pages))
     copied = _copy_local_files(pub, articles, made, batch)
     changed += [path for path, written in copied.items() if written]
     produced = made | set(pages) | set(copied)

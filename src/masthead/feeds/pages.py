@@ -15,7 +15,7 @@ from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -186,12 +186,14 @@ def feed_pages(pub: Publication, plan: FeedPlan, files: dict[str, str]) -> dict[
 
 def each_site_page(pub: Publication, plans: tuple[FeedPlan, ...], articles: tuple[Article, ...],
                    is_current: Callable[[str, Article], bool] | None = None,
-                   fill: Callable[[Sequence[Article]], list[Article]] = list) -> Iterator[tuple[str, bytes]]:
+                   fill: Callable[[Sequence[Article]], list[Article]] = list,
+                   owners: Mapping[str, Article] | None = None) -> Iterator[tuple[str, bytes]]:
     """The site's index page, its stylesheet and one page per article whose URL lies on the site, one at a time.
 
     Pages for which ``is_current(path, article)`` holds are already on disk as
     they would be rendered, and are left out. ``fill`` gives the articles
-    rendered their bodies, a batch at a time.
+    rendered their bodies, a batch at a time. ``owners``: ``claim_pages``'s
+    answer for ``articles``, when the caller has it.
     """
     env = _environment(pub)
     site = pub.site
@@ -201,7 +203,8 @@ def each_site_page(pub: Publication, plans: tuple[FeedPlan, ...], articles: tupl
     yield "output/site.css", _source(env, "page/site.css")
     by_name = {p.name: p for p in plans}
     links = {p.name: _feed_links(site, p) for p in plans}
-    owners, _ = claim_pages(site, {p.folder for p in plans}, articles)   # collisions: reported by write_feeds
+    if owners is None:       # collisions: reported by write_feeds
+        owners = claim_pages(site, {p.folder for p in plans}, articles)[0]
     due = [(path, article) for path, article in owners.items() if is_current is None or not is_current(path, article)]
     for start in range(0, len(due), PAGE_BATCH):
         batch = due[start:start + PAGE_BATCH]

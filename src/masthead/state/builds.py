@@ -47,14 +47,26 @@ def page_keys(store: Store) -> dict[str, str]:
 
 
 def record(store: Store, fingerprint: str, feeds: list[Any], pages: Iterable[tuple[str, str]],
-           files: Iterable[str]) -> None:
-    """Remember a finished build: its input fingerprint, feeds, page keys and files."""
+           files: Iterable[str], previous: dict[str, str] | None = None) -> None:
+    """Remember a finished build: its input fingerprint, feeds, page keys and files.
+
+    ``previous``: the page keys as ``page_keys`` gave them before this build;
+    then only the rows that differ are written.
+    """
     upsert = ("INSERT INTO meta (key, value) VALUES (:key, :value) "
               "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+    keys = dict(pages)
     with store.transaction():
-        store.execute("DELETE FROM pages")
-        store.executemany("INSERT INTO pages (path, key) VALUES (:path, :key)",
-                          [{"path": path, "key": key} for path, key in pages])
+        if previous is None:
+            store.execute("DELETE FROM pages")
+            changed = keys
+        else:
+            store.executemany("DELETE FROM pages WHERE path = :path",
+                              [{"path": path} for path in previous if path not in keys])
+            changed = {path: key for path, key in keys.items() if previous.get(path) != key}
+        store.executemany("INSERT INTO pages (path, key) VALUES (:path, :key) "
+                          "ON CONFLICT (path) DO UPDATE SET key = excluded.key",
+                          [{"path": path, "key": key} for path, key in changed.items()])
         store.executemany(upsert, [{"key": FILES, "value": json.dumps(sorted(files))},
                                    {"key": INPUT, "value": fingerprint},
                                    {"key": FEEDS, "value": json.dumps(feeds)}])
