@@ -112,6 +112,18 @@ class TestKeptCollection:
         [late] = [a for a in second.articles if a.origin.endswith("late.txt")]
         assert second.new_ids == {late.id}
 
+    def test_collection_kept_after_a_change_is_the_one_made(self, sample_pub: Path, cache_reads: list[int]) -> None:
+        """After a run that read a new file, the next unchanged run takes exactly what that run collected."""
+        collect(sample_pub)
+        (sample_pub / "feeds" / "ar-news" / "late.txt").write_text(
+            "خبر متأخر\n\nاجتمع المجلس يوم 6 مايو 2022 وفق ما قال المسؤولون.\n", "utf-8")
+        changed = collect(sample_pub, LATER)
+        cache_reads.clear()
+        kept = collect(sample_pub, LATER + timedelta(hours=1))
+        assert cache_reads == []
+        assert kept.articles == changed.articles
+        assert kept.drafts == changed.drafts
+
     def test_touched_file_collects_anew_with_the_same_articles(self, sample_pub: Path,
                                                                cache_reads: list[int]) -> None:
         """A file whose time changed makes the run collect from the file cache again; nothing else changes."""
@@ -155,7 +167,7 @@ class TestKeptCollection:
         first = collect(sample_pub)
         pub = load_publication(sample_pub)
         with open_store(pub.state_dir) as store, store.transaction():
-            store.execute("UPDATE collected SET record = '[\"not an article\"]'")
+            store.execute("UPDATE collected SET records = '[[\"not an article\"]]'")
         assert collect(sample_pub, LATER).articles == first.articles
 
 

@@ -174,10 +174,14 @@ def from_cache_entry(entry: dict[str, Any], bodies: str | None) -> list[Article]
     if bodies:
         apart = orjson.loads(bodies)
         html_at, text_at = _BODY_AT
+        whole = []
         for record in records:
             body = apart.get(record[_AT["id"]]) if record[html_at] is None else None
             if body is not None:
+                record = list(record)        # the entry stays as read: it may be written back
                 record[html_at], record[text_at] = body
+            whole.append(record)
+        records = whole
     return [from_record(r) for r in records]
 
 

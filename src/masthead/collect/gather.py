@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -195,10 +195,22 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
                 progress(total, total, "")
             return last
     looked: dict[str, list[int] | None] = {}
-    collection = _collect(pub, store, now, progress, lean, found, total, problems, looked)
+    reads = _Reads(lean=lean, records={} if inputs is not None else None)
+    collection = _collect(pub, store, now, progress, reads, found, total, problems, looked)
     if inputs is not None:
-        kept.keep(store, inputs, collection, looked)
+        kept.keep(store, inputs, collection, looked, reads.records)
     return collection
+
+
+@dataclass
+class _Reads:
+    """What reading the files of one collection gathers besides articles and problems."""
+
+    lean: bool                   # articles without the bodies the cache keeps apart
+    records: dict[int, tuple[Article, list]] | None    # id(article) -> (it, the cache record it came from)
+    pending: list[tuple] = field(default_factory=list)  # file-cache rows, written in batches: one commit
+    # per file cost ~2 ms
+    folded: dict[str, str] = field(default_factory=dict)  # title -> its comparison key (dedupe needs every one)
 
 
 def _stat(path: str) -> os.stat_result | OSError:
@@ -208,19 +220,17 @@ def _stat(path: str) -> os.stat_result | OSError:
         return exc
 
 
-def _collect(pub: Publication, store: Store, now: datetime, progress: Progress | None, lean: bool,
+def _collect(pub: Publication, store: Store, now: datetime, progress: Progress | None, reads: _Reads,
              found: list, total: int, problems: list[Problem],
              looked: dict[str, list[int] | None]) -> Collection:
     articles: list[Article] = []
     seen_paths: list[str] = []
     documents: list[str] = []   # not articles: a problem unless an article links to them
-    pending: list[tuple] = []   # file-cache rows, written in batches: one commit per file cost ~2 ms
-    folded: dict[str, str] = {}  # title -> its comparison key, as the file cache kept it (dedupe needs every one)
     for feed, files in found:
         context = _context(pub.site, feed)
         for start in range(0, len(files), CACHE_BATCH):   # one query for each batch's cache rows
             batch = files[start:start + CACHE_BATCH]
-            rows = filecache.cached_many(store, [origin for _, origin, _ in batch], bodies=not lean)
+            rows = filecache.cached_many(store, [origin for _, origin, _ in batch], bodies=not reads.lean)
             for path, origin, stat in batch:
                 seen_paths.append(origin)
                 if progress:
@@ -235,10 +245,10 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
                     problems.append(Problem(origin, f"'{name.suffix or name.name}' files are not articles: "
                                             f"skipped (masthead reads {', '.join(sorted(READERS))})"))
                     continue
-                got, trouble = _cached_read(path, stat, origin, kind, feed, pub.site, context, pending,
-                                            rows.get(origin), folded, lean)
-                if len(pending) >= CACHE_BATCH:
-                    _save_reads(store, pending)
+                got, trouble = _cached_read(path, stat, origin, kind, feed, pub.site, context, reads,
+                                            rows.get(origin))
+                if len(reads.pending) >= CACHE_BATCH:
+                    _save_reads(store, reads.pending)
                 articles += got
                 problems += trouble
         for source in feed.sources:
@@ -249,7 +259,7 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
             got, trouble = _read_source(store, pub, feed, page, now, kind="html")
             articles += got
             problems += trouble
-    _save_reads(store, pending)
+    _save_reads(store, reads.pending)
     filecache.forget_others(store, seen_paths)
     articles, link_problems = link_local_files(pub, articles, looked)
     problems += link_problems
@@ -258,7 +268,7 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
                                  f"{', '.join(sorted(READERS))}); link to it from an article to publish it")
                  for origin in documents if origin not in linked]
     drafts = tuple(a for a in articles if a.draft)
-    unique, duplicate_problems = dedupe([a for a in articles if not a.draft], folded)
+    unique, duplicate_problems = dedupe([a for a in articles if not a.draft], reads.folded)
     problems += duplicate_problems
     # What normalising noted on single articles is reported per file too (and counts for --strict).
     problems += [Problem(a.origin, note) for a in (*unique, *drafts) for note in a.problems]
@@ -283,44 +293,42 @@ def _origin(pub: Publication, root: str, path: str) -> str:
 
 
 def _cached_read(path: str, stat: os.stat_result | OSError, origin: str, kind: str, feed: FeedSettings,
-                 site: SiteSettings, context: str,
-                 pending: list[tuple], row: filecache.CachedFile | None,
-                 folded: dict[str, str], lean: bool) -> tuple[list[Article], list[Problem]]:
+                 site: SiteSettings, context: str, reads: _Reads,
+                 row: filecache.CachedFile | None) -> tuple[list[Article], list[Problem]]:
     """The file's articles and problems: from the cache when unchanged; a new cache row goes to ``pending``."""
     try:
         if isinstance(stat, OSError):
             raise stat
-        return _read_or_reuse(path, stat, origin, kind, feed, site, context, pending, row, folded, lean)
+        return _read_or_reuse(path, stat, origin, kind, feed, site, context, reads, row)
     except OSError as exc:  # unreadable, or gone since the folder was listed: that file only
         return [], [Problem(origin, f"cannot read it ({exc.strerror or exc}); check that the file "
                             "exists and masthead may read it", fatal=True)]
 
 
 def _read_or_reuse(path: str, stat: os.stat_result, origin: str, kind: str, feed: FeedSettings,
-                   site: SiteSettings, context: str,
-                   pending: list[tuple], row: filecache.CachedFile | None,
-                   folded: dict[str, str], lean: bool) -> tuple[list[Article], list[Problem]]:
+                   site: SiteSettings, context: str, reads: _Reads,
+                   row: filecache.CachedFile | None) -> tuple[list[Article], list[Problem]]:
     cached = decode(row.result) if row else None
     if row is not None and cached is not None and cached["context"] == context:
         if (row.size, row.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-            return _from_cache(cached, row.bodies, folded, lean)
+            return _from_cache(cached, row.bodies, reads)
         same_bytes = row.hash
     else:
         same_bytes = None
     data = Path(path).read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if row is not None and cached is not None and same_bytes == digest:
-        result, bodies = _from_cache(cached, row.bodies, folded, lean), row.bodies
+        result, bodies = _from_cache(cached, row.bodies, reads), row.bodies
     else:
         got, trouble = read_articles(data, origin, kind, feed, site)
         finished, repairs = finish_file(got)
         problems = [*trouble, *repairs]
         keys = [fold_for_key(a.title) for a in finished]
         cached, bodies = cache_entry(context, finished, problems, keys)
-        folded.update(zip([a.title for a in finished], keys, strict=True))
-        result = ([without_body(a, cached["articles"][i]) for i, a in enumerate(finished)] if lean else finished,
-                  problems)
-    pending.append((origin, stat.st_size, stat.st_mtime_ns, digest, cached, bodies))
+        reads.folded.update(zip([a.title for a in finished], keys, strict=True))
+        result = ([without_body(a, cached["articles"][i]) for i, a in enumerate(finished)] if reads.lean
+                  else finished, problems)
+    reads.pending.append((origin, stat.st_size, stat.st_mtime_ns, digest, cached, bodies))
     return result
 
 
@@ -332,10 +340,11 @@ def _save_reads(store: Store, pending: list[tuple]) -> None:
         pending.clear()
 
 
-def _from_cache(cached: dict, bodies: str | None, folded: dict[str, str],
-                lean: bool) -> tuple[list[Article], list[Problem]]:
-    articles = from_cache_entry(cached, None if lean else bodies)
-    folded.update(zip([a.title for a in articles], cached.get("keys") or (), strict=False))
+def _from_cache(cached: dict, bodies: str | None, reads: _Reads) -> tuple[list[Article], list[Problem]]:
+    articles = from_cache_entry(cached, None if reads.lean else bodies)
+    reads.folded.update(zip([a.title for a in articles], cached.get("keys") or (), strict=False))
+    if reads.records is not None and reads.lean:        # kept as read: the kept collection reuses the records
+        reads.records.update((id(a), (a, r)) for a, r in zip(articles, cached["articles"], strict=True))
     return articles, [Problem(w, m, f) for w, m, f in cached["problems"]]
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import orjson
 
@@ -25,6 +26,7 @@ from ..state import filecache
 from ..state.db import Store
 from .cache import from_record, to_record
 
+CHUNK = 1000          # articles per row of ``collected``
 Listing = Sequence[tuple[str, Sequence[tuple[str, "os.stat_result | OSError"]]]]   # (context, [(origin, stat)])
 
 
@@ -37,12 +39,24 @@ def fingerprint(cache_version: str, feeds_dir: str, listing: Listing, problems: 
                                         [[p.where, p.message] for p in problems]])).hexdigest()
 
 
-def keep(store: Store, inputs: str, collection: Collection, looked: dict[str, list[int] | None]) -> None:
-    """Keep ``collection``, made from ``inputs``, its links checked against the files in ``looked``."""
+def keep(store: Store, inputs: str, collection: Collection, looked: dict[str, list[int] | None],
+         records: Mapping[int, tuple[Article, list[Any]]] | None = None) -> None:
+    """Keep ``collection``, made from ``inputs``, its links checked against the files in ``looked``.
+
+    ``records``: id(article) -> (the article, its record as the file cache gave it), for the articles
+    collecting left as read: those records are kept as they are instead of made again.
+    """
+    made = records or {}
+
+    def record(article: Article) -> list[Any]:
+        found = made.get(id(article))
+        return found[1] if found is not None and found[0] is article else to_record(article)
+
     content = orjson.dumps({"problems": [[p.where, p.message, p.fatal] for p in collection.problems],
                             "looked": sorted(looked.items())}).decode()
-    filecache.keep_collection(store, inputs, content, (orjson.dumps(to_record(a)).decode()
-                                                       for a in (*collection.articles, *collection.drafts)))
+    every = (*collection.articles, *collection.drafts)
+    chunks = (orjson.dumps([record(a) for a in every[at:at + CHUNK]]).decode() for at in range(0, len(every), CHUNK))
+    filecache.keep_collection(store, inputs, content, chunks)
 
 
 def last_collection(store: Store, inputs: str) -> Collection | None:
@@ -56,9 +70,10 @@ def last_collection(store: Store, inputs: str) -> Collection | None:
             return None
         articles: list[Article] = []
         drafts: list[Article] = []
-        for record in filecache.collected(store):
-            article = from_record(orjson.loads(record))
-            (drafts if article.draft else articles).append(article)
+        for chunk in filecache.collected(store):
+            for record in orjson.loads(chunk):
+                article = from_record(record)
+                (drafts if article.draft else articles).append(article)
         return Collection(articles=tuple(articles), drafts=tuple(drafts),
                           problems=tuple(Problem(w, m, f) for w, m, f in content["problems"]))
     except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):

@@ -19,9 +19,10 @@ following them meets every article of the feed exactly once.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+import orjson
 
 from ..records import Article
 
@@ -43,8 +44,8 @@ class Shelf:
 
     def key(self) -> str:
         """What the page's files are made of, besides the settings: equal keys, equal bytes."""
-        rows = [[a.id, a.content_hash, str(a.published), str(a.updated)] for a in self.articles]
-        return hashlib.sha256(json.dumps([self.number, self.newest, rows]).encode()).hexdigest()
+        rows = [(a.id, a.content_hash, a.published, a.updated) for a in self.articles]
+        return hashlib.sha256(orjson.dumps([self.number, self.newest, rows])).hexdigest()
 
 
 def folder(feed_folder: str, number: int) -> str:

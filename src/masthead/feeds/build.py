@@ -25,7 +25,7 @@ MAX_FEED_BYTES = 4_000_000       # per RSS / Atom file; older entries go to the 
 Sink = Callable[[str, bytes], None]                # (path relative to the publication, bytes): one file
 Shelved = Mapping[str, Sequence[Sequence[str]]]    # feed name -> ids on each archive page, oldest page first
 Fill = Callable[[Sequence[Article]], list[Article]]  # articles with their bodies (a lean collection's are empty)
-FILL_BATCH = 500                                   # articles given their bodies at a time
+WEIGH_BATCH = 100                                  # articles weighed (given their bodies) at a time
 
 
 def _as_they_are(articles: Sequence[Article]) -> list[Article]:
@@ -45,7 +45,7 @@ def _weigher(members: Sequence[Article], fill: Fill) -> Callable[[Article], int]
     def weigh(article: Article) -> int:
         if article.id not in weights:
             at = position[article.id]
-            batch = [a for a in members[max(0, at - FILL_BATCH + 1):at + 1] if a.id not in weights]
+            batch = [a for a in members[max(0, at - WEIGH_BATCH + 1):at + 1] if a.id not in weights]
             weights.update((a.id, _weight(a)) for a in fill(batch))
         return weights[article.id]
     return weigh

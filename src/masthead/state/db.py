@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS collections (
 );
 CREATE TABLE IF NOT EXISTS collected (
     position    INTEGER PRIMARY KEY,  -- the order collected (the drafts last)
-    record      TEXT NOT NULL         -- JSON: the article, without its body when the file cache has it
+    records     TEXT NOT NULL         -- JSON: up to a thousand articles, without the bodies the file cache has
 );
 CREATE TABLE IF NOT EXISTS articles (
     id           TEXT PRIMARY KEY,

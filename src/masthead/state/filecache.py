@@ -11,7 +11,7 @@ of what it was made from, so that a run in which no file changed takes it as it 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from .db import Store
@@ -97,22 +97,25 @@ def last_collection(store: Store) -> tuple[str, str] | None:
     return (row[0], row[1]) if row is not None else None
 
 
-def collected(store: Store) -> list[str]:
-    """The record JSON of every article of the last collection kept, in order."""
-    return [record for (record,) in store.rows("SELECT record FROM collected ORDER BY position")]
+def collected(store: Store) -> Iterator[str]:
+    """The articles of the last collection kept, in order: JSON arrays of records, one query each."""
+    last = -1
+    while True:          # a row at a time: never every article's JSON at once
+        row = store.one("SELECT position, records FROM collected WHERE position > :last ORDER BY position LIMIT 1",
+                        {"last": last})
+        if row is None:
+            return
+        last = row[0]
+        yield row[1]
 
 
-def keep_collection(store: Store, inputs: str, content: str, records: Iterable[str]) -> None:
-    """Replace the collection kept: its fingerprint, content and article records, in one transaction."""
+def keep_collection(store: Store, inputs: str, content: str, chunks: Iterable[str]) -> None:
+    """Replace the collection kept: its fingerprint, content and articles (JSON arrays), in one transaction."""
     with store.transaction():
         store.execute("DELETE FROM collected")
-        batch: list[dict[str, object]] = []
-        for n, record in enumerate(records):      # a thousand rows at a time: never all the JSON at once
-            batch.append({"position": n, "record": record})
-            if len(batch) == 1000:
-                store.executemany("INSERT INTO collected (position, record) VALUES (:position, :record)", batch)
-                batch = []
-        store.executemany("INSERT INTO collected (position, record) VALUES (:position, :record)", batch)
+        for n, records in enumerate(chunks):
+            store.execute("INSERT INTO collected (position, records) VALUES (:position, :records)",
+                          {"position": n, "records": records})
         store.execute("INSERT INTO collections (name, inputs, content) VALUES ('last', :inputs, :content) "
                       "ON CONFLICT (name) DO UPDATE SET inputs = excluded.inputs, content = excluded.content",
                       {"inputs": inputs, "content": content})
