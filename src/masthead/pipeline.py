@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .collect import Progress, collect_publication
 from .collect.cache import Bodies
@@ -21,14 +22,16 @@ from .digest.files import write_digest_files
 from .feeds import websub
 from .feeds.incremental import Written, write_feeds
 from .records import Collection, Digest, FeedOutput, Problem
-from .send.delivery import DigestDelivery, deliver
-from .send.smtp import SmtpSettings
-from .state import feedback
+from .state import feedback, sends
 from .state.atomic import Folders, atomic_write, remove_stale_temps
 from .state.db import open_store
 from .state.feedback import DigestNumbers
 from .state.lock import publication_lock
 from .state.private import secure_state
+
+if TYPE_CHECKING:            # the mail code loads only when there is mail to send
+    from .send.delivery import DigestDelivery
+    from .send.smtp import SmtpSettings
 
 MANIFEST = "output/manifest.json"
 HELD = "left to the send workers by --no-send"
@@ -109,8 +112,11 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
         # once the feeds are on disk: hubs fetch them as soon as they hear
         notices = websub.publish(pub.site.hubs, changed_feed_urls(written)) if pub.site.hubs else ()
         # last, once everything is published
-        deliveries = deliver(pub, store, made.digests, now=now, smtp=smtp, secret=secret,
-                             hold=None if send else HELD)
+        deliveries: tuple[DigestDelivery, ...] = ()
+        if made.digests or sends.pending_digest_ids(store):     # else deliver has nothing to plan nor send
+            from .send.delivery import deliver
+            deliveries = deliver(pub, store, made.digests, now=now, smtp=smtp, secret=secret,
+                                 hold=None if send else HELD)
         recent = feedback.latest_digests(store, per_feed=2)
         mail = feedback.digest_numbers(store, recent + [d.digest_id for d in deliveries if d.digest_id not in recent])
     return RunReport(now=now, collection=collection, feeds=written.feeds, changed_files=tuple(changed),

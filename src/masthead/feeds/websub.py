@@ -16,8 +16,6 @@ Imports: the standard library only (one POST needs no HTTP library).
 from __future__ import annotations
 
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -46,6 +44,9 @@ class Notice:
 
 def _post(hub: str, url: str, timeout: float) -> tuple[int | None, str]:
     """One publish request: (status, error); status None when no answer came."""
+    import urllib.error  # with http.client: only for a publication that has hubs
+    import urllib.request
+
     body = urlencode({"hub.mode": "publish", "hub.url": url}).encode("ascii")
     request = urllib.request.Request(hub, data=body, method="POST", headers={
         "Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT})
