@@ -75,6 +75,10 @@ def settle_dates(a: Article) -> Article:
     return a if (published, updated) == (a.published, a.updated) else _with_dates(a, published, updated)
 
 
+def _whole_seconds(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0) if moment.microsecond else moment
+
+
 def _with_dates(a: Article, published: datetime, updated: datetime) -> Article:
     """``replace(a, published=..., updated=...)`` at a fraction of its cost."""
     values = {name: getattr(a, name) for name in _FIELDS}
@@ -157,8 +161,8 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article], *, repaired
             continue
         if a.published is None:
             problems.append(Problem(where, "no publication date: its update time is used"))
-        published = dated.replace(microsecond=0)
-        updated = max((a.updated or published).replace(microsecond=0), published)
+        published = _whole_seconds(dated)
+        updated = max(_whole_seconds(a.updated or published), published)
         if (published, updated) != (a.published, a.updated):
             a = _with_dates(a, published, updated)
         other = kept.get(a.id)

@@ -95,16 +95,28 @@ def claim_pages(site: SiteSettings, folders: set[str],
     return owners, problems
 
 
+COMPILED = "compiled-templates"   # under the state folder: the page templates as jinja2 compiled them
+
+
 def _environment(pub: Publication) -> jinja2.Environment:
-    return _made_environment(pub.templates_dir, pub.templates_dir.is_dir())
+    compiled: Path | None = None     # no state folder (the library without a run): compiled each time
+    if pub.state_dir.is_dir():
+        try:
+            pub.state_dir.joinpath(COMPILED).mkdir(mode=0o700, exist_ok=True)
+            compiled = pub.state_dir / COMPILED
+        except OSError:
+            pass             # compiled again by each run that renders a page: slower, as right
+    return _made_environment(pub.templates_dir, pub.templates_dir.is_dir(), compiled)
 
 
 @functools.lru_cache(maxsize=8)
-def _made_environment(templates: Path, own: bool) -> jinja2.Environment:
+def _made_environment(templates: Path, own: bool, compiled: Path | None) -> jinja2.Environment:
     """One environment per templates folder: its compiled templates serve every page of a build.
 
     Jinja reloads a template whose file changed, so edits between runs in one
-    process are seen; a templates folder made since is a new key.
+    process are seen; a templates folder made since is a new key. Compiled
+    templates are kept in ``compiled`` for the next run (jinja2 checks each
+    against its source's checksum, so an edited template is compiled anew).
     """
     import jinja2
 
@@ -112,7 +124,8 @@ def _made_environment(templates: Path, own: bool) -> jinja2.Environment:
     if own:
         loaders.append(jinja2.FileSystemLoader(templates))
     loaders.append(jinja2.PackageLoader("masthead", "templates"))
-    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+    cache = jinja2.FileSystemBytecodeCache(str(compiled)) if compiled is not None else None
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, bytecode_cache=cache,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["direction"] = direction_of
     env.filters["day"] = _day

@@ -43,8 +43,7 @@ class FeedPlan:
 
 def newest_first(articles: list[Article] | tuple[Article, ...]) -> list[Article]:
     """Newest publication first; ties broken by id so the order never wobbles."""
-    by_id = sorted(articles, key=lambda a: a.id)
-    return sorted(by_id, key=lambda a: a.published or EMPTY_FEED_UPDATED, reverse=True)
+    return sorted(articles, key=lambda a: (-(a.published or EMPTY_FEED_UPDATED).timestamp(), a.id))
 
 
 def slug(text: str) -> str:
