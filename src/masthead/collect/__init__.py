@@ -9,7 +9,8 @@ Imports: the shared vocabulary (records, errors, config, text, i18n) and
 state. Never feeds, digest, send, subscribers, web, the pipeline or the CLI.
 """
 
-from .gather import READERS, Progress, collect_publication, dedupe, read_articles, read_entries
+from .duplicates import dedupe
+from .gather import READERS, Progress, collect_publication, read_articles, read_entries
 from .sanitise import sanitise_articles
 
 __all__ = ["READERS", "Progress", "collect_publication", "dedupe", "read_articles", "read_entries",

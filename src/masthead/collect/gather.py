@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -33,9 +33,10 @@ from ..state.db import Store
 from ..text import fold_for_key
 from . import kept
 from .cache import cache_entry, decode, encode, from_cache_entry, without_body
+from .duplicates import dedupe
 from .links import DOCUMENT_SUFFIXES, MEDIA_SUFFIXES, link_local_files
 from .raw import RawEntry
-from .sanitise import finish_file, places, sanitise_articles
+from .sanitise import finish_file, sanitise_articles
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 CACHE_BATCH = 500
@@ -377,29 +378,3 @@ def _read_source(store: Store, pub: Publication, feed: FeedSettings, source: str
     got, trouble = read_articles(data, origin, kind, feed, pub.site)
     finished, repairs = finish_file(got)
     return finished, [*stale, *trouble, *repairs]
-
-
-def dedupe(articles: list[Article], folded: Mapping[str, str] | None = None) -> tuple[list[Article], list[Problem]]:
-    """One record per article: the same id, the same URL, or the same title on the same day.
-
-    ``folded`` may give titles' comparison keys (``fold_for_key``) already made.
-    """
-    kept: list[Article] = []
-    problems: list[Problem] = []
-    seen: dict[tuple[str, str], Article] = {}
-    place = places(articles)
-    for article in articles:
-        keys = [("id", article.id), ("url", article.url)]
-        if article.published:
-            title = folded.get(article.title) if folded else None
-            keys.append(("title", f"{title if title is not None else fold_for_key(article.title)}|"
-                                  f"{article.published.date()}"))
-        first = next((seen[k] for k in keys if k in seen), None)
-        if first is not None:
-            problems.append(Problem(place(article), f"the same article as {place(first)} "
-                                    f"(same {next(k[0] for k in keys if k in seen)}): kept once"))
-            continue
-        for key in keys:
-            seen[key] = article
-        kept.append(article)
-    return kept, problems
