@@ -99,6 +99,7 @@ class Ledger:
         self.settings = settings
         self.disk = disk
         self._keys: dict[str, str] | None = None
+        self._made: dict[str, str] = {}      # path -> page key, as this build checked them
 
     def _key(self, path: str) -> str | None:
         if self._keys is None:          # read once: a build asks for every article page's key
@@ -113,7 +114,8 @@ class Ledger:
         return all(self.disk.has(path) for path in [*builds.page_paths(self.store), *copies])
 
     def page_is_current(self, path: str, article: Article) -> bool:
-        return self._key(path) == page_key(self.settings, article) and self.disk.has(path)
+        key = self._made[path] = page_key(self.settings, article)
+        return self._key(path) == key and self.disk.has(path)
 
     def archive_is_current(self, root: Path, path: str, key: str) -> bool:
         """The archive page whose RSS file is ``path`` was written from ``key``, and its three files are there."""
@@ -134,7 +136,7 @@ class Ledger:
         """Remember a finished build: call only after its files were written."""
         built = [[f.name, f.title, f.language, f.items, f.files, f.urls,
                   [[a.number, a.items, a.full, a.files, a.urls] for a in f.archives], f.left_out] for f in feeds]
-        keys = [(path, page_key(self.settings, a)) for path, a in pages.items()]
+        keys = [(path, self._made.get(path) or page_key(self.settings, a)) for path, a in pages.items()]
         keys += [(a.files["rss"], archive_key(self.settings, a.key)) for f in feeds for a in f.archives]
         with self.store.transaction():
             builds.record(self.store, fingerprint, built, keys, files, previous=self._keys)
