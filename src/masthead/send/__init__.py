@@ -14,6 +14,13 @@ Imports: the shared vocabulary (records, errors, config, tokens) and state.
 Never collect, feeds, digest, subscribers, web, the pipeline or the CLI.
 """
 
-from .delivery import DigestDelivery, RetryPolicy, deliver
+from typing import Any
 
 __all__ = ["DigestDelivery", "RetryPolicy", "deliver"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:      # the SMTP client and TLS load with delivery, not with the message alone
+        from . import delivery
+        return getattr(delivery, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
