@@ -27,7 +27,7 @@ from ..text import relative_links
 from .links import LINKING
 
 _TUPLES = {"authors", "tags", "problems"}
-FIELDS = tuple(f.name for f in fields(Article))
+_FIELDS = tuple(f.name for f in fields(Article))
 _NESTED = {"image", "enclosures", "local_files"}
 _SHARED = ("feed", "language", "direction", "precision")   # a few values shared by thousands of articles
 BODY = ("body_html", "body_text")
@@ -41,7 +41,7 @@ def _plain(value: Any) -> Any:
 
 def article_to_dict(article: Article) -> dict[str, Any]:
     """Every field of the article, JSON-ready (what dataclasses.asdict gives, without its deep copies)."""
-    data = {name: getattr(article, name) for name in FIELDS if name not in _NESTED}
+    data = {name: getattr(article, name) for name in _FIELDS if name not in _NESTED}
     for key in ("published", "updated"):
         value = data[key]
         data[key] = value.isoformat() if value else None
@@ -55,7 +55,7 @@ def article_to_dict(article: Article) -> dict[str, Any]:
 
 def article_from_dict(data: dict[str, Any]) -> Article:
     """The article of ``article_to_dict``; a record without its body gets empty ones."""
-    values: dict[str, Any] = {name: data.get(name) for name in FIELDS}
+    values: dict[str, Any] = {name: data.get(name) for name in _FIELDS}
     for key in ("published", "updated"):
         values[key] = datetime.fromisoformat(values[key]) if values[key] else None
     for key in _TUPLES:
@@ -75,8 +75,8 @@ def article_from_dict(data: dict[str, Any]) -> Article:
 
 
 # Positional records: the file cache and the kept collection hold each article as a JSON array of its
-# fields in FIELDS order (dates as ISO 8601, nested records as arrays), half the cost of a dict to read.
-_AT = {name: i for i, name in enumerate(FIELDS)}
+# fields in _FIELDS order (dates as ISO 8601, nested records as arrays), half the cost of a dict to read.
+_AT = {name: i for i, name in enumerate(_FIELDS)}
 _DATES_AT = (_AT["published"], _AT["updated"])
 _TUPLES_AT = tuple(_AT[name] for name in _TUPLES)
 _SHARED_AT = tuple(_AT[name] for name in _SHARED)
@@ -87,7 +87,7 @@ _LOCAL_FIELDS = tuple(f.name for f in fields(LocalFile))
 _fromiso = datetime.fromisoformat
 _new = object.__new__
 _set = object.__setattr__
-_every_field = operator.attrgetter(*FIELDS)
+_every_field = operator.attrgetter(*_FIELDS)
 
 
 def to_record(article: Article, *, body: bool = True) -> list[Any]:
@@ -135,7 +135,7 @@ def from_record(values: list[Any]) -> Article:
     if values[_AT["direction"]] not in ("ltr", "rtl"):
         raise ValueError(f"a cached direction that is neither ltr nor rtl: {values[_AT['direction']]!r}")
     article = _new(Article)     # Article(*values) without its checks, made just above: a tenth of a read
-    for name, value in zip(FIELDS, values, strict=True):
+    for name, value in zip(_FIELDS, values, strict=True):
         _set(article, name, value)
     return article
 
@@ -198,7 +198,7 @@ def without_body(article: Article, record: list[Any]) -> Article:
     """The article as a lean collection carries it: without its body when the cache keeps that apart."""
     if record[_BODY_AT[0]] is not None:
         return article
-    return Article(**{**{name: getattr(article, name) for name in FIELDS}, "body_html": "", "body_text": ""})
+    return Article(**{**{name: getattr(article, name) for name in _FIELDS}, "body_html": "", "body_text": ""})
 
 
 def _lean(article: Article) -> bool:
@@ -224,6 +224,6 @@ class Bodies:
         for article in articles:
             body = found.get(article.origin, {}).get(article.id) if _lean(article) else None
             out.append(article if body is None else
-                       Article(**{**{name: getattr(article, name) for name in FIELDS},
+                       Article(**{**{name: getattr(article, name) for name in _FIELDS},
                                   "body_html": body[0], "body_text": body[1]}))
         return out

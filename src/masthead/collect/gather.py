@@ -196,16 +196,10 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
                 progress(total, total, "")
             return last
     looked: dict[str, list[int] | None] = {}
-    reads = _Reads(lean=lean, records={} if inputs is not None else None, files={} if inputs is not None else None)
-    if inputs is not None:       # the files as they were when the last collection was kept: taken from it
-        current = {origin: (context, stat.st_size, stat.st_mtime_ns)
-                   for feed, files in found for context in [_context(pub.site, feed)]
-                   for _, origin, stat in files if isinstance(stat, os.stat_result)}
-        reads.reuse, records = kept.as_read(store, current)
-        reads.records = records
+    reads = _Reads(lean=lean, records={} if inputs is not None else None)
     collection = _collect(pub, store, now, progress, reads, found, total, problems, looked)
     if inputs is not None:
-        kept.keep(store, inputs, collection, looked, reads.records, reads.files)
+        kept.keep(store, inputs, collection, looked, reads.records)
     return collection
 
 
@@ -215,8 +209,6 @@ class _Reads:
 
     lean: bool                   # articles without the bodies the cache keeps apart
     records: dict[int, tuple[Article, list]] | None    # id(article) -> (it, the cache record it came from)
-    files: dict[str, kept.FileRead] | None = None      # origin -> what it gave as read (for the kept collection)
-    reuse: dict[str, kept.FileRead] = field(default_factory=dict)  # files taken from the last kept collection
     pending: list[tuple] = field(default_factory=list)  # file-cache rows, written in batches: one commit
     # per file cost ~2 ms
     folded: dict[str, str] = field(default_factory=dict)  # title -> its comparison key (dedupe needs every one)
@@ -239,8 +231,7 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
         context = _context(pub.site, feed)
         for start in range(0, len(files), CACHE_BATCH):   # one query for each batch's cache rows
             batch = files[start:start + CACHE_BATCH]
-            rows = filecache.cached_many(store, [origin for _, origin, _ in batch if origin not in reads.reuse],
-                                         bodies=not reads.lean)
+            rows = filecache.cached_many(store, [origin for _, origin, _ in batch], bodies=not reads.lean)
             for path, origin, stat in batch:
                 seen_paths.append(origin)
                 if progress:
@@ -255,15 +246,8 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
                     problems.append(Problem(origin, f"'{name.suffix or name.name}' files are not articles: "
                                             f"skipped (masthead reads {', '.join(sorted(READERS))})"))
                     continue
-                taken = reads.reuse.get(origin)
-                if taken is not None:
-                    got, trouble = taken.articles, [Problem(w, m, f) for w, m, f in taken.problems]
-                    reads.folded.update(zip([a.title for a in got], taken.keys, strict=True))
-                    if reads.files is not None:
-                        reads.files[origin] = taken
-                else:
-                    got, trouble = _cached_read(path, stat, origin, kind, feed, pub.site, context, reads,
-                                                rows.get(origin))
+                got, trouble = _cached_read(path, stat, origin, kind, feed, pub.site, context, reads,
+                                            rows.get(origin))
                 if len(reads.pending) >= CACHE_BATCH:
                     _save_reads(store, reads.pending)
                 articles += got
@@ -328,7 +312,7 @@ def _read_or_reuse(path: str, stat: os.stat_result, origin: str, kind: str, feed
     cached = decode(row.result) if row else None
     if row is not None and cached is not None and cached["context"] == context:
         if (row.size, row.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-            return _as_read(reads, origin, context, stat, cached, _from_cache(cached, row.bodies, reads))
+            return _from_cache(cached, row.bodies, reads)
         same_bytes = row.hash
     else:
         same_bytes = None
@@ -346,15 +330,6 @@ def _read_or_reuse(path: str, stat: os.stat_result, origin: str, kind: str, feed
         result = ([without_body(a, cached["articles"][i]) for i, a in enumerate(finished)] if reads.lean
                   else finished, problems)
     reads.pending.append((origin, stat.st_size, stat.st_mtime_ns, digest, cached, bodies))
-    return _as_read(reads, origin, context, stat, cached, result)
-
-
-def _as_read(reads: _Reads, origin: str, context: str, stat: os.stat_result, entry: dict,
-             result: tuple[list[Article], list[Problem]]) -> tuple[list[Article], list[Problem]]:
-    """``result``, noted as what the file gave (for the collection kept, when one is)."""
-    if reads.files is not None:
-        reads.files[origin] = kept.FileRead(context, stat.st_size, stat.st_mtime_ns, result[0],
-                                            entry["problems"], entry.get("keys") or [])
     return result
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -25,23 +24,9 @@ from .. import __version__
 from ..records import Article, Collection, Problem
 from ..state import filecache
 from ..state.db import Store
-from .cache import FIELDS, from_record, to_record
+from .cache import from_record, to_record
 
 CHUNK = 1000          # articles per row of ``collected``
-ORIGIN_AT = FIELDS.index("origin")
-ID_AT = FIELDS.index("id")
-
-
-@dataclass(frozen=True, slots=True)
-class FileRead:
-    """What one article file gave when it was read (or taken from the file cache)."""
-
-    context: str
-    size: int
-    mtime_ns: int
-    articles: list[Article]
-    problems: list[list[Any]]      # [where, message, fatal]
-    keys: list[str]                # each title's comparison key (dedupe)
 Listing = Sequence[tuple[str, Sequence[tuple[str, "os.stat_result | OSError"]]]]   # (context, [(origin, stat)])
 
 
@@ -55,20 +40,13 @@ def fingerprint(cache_version: str, feeds_dir: str, listing: Listing, problems: 
 
 
 def keep(store: Store, inputs: str, collection: Collection, looked: dict[str, list[int] | None],
-         records: Mapping[int, tuple[Article, list[Any]]] | None = None,
-         files: Mapping[str, FileRead] | None = None) -> None:
+         records: Mapping[int, tuple[Article, list[Any]]] | None = None) -> None:
     """Keep ``collection``, made from ``inputs``, its links checked against the files in ``looked``.
 
     ``records``: id(article) -> (the article, its record as the file cache gave it), for the articles
-    collecting left as read: those records are kept as they are instead of made again. ``files``: what
-    each file gave as it was read; of those whose every article is in the collection as read (not
-    linked, dated, dropped as a duplicate), the next collection may take the articles from this one.
+    collecting left as read: those records are kept as they are instead of made again.
     """
     made = records or {}
-    kept_whole = {id(a) for a in collection.articles} | {id(a) for a in collection.drafts}
-    as_read = {origin: [read.context, read.size, read.mtime_ns, read.problems, read.keys,
-                        [a.id for a in read.articles]]
-               for origin, read in (files or {}).items() if all(id(a) in kept_whole for a in read.articles)}
 
     def record(article: Article) -> list[Any]:
         found = made.get(id(article))
@@ -78,7 +56,7 @@ def keep(store: Store, inputs: str, collection: Collection, looked: dict[str, li
                             "looked": sorted(looked.items())}).decode()
     every = (*collection.articles, *collection.drafts)
     chunks = (orjson.dumps([record(a) for a in every[at:at + CHUNK]]).decode() for at in range(0, len(every), CHUNK))
-    filecache.keep_collection(store, inputs, content, chunks, orjson.dumps(as_read).decode())
+    filecache.keep_collection(store, inputs, content, chunks)
 
 
 def last_collection(store: Store, inputs: str) -> Collection | None:
@@ -100,38 +78,6 @@ def last_collection(store: Store, inputs: str) -> Collection | None:
                           problems=tuple(Problem(w, m, f) for w, m, f in content["problems"]))
     except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
         return None          # written by another masthead, or damaged: collect anew
-
-
-def as_read(store: Store, current: Mapping[str, tuple[str, int, int]]
-            ) -> tuple[dict[str, FileRead], dict[int, tuple[Article, list[Any]]]]:
-    """What the last collection kept of the files that are as they were then, file by file.
-
-    ``current``: origin -> (context, size, mtime_ns) of the files now. Returns each such file's read (its
-    articles as the file cache would give them, its problems and title keys), and the records those
-    articles came from (by id of the article), for ``keep``.
-    """
-    try:
-        files = orjson.loads(filecache.kept_files(store) or "{}")
-        wanted = {origin: entry for origin, entry in files.items()
-                  if tuple(entry[:3]) == current.get(origin)}
-        if not wanted:
-            return {}, {}
-        found: dict[tuple[str, str], tuple[Article, list[Any]]] = {}
-        for chunk in filecache.collected(store):
-            for record in orjson.loads(chunk):
-                origin = record[ORIGIN_AT]
-                if origin in wanted:
-                    found[(origin, record[ID_AT])] = (from_record(record), record)
-        reads: dict[str, FileRead] = {}
-        records: dict[int, tuple[Article, list[Any]]] = {}
-        for origin, (context, size, mtime_ns, problems, keys, ids) in wanted.items():
-            pairs = [found[(origin, i)] for i in ids]
-            reads[origin] = FileRead(context, size, mtime_ns, [a for a, _ in pairs],
-                                     [list(p) for p in problems], list(keys))
-            records.update((id(a), (a, r)) for a, r in pairs)
-        return reads, records
-    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
-        return {}, {}        # written by another masthead, or damaged: every file from the file cache
 
 
 def _size_and_time(path: str) -> list[int] | None:

@@ -109,18 +109,9 @@ def collected(store: Store) -> Iterator[str]:
         yield row[1]
 
 
-def kept_files(store: Store) -> str | None:
-    """The JSON of what the last collection kept says of the files it read as they are (see keep_collection)."""
-    value: str | None = store.scalar("SELECT content FROM collections WHERE name = 'files'")
-    return value
-
-
-def keep_collection(store: Store, inputs: str, content: str, chunks: Iterable[str], files: str = "{}") -> None:
-    """Replace the collection kept: its fingerprint, content, articles (JSON arrays) and ``files`` (JSON:
-    what a later collection may take of it file by file), in one transaction."""
+def keep_collection(store: Store, inputs: str, content: str, chunks: Iterable[str]) -> None:
+    """Replace the collection kept: its fingerprint, content and articles (JSON arrays), in one transaction."""
     with store.transaction():
-        store.execute("INSERT INTO collections (name, inputs, content) VALUES ('files', '', :content) "
-                      "ON CONFLICT (name) DO UPDATE SET content = excluded.content", {"content": files})
         store.execute("DELETE FROM collected")
         for n, records in enumerate(chunks):
             store.execute("INSERT INTO collected (position, records) VALUES (:position, :records)",
