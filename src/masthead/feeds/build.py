@@ -38,15 +38,24 @@ def _weight(article: Article) -> int:
 
 
 def _weigher(members: Sequence[Article], fill: Fill) -> Callable[[Article], int]:
-    """``_weight`` of any of ``members``, their bodies read a batch at a time (the oldest are weighed first)."""
+    """``_weight`` of any of ``members``, bodies read as needed: while shelving walks the feed article by
+    article (a first run shelves them all, oldest first) the next ones are read ahead, a batch at a time."""
     weights: dict[str, int] = {}
     position = {a.id: i for i, a in enumerate(members)}
+    last = -2
 
     def weigh(article: Article) -> int:
+        nonlocal last
+        at = position[article.id]
         if article.id not in weights:
-            at = position[article.id]
-            batch = [a for a in members[max(0, at - WEIGH_BATCH + 1):at + 1] if a.id not in weights]
-            weights.update((a.id, _weight(a)) for a in fill(batch))
+            if at == last - 1:
+                ahead = members[max(0, at - WEIGH_BATCH + 1):at + 1]
+            elif at == last + 1:
+                ahead = members[at:at + WEIGH_BATCH]
+            else:
+                ahead = [article]
+            weights.update((a.id, _weight(a)) for a in fill([a for a in ahead if a.id not in weights]))
+        last = at
         return weights[article.id]
     return weigh
 
