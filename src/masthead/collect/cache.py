@@ -1,7 +1,8 @@
 """Articles to and from JSON, for the state's file cache and for `masthead inspect`.
 
-Both hold articles as positional records (``to_record``, ``from_record``).
-The file cache keeps each article's body (``body_html``, ``body_text``) apart
+The file cache and the kept collection (kept.py) hold articles as positional
+records (``to_record``, ``from_record``); `masthead inspect` prints them as
+objects (``article_to_dict``). The file cache keeps each article's body (``body_html``, ``body_text``) apart
 from the rest of its record: a run reads every record and only the bodies of
 the articles it renders (``Bodies``). An article whose body links to the
 publication's own files keeps its body in its record, since linking rewrites
@@ -30,7 +31,6 @@ _TUPLES = {"authors", "tags", "problems"}
 _FIELDS = tuple(f.name for f in fields(Article))
 _NESTED = {"image", "enclosures", "local_files"}
 _SHARED = ("feed", "language", "direction", "precision")   # a few values shared by thousands of articles
-BODY = ("body_html", "body_text")
 BATCH = 500                                                # file rows per query
 
 
@@ -51,27 +51,6 @@ def article_to_dict(article: Article) -> dict[str, Any]:
     data["enclosures"] = [_plain(e) for e in article.enclosures]
     data["local_files"] = [_plain(f) for f in article.local_files]
     return data
-
-
-def article_from_dict(data: dict[str, Any]) -> Article:
-    """The article of ``article_to_dict``; a record without its body gets empty ones."""
-    values: dict[str, Any] = {name: data.get(name) for name in _FIELDS}
-    for key in ("published", "updated"):
-        values[key] = datetime.fromisoformat(values[key]) if values[key] else None
-    for key in _TUPLES:
-        values[key] = tuple(values[key] or ())
-    for key in _SHARED:
-        if values[key] is not None:
-            values[key] = sys.intern(values[key])
-    for key in BODY:
-        if values[key] is None:
-            values[key] = ""
-    if values["image"]:
-        values["image"] = Image(**values["image"])
-    values["enclosures"] = tuple(Enclosure(**e) for e in values["enclosures"] or ())
-    values["local_files"] = tuple(LocalFile(**f) for f in values["local_files"] or ())
-    values["draft"] = bool(values["draft"])
-    return Article(**values)
 
 
 # Positional records: the file cache and the kept collection hold each article as a JSON array of its
