@@ -7,6 +7,7 @@ Datetimes are checked to be timezone-aware here, so that no later stage
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -107,6 +108,11 @@ class Article:
     def primary_language(self) -> str:
         """The ISO 639 part of the language tag: what feed readers want."""
         return self.language.split("-")[0].lower()
+
+
+# Gives articles their bodies: those of a lean collection come without (body_html and body_text empty).
+# ``list`` is one, for articles that have theirs.
+Fill = Callable[[Sequence[Article]], list[Article]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,8 @@
 
 The file cache and the kept collection (kept.py) hold articles as positional
 records (``to_record``, ``from_record``); `masthead inspect` prints them as
-objects (``article_to_dict``). The file cache keeps each article's body (``body_html``, ``body_text``) apart
-from the rest of its record: a run reads every record and only the bodies of
+objects (``article_to_dict``). The file cache keeps each article's body
+(``body_html``, ``body_text``) apart from the rest of its record: a run reads every record and only the bodies of
 the articles it renders (``Bodies``). An article whose body links to the
 publication's own files keeps its body in its record, since linking rewrites
 it on every run; so does one whose id another article of the same file shares.
@@ -177,7 +177,14 @@ def without_body(article: Article, record: list[Any]) -> Article:
     """The article as a lean collection carries it: without its body when the cache keeps that apart."""
     if record[_BODY_AT[0]] is not None:
         return article
-    return Article(**{**{name: getattr(article, name) for name in _FIELDS}, "body_html": "", "body_text": ""})
+    return _with_body(article, "", "")
+
+
+def _with_body(article: Article, html: str, text: str) -> Article:
+    """``replace(article, body_html=html, body_text=text)`` at a fraction of its cost."""
+    values = dict(zip(_FIELDS, _every_field(article), strict=True))
+    values["body_html"], values["body_text"] = html, text
+    return Article(**values)
 
 
 def _lean(article: Article) -> bool:
@@ -202,7 +209,5 @@ class Bodies:
         out = []
         for article in articles:
             body = found.get(article.origin, {}).get(article.id) if _lean(article) else None
-            out.append(article if body is None else
-                       Article(**{**{name: getattr(article, name) for name in _FIELDS},
-                                  "body_html": body[0], "body_text": body[1]}))
+            out.append(article if body is None else _with_body(article, *body))
         return out

@@ -173,7 +173,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     ``lean``: the articles of article files come without their bodies
     (``body_html`` and ``body_text`` empty; ``cache.Bodies(store).fill`` gives
     them back), except those whose body links to the publication's own files.
-    A run over a large archive then holds a few hundred bytes per article.
+    A run over a large archive then holds each article's record, not its body.
     """
     problems: list[Problem] = []
     listed = []
@@ -209,8 +209,7 @@ class _Reads:
 
     lean: bool                   # articles without the bodies the cache keeps apart
     records: dict[int, tuple[Article, list]] | None    # id(article) -> (it, the cache record it came from)
-    pending: list[tuple] = field(default_factory=list)  # file-cache rows, written in batches: one commit
-    # per file cost ~2 ms
+    pending: list[tuple] = field(default_factory=list)  # file-cache rows, written in batches (a commit a file: 2 ms)
     folded: dict[str, str] = field(default_factory=dict)  # title -> its comparison key (dedupe needs every one)
 
 
@@ -344,7 +343,7 @@ def _save_reads(store: Store, pending: list[tuple]) -> None:
 def _from_cache(cached: dict, bodies: str | None, reads: _Reads) -> tuple[list[Article], list[Problem]]:
     articles = from_cache_entry(cached, None if reads.lean else bodies)
     reads.folded.update(zip([a.title for a in articles], cached.get("keys") or (), strict=False))
-    if reads.records is not None and reads.lean:        # kept as read: the kept collection reuses the records
+    if reads.records is not None:        # the collection will be kept: it reuses these records as they are
         reads.records.update((id(a), (a, r)) for a, r in zip(articles, cached["articles"], strict=True))
     return articles, [Problem(w, m, f) for w, m, f in cached["problems"]]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
+from stat import S_ISREG
 from typing import Any
 
 import orjson
@@ -81,8 +82,9 @@ def last_collection(store: Store, inputs: str) -> Collection | None:
 
 
 def _size_and_time(path: str) -> list[int] | None:
+    """What links.py notes of a file it checked: [size, mtime_ns], None when it is not a file."""
     try:
         stat = os.stat(path)
     except OSError:
         return None
-    return [stat.st_size, stat.st_mtime_ns] if os.path.isfile(path) else None
+    return [stat.st_size, stat.st_mtime_ns] if S_ISREG(stat.st_mode) else None

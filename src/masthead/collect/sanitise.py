@@ -70,9 +70,14 @@ def settle_dates(a: Article) -> Article:
     """
     if a.published is None:
         return a            # sanitise_articles decides, once the first-seen time is known
-    published = a.published.replace(microsecond=0)
-    updated = max((a.updated or published).replace(microsecond=0), published)
+    published, updated = _settled(a.published, a.updated)
     return a if (published, updated) == (a.published, a.updated) else _with_dates(a, published, updated)
+
+
+def _settled(published: datetime, updated: datetime | None) -> tuple[datetime, datetime]:
+    """(published, updated) in whole seconds, updated never before published."""
+    published = _whole_seconds(published)
+    return published, max(_whole_seconds(updated or published), published)
 
 
 def _whole_seconds(moment: datetime) -> datetime:
@@ -121,6 +126,7 @@ def _repair(original: Article, where: str, problems: list[Problem]) -> Article:
         a = replace(a, title=_fallback_title(a))
         problems.append(Problem(where, f"the title is empty: the feeds show {a.title!r}; "
                                        "give the article a title"))
+    # a character is at most 4 bytes of UTF-8: most bodies are measured without encoding them
     if len(a.body_html) * 4 > MAX_BODY_BYTES and len(a.body_html.encode("utf-8")) > MAX_BODY_BYTES:
         a = replace(a, body_html=short_html(a))
         problems.append(Problem(where, f"the body is over {MAX_BODY_BYTES // 1024} KiB: "
@@ -161,8 +167,7 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article], *, repaired
             continue
         if a.published is None:
             problems.append(Problem(where, "no publication date: its update time is used"))
-        published = _whole_seconds(dated)
-        updated = max(_whole_seconds(a.updated or published), published)
+        published, updated = _settled(dated, a.updated)
         if (published, updated) != (a.published, a.updated):
             a = _with_dates(a, published, updated)
         other = kept.get(a.id)

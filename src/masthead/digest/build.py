@@ -9,14 +9,13 @@ the same period re-renders the recorded articles and so changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from ..config import FeedSettings, Publication
 from ..errors import ConfigError
-from ..records import Article, Digest, Problem
+from ..records import Article, Digest, Fill, Problem
 from ..state import digests as recorded
 from ..state.db import Store
 from .periods import Period, digest_id, latest_period
@@ -31,7 +30,7 @@ class DigestResult:
 
 
 def build_digests(pub: Publication, store: Store, articles: tuple[Article, ...] | list[Article],
-                  now: datetime, fill: Callable[[Sequence[Article]], list[Article]] = list) -> DigestResult:
+                  now: datetime, fill: Fill = list) -> DigestResult:
     """The digest of the latest complete period of every feed with a cadence (none when it is empty),
     with notes about articles (e.g. an image left out) as Problems. ``fill`` gives the chosen
     articles their bodies (a lean collection's)."""

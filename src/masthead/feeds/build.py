@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..config import Publication
-from ..records import ArchivePage, Article, FeedOutput
+from ..records import ArchivePage, Article, FeedOutput, Fill
 from . import archive, jsonfeed, opml, pages
 from .content import entry_html
 from .plan import FeedPlan, plan_feeds, with_entries
@@ -24,12 +24,7 @@ MAX_FEED_BYTES = 4_000_000       # per RSS / Atom file; older entries go to the 
 
 Sink = Callable[[str, bytes], None]                # (path relative to the publication, bytes): one file
 Shelved = Mapping[str, Sequence[Sequence[str]]]    # feed name -> ids on each archive page, oldest page first
-Fill = Callable[[Sequence[Article]], list[Article]]  # articles with their bodies (a lean collection's are empty)
 WEIGH_BATCH = 100                                  # articles weighed (given their bodies) at a time
-
-
-def _as_they_are(articles: Sequence[Article]) -> list[Article]:
-    return list(articles)
 
 
 def _weight(article: Article) -> int:
@@ -61,7 +56,7 @@ def _weigher(members: Sequence[Article], fill: Fill) -> Callable[[Article], int]
 
 
 def render_document(pub: Publication, doc: FeedPlan, place: Place, older: str | None,
-                    fill: Fill = _as_they_are) -> dict[str, bytes]:
+                    fill: Fill = list) -> dict[str, bytes]:
     """RSS, Atom and JSON Feed bytes of one document, each entry's HTML made once for the three."""
     doc = replace(doc, articles=tuple(fill(doc.articles)))
     bodies = [entry_html(a) for a in doc.articles]
@@ -125,7 +120,7 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
                 page_is_current: Callable[[str, Article], bool] | None = None, *,
                 shelved: Shelved | None = None,
                 archive_is_current: Callable[[str, str], bool] | None = None,
-                sink: Sink | None = None, fill: Fill = _as_they_are,
+                sink: Sink | None = None, fill: Fill = list,
                 owners: Mapping[str, Article] | None = None) -> list[FeedOutput]:
     """Every feed of the publication as FeedOutputs, with the bytes of every file to write.
 

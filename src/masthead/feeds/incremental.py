@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -24,7 +24,7 @@ import orjson
 from .. import __version__
 from ..config import Publication
 from ..errors import storage_error
-from ..records import ArchivePage, Article, FeedOutput, Problem
+from ..records import ArchivePage, Article, FeedOutput, Fill, Problem
 from ..state import archives, builds
 from ..state.atomic import Folders, atomic_write
 from ..state.db import Store
@@ -190,8 +190,7 @@ class Written:
 
 
 def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], now: datetime,
-                folders: Folders | None = None,
-                fill: Callable[[Sequence[Article]], list[Article]] | None = None) -> Written:
+                folders: Folders | None = None, fill: Fill = list) -> Written:
     """Build and write the feeds, skipping what the last build already wrote.
 
     Files a build no longer makes (an article deleted, a tag gone) are removed
@@ -221,7 +220,7 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     feeds = tuple(build_feeds(pub, articles, now, ledger.page_is_current,
                               shelved=ledger.shelved(),
                               archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key),
-                              sink=write, fill=fill or list, owners=pages))
+                              sink=write, fill=fill, owners=pages))
     copied = _copy_local_files(pub, articles, made, batch)
     changed += [path for path, written in copied.items() if written]
     produced = made | set(pages) | set(copied)

@@ -15,7 +15,7 @@ from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote
 from ..config import Publication, SiteSettings
 from ..errors import ConfigError
 from ..i18n import day_label, languages, names, section
-from ..records import Article, Problem
+from ..records import Article, Fill, Problem
 from ..text import direction_of
 from .content import credits_line, entry_html, media
 from .pagelead import page_lead
@@ -199,7 +199,7 @@ def feed_pages(pub: Publication, plan: FeedPlan, files: dict[str, str]) -> dict[
 
 def each_site_page(pub: Publication, plans: tuple[FeedPlan, ...], articles: tuple[Article, ...],
                    is_current: Callable[[str, Article], bool] | None = None,
-                   fill: Callable[[Sequence[Article]], list[Article]] = list,
+                   fill: Fill = list,
                    owners: Mapping[str, Article] | None = None) -> Iterator[tuple[str, bytes]]:
     """The site's index page, its stylesheet and one page per article whose URL lies on the site, one at a time.
 
