@@ -51,7 +51,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -285,18 +286,25 @@ class Sender:
 
     def send_all(self, digests: Sequence[Digest], stop: Callable[[], bool]) -> Sender:
         """Every free pending copy of ``digests``, one digest after another, then hang up."""
-        try:
+        with self.until_stopped():
             for digest in digests:
                 try:
                     self.send_digest(digest, stop=stop)
                 except Unsendable as exc:
                     self.unsendable[digest.id] = str(exc)
+        return self
+
+    @contextmanager
+    def until_stopped(self) -> Iterator[None]:
+        """Send inside it: a Stop ends the sending with its reason kept, and however it ends, the marks
+        still pending are written and the connection is closed."""
+        try:
+            yield
         except Stop as exc:
             self.stopped = str(exc)
         finally:
             self.flush()
             self.connection.close()
-        return self
 
 
 def enhanced_status(reply: str) -> str | None:

@@ -28,7 +28,6 @@ from .delivery import (
     DigestDelivery,
     RetryPolicy,
     Sender,
-    Stop,
     Unsendable,
     pacer_for,
     report,
@@ -100,7 +99,7 @@ def _shift(run: Sender, *, crew: str, now: datetime | None, forever: bool, poll:
            stop: Callable[[], bool]) -> _Shift:
     """One lane's work: passes over every digest until nothing is left to take (``forever``: until stopped)."""
     shift, store, claims = _Shift(run), run.store, run.claims
-    try:
+    with run.until_stopped():
         while not stop():
             run.now = now or claims.wall().replace(microsecond=0)
             if _one_pass(run, store, shift.seen, shift.before, run.unsendable, forever=forever, stop=stop):
@@ -111,11 +110,6 @@ def _shift(run: Sender, *, crew: str, now: datetime | None, forever: bool, poll:
             run.connection.close()      # idle: servers drop idle sessions anyway
             wait = poll if lapse is None else min(poll, max(0.5, (lapse - claims.wall()).total_seconds() + 1))
             _nap(wait, run.sleep, run.clock, stop)
-    except Stop as exc:
-        run.stopped = str(exc)
-    finally:
-        run.flush()
-        run.connection.close()
     return shift
 
 
