@@ -308,11 +308,17 @@ def file_size(length: int) -> str:
     return f"{max(1, round(length / 1000))} KB"
 
 
-def html_title(markup: str) -> str:
-    """A title written as HTML (Atom ``type="html"``, or an RSS title with markup) as plain text."""
+@cache
+def _text_only() -> Any:
+    """nh3's sanitiser keeping no tag at all, built once (as ``_cleaner``)."""
     import nh3  # loaded by the stages that read titles, not by every command
 
-    return html.unescape(nh3.clean(markup, tags=set(), strip_comments=True))
+    return nh3.Cleaner(tags=set(), strip_comments=True)
+
+
+def html_title(markup: str) -> str:
+    """A title written as HTML (Atom ``type="html"``, or an RSS title with markup) as plain text."""
+    return html.unescape(_text_only().clean(markup))
 
 
 def paragraphs_to_html(paragraphs: list[str]) -> str:
