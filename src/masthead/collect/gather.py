@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from .. import __version__
 from ..config import FEED_FILE, FeedSettings, Publication, SiteSettings
@@ -30,11 +31,13 @@ from ..records import Article, Collection, Problem
 from ..state import articles as known_articles
 from ..state import filecache
 from ..state.db import Store
+from ..state.lock import held_lock_files
 from ..text import fold_for_key
 from . import kept
-from .cache import cache_entry, decode, encode, from_cache_entry, without_body
+from .cache import cache_entry, decode, encode, from_cache_entry
 from .duplicates import dedupe
 from .links import DOCUMENT_SUFFIXES, MEDIA_SUFFIXES, link_local_files
+from .parallel import Readers
 from .raw import RawEntry
 from .sanitise import finish_file, sanitise_articles
 
@@ -167,13 +170,16 @@ Progress = Callable[[int, int, str], None]  # (files done, files in all, the fil
 
 
 def collect_publication(pub: Publication, store: Store, now: datetime,
-                        progress: Progress | None = None, *, lean: bool = False) -> Collection:
+                        progress: Progress | None = None, *, lean: bool = False,
+                        workers: int | None = None) -> Collection:
     """Every article of the publication, normalised and sanitised, with the problems met on the way.
 
     ``lean``: the articles of article files come without their bodies
     (``body_html`` and ``body_text`` empty; ``cache.Bodies(store).fill`` gives
     them back), except those whose body links to the publication's own files.
     A run over a large archive then holds each article's record, not its body.
+    ``workers``: processes reading new and changed files when there are many
+    (None: one per core; 1: every file is read in this process).
     """
     problems: list[Problem] = []
     listed = []
@@ -196,7 +202,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
                 progress(total, total, "")
             return last
     looked: dict[str, list[int] | None] = {}
-    reads = _Reads(lean=lean, records={} if inputs is not None else None)
+    reads = _Reads(lean=lean, records={} if inputs is not None else None, workers=workers)
     collection = _collect(pub, store, now, progress, reads, found, total, problems, looked)
     if inputs is not None:
         kept.keep(store, inputs, collection, looked, reads.records)
@@ -209,7 +215,8 @@ class _Reads:
 
     lean: bool                   # articles without the bodies the cache keeps apart
     records: dict[int, tuple[Article, list]] | None    # id(article) -> (it, the cache record it came from)
-    pending: list[tuple] = field(default_factory=list)  # file-cache rows, written in batches (a commit a file: 2 ms)
+    workers: int | None          # processes reading changed files (None: one per core)
+    pending: list[tuple] = field(default_factory=list)  # file-cache rows (encoded), written in batches
     folded: dict[str, str] = field(default_factory=dict)  # title -> its comparison key (dedupe needs every one)
 
 
@@ -226,39 +233,34 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
     articles: list[Article] = []
     seen_paths: list[str] = []
     documents: list[str] = []   # not articles: a problem unless an article links to them
+    feeds = {feed.name: (feed, _context(pub.site, feed)) for feed, _ in found}
+    looks = []                  # per feed, each file's slot: what is known without reading it
+    to_read: list[tuple] = []   # the files to read, of every feed: their readers start on all at once
     for feed, files in found:
-        context = _context(pub.site, feed)
-        for start in range(0, len(files), CACHE_BATCH):   # one query for each batch's cache rows
-            batch = files[start:start + CACHE_BATCH]
-            rows = filecache.cached_many(store, [origin for _, origin, _ in batch], bodies=not reads.lean)
-            for path, origin, stat in batch:
-                seen_paths.append(origin)
+        looks.append(_look_all(store, feed.name, feeds[feed.name][1], files, reads, to_read, documents))
+        seen_paths += [origin for _, origin, _ in files]
+    done = 0
+    with Readers(_read_changed, (pub.site, feeds), reads.workers, closing=held_lock_files()) as readers:
+        fresh = readers.read_all(to_read)
+        for (feed, _), slots in zip(found, looks, strict=True):
+            for origin, stat, slot in slots:
+                done += 1
                 if progress:
-                    progress(len(seen_paths), total, origin)
-                suffix = _suffix(os.path.basename(path))
-                kind = READERS.get(suffix)
-                if kind is None and suffix in DOCUMENT_SUFFIXES:
-                    documents.append(origin)
-                    continue
-                if kind is None:
-                    name = PurePosixPath(origin)
-                    problems.append(Problem(origin, f"'{name.suffix or name.name}' files are not articles: "
-                                            f"skipped (masthead reads {', '.join(sorted(READERS))})"))
-                    continue
-                got, trouble = _cached_read(path, stat, origin, kind, feed, pub.site, context, reads,
-                                            rows.get(origin))
-                if len(reads.pending) >= CACHE_BATCH:
-                    _save_reads(store, reads.pending)
+                    progress(done, total, origin)
+                got, trouble = slot.result if slot.result is not None else \
+                    _take(origin, stat, slot, next(fresh), reads)
                 articles += got
                 problems += trouble
-        for source in feed.sources:
-            got, trouble = _read_source(store, pub, feed, source, now)
-            articles += got
-            problems += trouble
-        for page in feed.pages:
-            got, trouble = _read_source(store, pub, feed, page, now, kind="html")
-            articles += got
-            problems += trouble
+                if len(reads.pending) >= CACHE_BATCH:
+                    _save_reads(store, reads.pending)
+            for source in feed.sources:
+                got, trouble = _read_source(store, pub, feed, source, now)
+                articles += got
+                problems += trouble
+            for page in feed.pages:
+                got, trouble = _read_source(store, pub, feed, page, now, kind="html")
+                articles += got
+                problems += trouble
     _save_reads(store, reads.pending)
     filecache.forget_others(store, seen_paths)
     articles, link_problems = link_local_files(pub, articles, looked)
@@ -292,51 +294,104 @@ def _origin(pub: Publication, root: str, path: str) -> str:
     return pub.relative(Path(path))
 
 
-def _cached_read(path: str, stat: os.stat_result | OSError, origin: str, kind: str, feed: FeedSettings,
-                 site: SiteSettings, context: str, reads: _Reads,
-                 row: filecache.CachedFile | None) -> tuple[list[Article], list[Problem]]:
-    """The file's articles and problems: from the cache when unchanged; a new cache row goes to ``pending``."""
-    try:
-        if isinstance(stat, OSError):
-            raise stat
-        return _read_or_reuse(path, stat, origin, kind, feed, site, context, reads, row)
-    except OSError as exc:  # unreadable, or gone since the folder was listed: that file only
-        return [], [Problem(origin, f"cannot read it ({exc.strerror or exc}); check that the file "
-                            "exists and masthead may read it", fatal=True)]
+def _look_all(store: Store, feed: str, context: str, files: list, reads: _Reads, to_read: list[tuple],
+              documents: list[str]) -> list[tuple[str, os.stat_result | None, _Slot]]:
+    """Each of a feed's files as the file cache knows it (one query a batch); those to read go to ``to_read``."""
+    slots: list[tuple[str, os.stat_result | None, _Slot]] = []
+    for start in range(0, len(files), CACHE_BATCH):
+        batch = files[start:start + CACHE_BATCH]
+        rows = filecache.cached_many(store, [origin for _, origin, _ in batch], bodies=not reads.lean)
+        for path, origin, stat in batch:
+            suffix = _suffix(os.path.basename(path))
+            kind = READERS.get(suffix)
+            if kind is None and suffix in DOCUMENT_SUFFIXES:
+                documents.append(origin)
+                slots.append((origin, None, _Slot(result=([], []))))
+            elif kind is None:
+                name = PurePosixPath(origin)
+                slots.append((origin, None, _Slot(result=([], [Problem(
+                    origin, f"'{name.suffix or name.name}' files are not articles: skipped "
+                            f"(masthead reads {', '.join(sorted(READERS))})")]))))
+            elif isinstance(stat, OSError):
+                slots.append((origin, None, _Slot(result=([], [_unreadable(origin, stat)]))))
+            else:
+                slot = _look(stat, context, rows.get(origin), reads)
+                if slot.result is None:
+                    to_read.append((path, origin, kind, feed, slot.known))
+                slots.append((origin, stat, slot))
+    return slots
 
 
-def _read_or_reuse(path: str, stat: os.stat_result, origin: str, kind: str, feed: FeedSettings,
-                   site: SiteSettings, context: str, reads: _Reads,
-                   row: filecache.CachedFile | None) -> tuple[list[Article], list[Problem]]:
+class _Slot(NamedTuple):
+    """One file of a batch: its articles and problems when known without reading it, else what to read it for."""
+
+    result: tuple[list[Article], list[Problem]] | None = None
+    cached: dict | None = None       # its cache record, when it fits the file's settings
+    row: filecache.CachedFile | None = None
+    known: str | None = None         # the hash of the bytes that record was made from
+
+
+def _look(stat: os.stat_result, context: str, row: filecache.CachedFile | None, reads: _Reads) -> _Slot:
+    """An unchanged file's articles and problems, from its cache row; else what reading it needs to know."""
     cached = decode(row.result) if row else None
-    if row is not None and cached is not None and cached["context"] == context:
-        if (row.size, row.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-            return _from_cache(cached, row.bodies, reads)
-        same_bytes = row.hash
-    else:
-        same_bytes = None
-    data = Path(path).read_bytes()
+    if row is None or cached is None or cached["context"] != context:
+        return _Slot()
+    if (row.size, row.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+        return _Slot(result=_from_cache(cached, row.bodies, reads))
+    return _Slot(cached=cached, row=row, known=row.hash)
+
+
+class _Fresh(NamedTuple):
+    """What reading one file gave: the hash of its bytes and its cache record, or why it could not be read."""
+
+    digest: str = ""
+    entry: str | None = None         # encoded; None when the bytes hash to the cached record's
+    bodies: str = ""
+    error: OSError | None = None
+
+
+def _read_changed(site: SiteSettings, feeds: dict[str, tuple[FeedSettings, str]], path: str, origin: str,
+                  kind: str, feed: str, known: str | None) -> _Fresh:
+    """Read one new or changed file into what the file cache keeps of it (in a worker process, or here)."""
+    settings, context = feeds[feed]
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:              # unreadable, or gone since the folder was listed: that file only
+        return _Fresh(error=exc)
     digest = hashlib.sha256(data).hexdigest()
-    if row is not None and cached is not None and same_bytes == digest:
-        result, bodies = _from_cache(cached, row.bodies, reads), row.bodies
+    if digest == known:
+        return _Fresh(digest)
+    got, trouble = read_articles(data, origin, kind, settings, site)
+    finished, repairs = finish_file(got)
+    entry, bodies = cache_entry(context, finished, [*trouble, *repairs], [fold_for_key(a.title) for a in finished])
+    return _Fresh(digest, encode(entry), bodies)
+
+
+def _take(origin: str, stat: os.stat_result | None, slot: _Slot, fresh: _Fresh,
+          reads: _Reads) -> tuple[list[Article], list[Problem]]:
+    """The articles and problems of a file just read, made from its cache record as for an unchanged file."""
+    if fresh.error is not None:
+        return [], [_unreadable(origin, fresh.error)]
+    entry: dict | None
+    if fresh.entry is None:             # same bytes, new time: the cached record stands
+        assert slot.row is not None
+        entry, encoded, bodies = slot.cached, slot.row.result, slot.row.bodies
     else:
-        got, trouble = read_articles(data, origin, kind, feed, site)
-        finished, repairs = finish_file(got)
-        problems = [*trouble, *repairs]
-        keys = [fold_for_key(a.title) for a in finished]
-        cached, bodies = cache_entry(context, finished, problems, keys)
-        reads.folded.update(zip([a.title for a in finished], keys, strict=True))
-        result = ([without_body(a, cached["articles"][i]) for i, a in enumerate(finished)] if reads.lean
-                  else finished, problems)
-    reads.pending.append((origin, stat.st_size, stat.st_mtime_ns, digest, cached, bodies))
-    return result
+        entry, encoded, bodies = decode(fresh.entry), fresh.entry, fresh.bodies
+    assert entry is not None and stat is not None
+    reads.pending.append((origin, stat.st_size, stat.st_mtime_ns, fresh.digest, encoded, bodies))
+    return _from_cache(entry, bodies, reads)
+
+
+def _unreadable(origin: str, exc: OSError) -> Problem:
+    return Problem(origin, f"cannot read it ({exc.strerror or exc}); check that the file "
+                   "exists and masthead may read it", fatal=True)
 
 
 def _save_reads(store: Store, pending: list[tuple]) -> None:
     """Write the pending file-cache rows in one transaction (a crash loses only re-readable rows)."""
     if pending:
-        filecache.save(store, [(path, size, mtime, digest, encode(entry), bodies)
-                               for path, size, mtime, digest, entry, bodies in pending])
+        filecache.save(store, pending)
         pending.clear()
 
 

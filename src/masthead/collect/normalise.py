@@ -12,7 +12,6 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import PurePosixPath
 from urllib.parse import quote, urljoin, urlsplit
 
 from ..config import FeedSettings, SiteSettings
@@ -188,10 +187,13 @@ def _slug(raw: RawEntry, feed: FeedSettings, published: datetime | None) -> str:
         digest = hashlib.sha256(f"{raw.origin}#{raw.id or raw.key}".encode()).hexdigest()[:10]
         day = published.strftime("%Y-%m-%d-") if published else ""
         return f"{day}{digest}"
-    path = PurePosixPath(raw.origin)
-    inside = path.relative_to(f"feeds/{feed.name}") if raw.origin.startswith(f"feeds/{feed.name}/") \
-        else PurePosixPath(path.name)
-    stem = str(inside.with_suffix("")).lower().replace("/", "-")
+    # The path inside the feed's folder (else the file's name) without its suffix, as text: no Path per file.
+    folder = f"feeds/{feed.name}/"
+    inside = raw.origin[len(folder):] if raw.origin.startswith(folder) else raw.origin.rpartition("/")[2]
+    head, _, name = inside.rpartition("/")
+    dot = name.rfind(".")
+    stem = (head + "/" if head else "") + (name[:dot] if 0 < dot < len(name) - 1 else name)
+    stem = stem.lower().replace("/", "-")
     return _SLUG_UNSAFE.sub("-", stem).strip("-.") or hashlib.sha256(stem.encode()).hexdigest()[:10]
 
 

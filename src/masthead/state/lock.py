@@ -27,6 +27,7 @@ from .postgres import LOCK_CLASS, RUN
 from .private import private_dir
 
 LOCK_FILE = "lock"
+_HELD: set[int] = set()        # descriptors of the lock files this process holds
 _HINT = "let it finish, or pass --wait SECONDS to wait for it"
 
 
@@ -71,9 +72,11 @@ def _file_lock(state_dir: Path, now: datetime, wait: float) -> Iterator[None]:
             os.pwrite(fd, f"pid {os.getpid()}, run for {now.isoformat()}\n".encode(), 0)
         except OSError:
             pass                          # the note is for people; the flock is what counts
+        _HELD.add(fd)
         try:
             yield
         finally:
+            _HELD.discard(fd)
             try:
                 os.ftruncate(fd, 0)
             except OSError:
@@ -81,6 +84,11 @@ def _file_lock(state_dir: Path, now: datetime, wait: float) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def held_lock_files() -> tuple[int, ...]:
+    """The descriptors of the lock files this process holds: what a forked helper process closes first."""
+    return tuple(sorted(_HELD))
 
 
 @contextmanager
