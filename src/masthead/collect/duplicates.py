@@ -16,20 +16,21 @@ def dedupe(articles: list[Article], folded: Mapping[str, str] | None = None) -> 
     """
     kept: list[Article] = []
     problems: list[Problem] = []
-    seen: dict[tuple[str, str], Article] = {}
+    # One table per kind of key, keyed by the bare value: a large archive holds three keys per article.
+    seen: dict[str, dict[object, Article]] = {"id": {}, "url": {}, "title": {}}
     place = places(articles)
     for article in articles:
-        keys = [("id", article.id), ("url", article.url)]
+        keys: list[tuple[str, object]] = [("id", article.id), ("url", article.url)]
         if article.published:
             title = folded.get(article.title) if folded else None
-            keys.append(("title", f"{title if title is not None else fold_for_key(article.title)}|"
-                                  f"{article.published.date()}"))
-        first = next((seen[k] for k in keys if k in seen), None)
-        if first is not None:
-            problems.append(Problem(place(article), f"the same article as {place(first)} "
-                                    f"(same {next(k[0] for k in keys if k in seen)}): kept once"))
+            keys.append(("title", (title if title is not None else fold_for_key(article.title),
+                                   article.published.date().toordinal())))
+        same = next(((kind, seen[kind][value]) for kind, value in keys if value in seen[kind]), None)
+        if same is not None:
+            kind, first = same
+            problems.append(Problem(place(article), f"the same article as {place(first)} (same {kind}): kept once"))
             continue
-        for key in keys:
-            seen[key] = article
+        for kind, value in keys:
+            seen[kind][value] = article
         kept.append(article)
     return kept, problems

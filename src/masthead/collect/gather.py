@@ -36,6 +36,7 @@ from ..text import fold_for_key
 from . import kept
 from .cache import cache_entry, decode, encode, from_cache_entry
 from .duplicates import dedupe
+from .kept import Stamp
 from .links import DOCUMENT_SUFFIXES, MEDIA_SUFFIXES, link_local_files
 from .parallel import Readers
 from .raw import RawEntry
@@ -220,11 +221,13 @@ class _Reads:
     folded: dict[str, str] = field(default_factory=dict)  # title -> its comparison key (dedupe needs every one)
 
 
-def _stat(path: str) -> os.stat_result | OSError:
+def _stat(path: str) -> Stamp | OSError:
+    """The file's size and mtime (a stat result is ten times bigger: a large archive holds one per file)."""
     try:
-        return os.stat(path)
+        stat = os.stat(path)
     except OSError as exc:      # reported when the file is read
         return exc
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _collect(pub: Publication, store: Store, now: datetime, progress: Progress | None, reads: _Reads,
@@ -295,9 +298,9 @@ def _origin(pub: Publication, root: str, path: str) -> str:
 
 
 def _look_all(store: Store, feed: str, context: str, files: list, reads: _Reads, to_read: list[tuple],
-              documents: list[str]) -> list[tuple[str, os.stat_result | None, _Slot]]:
+              documents: list[str]) -> list[tuple[str, Stamp | None, _Slot]]:
     """Each of a feed's files as the file cache knows it (one query a batch); those to read go to ``to_read``."""
-    slots: list[tuple[str, os.stat_result | None, _Slot]] = []
+    slots: list[tuple[str, Stamp | None, _Slot]] = []
     for start in range(0, len(files), CACHE_BATCH):
         batch = files[start:start + CACHE_BATCH]
         rows = filecache.cached_many(store, [origin for _, origin, _ in batch], bodies=not reads.lean)
@@ -331,12 +334,12 @@ class _Slot(NamedTuple):
     known: str | None = None         # the hash of the bytes that record was made from
 
 
-def _look(stat: os.stat_result, context: str, row: filecache.CachedFile | None, reads: _Reads) -> _Slot:
+def _look(stat: Stamp, context: str, row: filecache.CachedFile | None, reads: _Reads) -> _Slot:
     """An unchanged file's articles and problems, from its cache row; else what reading it needs to know."""
     cached = decode(row.result) if row else None
     if row is None or cached is None or cached["context"] != context:
         return _Slot()
-    if (row.size, row.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+    if (row.size, row.mtime_ns) == stat:
         return _Slot(result=_from_cache(cached, row.bodies, reads))
     return _Slot(cached=cached, row=row, known=row.hash)
 
@@ -367,7 +370,7 @@ def _read_changed(site: SiteSettings, feeds: dict[str, tuple[FeedSettings, str]]
     return _Fresh(digest, encode(entry), bodies)
 
 
-def _take(origin: str, stat: os.stat_result | None, slot: _Slot, fresh: _Fresh,
+def _take(origin: str, stat: Stamp | None, slot: _Slot, fresh: _Fresh,
           reads: _Reads) -> tuple[list[Article], list[Problem]]:
     """The articles and problems of a file just read, made from its cache record as for an unchanged file."""
     if fresh.error is not None:
@@ -379,8 +382,8 @@ def _take(origin: str, stat: os.stat_result | None, slot: _Slot, fresh: _Fresh,
     else:
         entry, encoded, bodies = decode(fresh.entry), fresh.entry, fresh.bodies
     assert entry is not None and stat is not None
-    reads.pending.append((origin, stat.st_size, stat.st_mtime_ns, fresh.digest, encoded, bodies))
-    return _from_cache(entry, bodies, reads)
+    reads.pending.append((origin, *stat, fresh.digest, encoded, bodies))
+    return _from_cache(entry, bodies, reads, keep_records=False)
 
 
 def _unreadable(origin: str, exc: OSError) -> Problem:
@@ -395,10 +398,11 @@ def _save_reads(store: Store, pending: list[tuple]) -> None:
         pending.clear()
 
 
-def _from_cache(cached: dict, bodies: str | None, reads: _Reads) -> tuple[list[Article], list[Problem]]:
+def _from_cache(cached: dict, bodies: str | None, reads: _Reads,
+                keep_records: bool = True) -> tuple[list[Article], list[Problem]]:
     articles = from_cache_entry(cached, None if reads.lean else bodies)
     reads.folded.update(zip([a.title for a in articles], cached.get("keys") or (), strict=False))
-    if reads.records is not None:        # the collection will be kept: it reuses these records as they are
+    if reads.records is not None and keep_records:  # the collection will be kept: it reuses these records
         reads.records.update((id(a), (a, r)) for a, r in zip(articles, cached["articles"], strict=True))
     return articles, [Problem(w, m, f) for w, m, f in cached["problems"]]
 

@@ -28,13 +28,13 @@ from ..state.db import Store
 from .cache import from_record, to_record
 
 CHUNK = 1000          # articles per row of ``collected``
-Listing = Sequence[tuple[str, Sequence[tuple[str, "os.stat_result | OSError"]]]]   # (context, [(origin, stat)])
+Stamp = tuple[int, int]          # a file's size and mtime in nanoseconds
+Listing = Sequence[tuple[str, Sequence[tuple[str, "Stamp | OSError"]]]]   # (context, [(origin, stamp)])
 
 
 def fingerprint(cache_version: str, feeds_dir: str, listing: Listing, problems: Sequence[Problem]) -> str:
     """What a collection is made from, but the state: each feed's settings and files, sizes and times."""
-    rows = [[context, [[origin, stat.st_size, stat.st_mtime_ns] if isinstance(stat, os.stat_result)
-                       else [origin, str(stat)] for origin, stat in files]]
+    rows = [[context, [[origin, *stat] if isinstance(stat, tuple) else [origin, str(stat)] for origin, stat in files]]
             for context, files in listing]
     return hashlib.sha256(orjson.dumps([cache_version, __version__, feeds_dir, rows,
                                         [[p.where, p.message] for p in problems]])).hexdigest()

@@ -22,13 +22,15 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from types import TracebackType
 from typing import Any
 
 PARALLEL_MIN = 64        # files to read in one batch before workers are worth starting
 CHUNK = 16               # files handed to a worker at a time
+AHEAD = 4                # chunks handed out per worker before their outcomes are taken
 MAX_WORKERS = 8
 
 Job = tuple[Any, ...]    # the reading function's arguments after its shared ones
@@ -75,9 +77,28 @@ class Readers:
         """Each job's outcome, in the order of ``jobs``, as it comes."""
         if len(jobs) < PARALLEL_MIN or not (self._pool or self.parallel):
             return (self.read(*self.shared, *job) for job in jobs)
-        pool = self._start()
-        chunks = [jobs[i:i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-        return (outcome for part in pool.map(_read_chunk, chunks) for outcome in part)
+        return self._in_order(self._start(), jobs)
+
+    def _in_order(self, pool: Executor, jobs: Sequence[Job]) -> Iterator[Any]:
+        """The outcomes of ``jobs`` read by ``pool``, a few chunks ahead of the caller and no more.
+
+        Outcomes wait in this process until they are taken: with every chunk
+        handed out at once, a large archive's records would all pile up here.
+        """
+        starts = iter(range(0, len(jobs), CHUNK))
+        ahead: deque[Future[list[Any]]] = deque()
+
+        def hand_out() -> None:
+            start = next(starts, None)
+            if start is not None:
+                ahead.append(pool.submit(_read_chunk, jobs[start:start + CHUNK]))
+
+        for _ in range(AHEAD * self.workers):
+            hand_out()
+        while ahead:
+            outcomes = ahead.popleft().result()
+            hand_out()
+            yield from outcomes
 
     def _start(self) -> Executor:
         if self._pool is None:
