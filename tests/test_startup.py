@@ -9,7 +9,7 @@ import pytest
 
 HEAVY = {"premailer", "feedgen", "lxml", "email_validator", "feedparser", "nh3", "jinja2", "sqlite3",
          "markdown_it", "yaml", "frontmatter", "hijridate", "dateutil", "smtplib", "cssutils", "regex",
-         "extruct", "trafilatura", "mdit_py_plugins", "email"}
+         "extruct", "trafilatura", "cmarkgfm", "email"}
 
 
 @pytest.mark.parametrize("argument", ["--version", "--help"])

@@ -159,9 +159,12 @@ def detect_language(text: str, fallback: str) -> str:
     Latin-script one, else English.
     """
     sample = text[:4000]
+    # A script with more letters than the sample has other characters outnumbers every other script:
+    # most texts are decided by one or two scans.
     arabic = _letters(_ARABIC_RUN, sample)
-    latin = _letters(_LATIN_RUN, sample)
-    hebrew = _letters(_HEBREW_RUN, sample)
+    mostly = len(sample) // 2
+    latin = 0 if arabic > mostly else _letters(_LATIN_RUN, sample)
+    hebrew = 0 if arabic > mostly or latin > mostly else _letters(_HEBREW_RUN, sample)
     if arabic > latin and arabic >= hebrew:
         if _URDU_ONLY.search(sample):
             return "ur"
