@@ -246,12 +246,11 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
     with Readers(_read_changed, (pub.site, feeds), reads.workers, closing=held_lock_files()) as readers:
         fresh = readers.read_all(to_read)
         for (feed, _), slots in zip(found, looks, strict=True):
-            for origin, stat, slot in slots:
+            for origin, stamp, result in slots:
                 done += 1
                 if progress:
                     progress(done, total, origin)
-                got, trouble = slot.result if slot.result is not None else \
-                    _take(origin, stat, slot, next(fresh), reads)
+                got, trouble = result if result is not None else _take(origin, stamp, next(fresh), reads)
                 articles += got
                 problems += trouble
                 if len(reads.pending) >= CACHE_BATCH:
@@ -297,93 +296,89 @@ def _origin(pub: Publication, root: str, path: str) -> str:
     return pub.relative(Path(path))
 
 
+Result = tuple[list[Article], list[Problem]]
+Slot = tuple[str, Stamp | None, Result | None]     # a file: (origin, size and time, result unless it must be read)
+
+
 def _look_all(store: Store, feed: str, context: str, files: list, reads: _Reads, to_read: list[tuple],
-              documents: list[str]) -> list[tuple[str, Stamp | None, _Slot]]:
+              documents: list[str]) -> list[Slot]:
     """Each of a feed's files as the file cache knows it (one query a batch); those to read go to ``to_read``."""
-    slots: list[tuple[str, Stamp | None, _Slot]] = []
+    slots: list[Slot] = []
     for start in range(0, len(files), CACHE_BATCH):
         batch = files[start:start + CACHE_BATCH]
         rows = filecache.cached_many(store, [origin for _, origin, _ in batch], bodies=not reads.lean)
-        for path, origin, stat in batch:
+        for path, origin, stamp in batch:
             suffix = _suffix(os.path.basename(path))
             kind = READERS.get(suffix)
+            result: Result | None
             if kind is None and suffix in DOCUMENT_SUFFIXES:
                 documents.append(origin)
-                slots.append((origin, None, _Slot(result=([], []))))
+                result = [], []
             elif kind is None:
                 name = PurePosixPath(origin)
-                slots.append((origin, None, _Slot(result=([], [Problem(
-                    origin, f"'{name.suffix or name.name}' files are not articles: skipped "
-                            f"(masthead reads {', '.join(sorted(READERS))})")]))))
-            elif isinstance(stat, OSError):
-                slots.append((origin, None, _Slot(result=([], [_unreadable(origin, stat)]))))
+                result = [], [Problem(origin, f"'{name.suffix or name.name}' files are not articles: skipped "
+                                              f"(masthead reads {', '.join(sorted(READERS))})")]
+            elif isinstance(stamp, OSError):
+                result = [], [_unreadable(origin, stamp)]
             else:
-                slot = _look(stat, context, rows.get(origin), reads)
-                if slot.result is None:
-                    to_read.append((path, origin, kind, feed, slot.known))
-                slots.append((origin, stat, slot))
+                result = _cached(path, origin, stamp, context, rows.get(origin), reads)
+                if result is None:
+                    to_read.append((path, origin, kind, feed))
+            slots.append((origin, None if isinstance(stamp, OSError) else stamp, result))
     return slots
 
 
-class _Slot(NamedTuple):
-    """One file of a batch: its articles and problems when known without reading it, else what to read it for."""
+def _cached(path: str, origin: str, stamp: Stamp, context: str, row: filecache.CachedFile | None,
+            reads: _Reads) -> Result | None:
+    """The file's articles and problems from its cache row when its size and time, or its bytes, are the same.
 
-    result: tuple[list[Article], list[Problem]] | None = None
-    cached: dict | None = None       # its cache record, when it fits the file's settings
-    row: filecache.CachedFile | None = None
-    known: str | None = None         # the hash of the bytes that record was made from
-
-
-def _look(stat: Stamp, context: str, row: filecache.CachedFile | None, reads: _Reads) -> _Slot:
-    """An unchanged file's articles and problems, from its cache row; else what reading it needs to know."""
+    None when it must be read: new, changed, or cached with other settings.
+    """
     cached = decode(row.result) if row else None
     if row is None or cached is None or cached["context"] != context:
-        return _Slot()
-    if (row.size, row.mtime_ns) == stat:
-        return _Slot(result=_from_cache(cached, row.bodies, reads))
-    return _Slot(cached=cached, row=row, known=row.hash)
+        return None
+    if (row.size, row.mtime_ns) != stamp:       # touched: hashing its bytes is cheaper than reading them again
+        try:
+            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        except OSError as exc:                  # gone since the folder was listed: that file only
+            return [], [_unreadable(origin, exc)]
+        if digest != row.hash:
+            return None
+        reads.pending.append((origin, *stamp, digest, row.result, row.bodies))
+    return _from_cache(cached, row.bodies, reads)
 
 
 class _Fresh(NamedTuple):
     """What reading one file gave: the hash of its bytes and its cache record, or why it could not be read."""
 
     digest: str = ""
-    entry: str | None = None         # encoded; None when the bytes hash to the cached record's
+    entry: str = ""                  # encoded
     bodies: str = ""
     error: OSError | None = None
 
 
 def _read_changed(site: SiteSettings, feeds: dict[str, tuple[FeedSettings, str]], path: str, origin: str,
-                  kind: str, feed: str, known: str | None) -> _Fresh:
+                  kind: str, feed: str) -> _Fresh:
     """Read one new or changed file into what the file cache keeps of it (in a worker process, or here)."""
     settings, context = feeds[feed]
     try:
         data = Path(path).read_bytes()
     except OSError as exc:              # unreadable, or gone since the folder was listed: that file only
         return _Fresh(error=exc)
-    digest = hashlib.sha256(data).hexdigest()
-    if digest == known:
-        return _Fresh(digest)
     got, trouble = read_articles(data, origin, kind, settings, site)
     finished, repairs = finish_file(got)
     entry, bodies = cache_entry(context, finished, [*trouble, *repairs], [fold_for_key(a.title) for a in finished])
-    return _Fresh(digest, encode(entry), bodies)
+    return _Fresh(hashlib.sha256(data).hexdigest(), encode(entry), bodies)
 
 
-def _take(origin: str, stat: Stamp | None, slot: _Slot, fresh: _Fresh,
-          reads: _Reads) -> tuple[list[Article], list[Problem]]:
+def _take(origin: str, stamp: Stamp | None, fresh: _Fresh, reads: _Reads) -> Result:
     """The articles and problems of a file just read, made from its cache record as for an unchanged file."""
     if fresh.error is not None:
         return [], [_unreadable(origin, fresh.error)]
-    entry: dict | None
-    if fresh.entry is None:             # same bytes, new time: the cached record stands
-        assert slot.row is not None
-        entry, encoded, bodies = slot.cached, slot.row.result, slot.row.bodies
-    else:
-        entry, encoded, bodies = decode(fresh.entry), fresh.entry, fresh.bodies
-    assert entry is not None and stat is not None
-    reads.pending.append((origin, *stat, fresh.digest, encoded, bodies))
-    return _from_cache(entry, bodies, reads, keep_records=False)
+    entry = decode(fresh.entry)
+    assert entry is not None and stamp is not None
+    reads.pending.append((origin, *stamp, fresh.digest, fresh.entry, fresh.bodies))
+    return _from_cache(entry, fresh.bodies, reads, keep_records=False)
 
 
 def _unreadable(origin: str, exc: OSError) -> Problem:
