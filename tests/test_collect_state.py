@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import masthead.collect.gather
+import masthead.collect.reading
 from masthead.collect import collect_publication
 from masthead.config import load_publication
 from masthead.records import Collection
@@ -52,13 +52,13 @@ def by_origin(collection: Collection, origin: str):
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The origins the collector parses, in order: the real reader is called, and counted."""
     seen: list[str] = []
-    real = masthead.collect.gather.read_articles
+    real = masthead.collect.reading.read_articles
 
     def counting(data, origin, *args, **kwargs):
         seen.append(origin)
         return real(data, origin, *args, **kwargs)
 
-    monkeypatch.setattr(masthead.collect.gather, "read_articles", counting)
+    monkeypatch.setattr(masthead.collect.reading, "read_articles", counting)
     return seen
 
 

@@ -4,11 +4,12 @@ One reader per input kind (plaintext, markdown, jsonrecords, upstream,
 htmlpage); the readers give RawEntry records and normalise.py makes Articles
 of them. A bad file is a Problem naming it; every other file is still
 collected. Files that did not change since the last run (same size and mtime,
-or same bytes) are not read again: their Articles come from the state's file
-cache, which keeps each article's body apart from the rest of its record: a
+or same bytes) are not read again (reading.py): their Articles come from the
+state's file cache, which keeps each article's body apart from the rest of its record: a
 lean collection (what a run uses) carries articles without their bodies, and
 the feeds and digests read the bodies back (cache.Bodies) only for what they
-render. Links between the publication's files are then made absolute
+render. Many new or changed files are read by reader processes (parallel.py).
+Links between the publication's files are then made absolute
 (links.py), drafts are set aside (collected, never published), duplicates are
 kept once, undated articles take the moment they were first seen, and the
 result is sanitised (sanitise.py) once, for every later stage.
@@ -16,13 +17,11 @@ result is sanitised (sanitise.py) once, for every later stage.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
 
 from .. import __version__
 from ..config import FEED_FILE, FeedSettings, Publication, SiteSettings
@@ -32,77 +31,31 @@ from ..state import articles as known_articles
 from ..state import filecache
 from ..state.db import Store
 from ..state.lock import held_lock_files
-from ..text import fold_for_key
 from . import kept
-from .cache import cache_entry, decode, encode, from_cache_entry
 from .duplicates import dedupe
 from .kept import Stamp
-from .links import DOCUMENT_SUFFIXES, MEDIA_SUFFIXES, link_local_files
+from .links import MEDIA_SUFFIXES, link_local_files
 from .parallel import Readers
-from .raw import RawEntry
+from .reading import (
+    CACHE_BATCH,
+    MAX_FILE_BYTES,
+    READERS,
+    Reads,
+    file_suffix,
+    look_all,
+    problem_text,
+    read_articles,
+    read_changed,
+    read_entries,
+    save_reads,
+    take,
+)
 from .sanitise import finish_file, sanitise_articles
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
-CACHE_BATCH = 500
+__all__ = ["MAX_FILE_BYTES", "READERS", "Progress", "article_files", "collect_publication", "read_articles",
+           "read_entries"]
+
 CACHE_VERSION = "6"  # bump when reading or normalising changes what a file gives (6: bodies apart)
-READERS: dict[str, str] = {
-    ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
-    ".json": "json", ".xml": "feed", ".rss": "feed", ".atom": "feed", ".html": "html", ".htm": "html",
-}
-
-
-def read_entries(data: bytes, origin: str, kind: str) -> tuple[list[RawEntry], list[str]]:
-    """Raw entries of one input of the given kind, and problems with parts of it.
-
-    Each reader is loaded when its kind is first met: a run with nothing new
-    to read loads no parser (YAML, Markdown, feedparser, lxml) at all.
-    """
-    if kind == "text":
-        from .plaintext import read_plaintext
-        return read_plaintext(data, origin), []
-    if kind == "markdown":
-        from .markdown import read_markdown
-        return read_markdown(data, origin), []
-    from .upstream import read_upstream
-    if kind == "json":
-        from .jsonrecords import is_json_feed, load_json, read_json_records
-        document = load_json(data, origin)
-        return read_upstream(data, origin) if is_json_feed(document) else read_json_records(document, origin)
-    if kind == "html":
-        from .htmlpage import read_html_page
-        return read_html_page(data, origin), []
-    return read_upstream(data, origin)
-
-
-def read_articles(data: bytes, origin: str, kind: str, feed: FeedSettings,
-                  site: SiteSettings) -> tuple[list[Article], list[Problem]]:
-    """Articles from one input; Problems for what could not be used. Never raises InputError."""
-    from .normalise import normalise
-
-    problems: list[Problem] = []
-    try:
-        if len(data) > MAX_FILE_BYTES:
-            raise InputError(f"the file is {len(data) / 2**20:.0f} MB; articles over "
-                             f"{MAX_FILE_BYTES // 2**20} MB are not read", where=origin,
-                             hint="split it, or move large media out of feeds/")
-        entries, notes = read_entries(data, origin, kind)
-    except InputError as exc:
-        return [], [Problem(exc.where or origin, _message(exc), fatal=True)]
-    problems += [Problem(origin, note, fatal=not entries) for note in notes]  # nothing usable: fatal
-    if not entries and not notes:
-        problems.append(Problem(origin, "no article found in it", fatal=True))
-    articles = []
-    for entry in entries:
-        try:
-            articles.append(normalise(entry, feed, site))
-        except InputError as exc:
-            problems.append(Problem(exc.where or origin, _message(exc), fatal=True))
-    return articles, problems
-
-
-def _message(exc: InputError) -> str:
-    return f"{exc.message}; {exc.hint}" if exc.hint else exc.message
-
 
 def article_files(feed: FeedSettings, feeds_dir: Path) -> tuple[list[str], list[Problem]]:
     """The feed's article files at any depth (absolute paths), in a stable order, and the links refused.
@@ -145,22 +98,16 @@ def article_files(feed: FeedSettings, feeds_dir: Path) -> tuple[list[str], list[
                 elif real.is_dir():
                     problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
                                             "a link to a folder: not followed; move the folder into feeds/"))
-                elif real.is_file() and _suffix(name) not in MEDIA_SUFFIXES:
+                elif real.is_file() and file_suffix(name) not in MEDIA_SUFFIXES:
                     found.append(entry.path)
             elif entry.is_dir(follow_symlinks=False):
                 walk(entry.path)
-            elif (entry.is_file(follow_symlinks=False) and _suffix(name) not in MEDIA_SUFFIXES
+            elif (entry.is_file(follow_symlinks=False) and file_suffix(name) not in MEDIA_SUFFIXES
                   and not (listed and Path(entry.path).resolve() in listed)):
                 found.append(entry.path)
 
     walk(top)
     return sorted(found, key=lambda path: path.split(os.sep)), problems
-
-
-def _suffix(name: str) -> str:
-    """What Path(name).suffix.lower() gives, without the Path."""
-    dot = name.rfind(".")
-    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -203,22 +150,11 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
                 progress(total, total, "")
             return last
     looked: dict[str, list[int] | None] = {}
-    reads = _Reads(lean=lean, records={} if inputs is not None else None, workers=workers)
+    reads = Reads(lean=lean, records={} if inputs is not None else None, workers=workers)
     collection = _collect(pub, store, now, progress, reads, found, total, problems, looked)
     if inputs is not None:
         kept.keep(store, inputs, collection, looked, reads.records)
     return collection
-
-
-@dataclass
-class _Reads:
-    """What reading the files of one collection gathers besides articles and problems."""
-
-    lean: bool                   # articles without the bodies the cache keeps apart
-    records: dict[int, tuple[Article, list]] | None    # id(article) -> (it, the cache record it came from)
-    workers: int | None          # processes reading changed files (None: one per core)
-    pending: list[tuple] = field(default_factory=list)  # file-cache rows (encoded), written in batches
-    folded: dict[str, str] = field(default_factory=dict)  # title -> its comparison key (dedupe needs every one)
 
 
 def _stat(path: str) -> Stamp | OSError:
@@ -230,7 +166,7 @@ def _stat(path: str) -> Stamp | OSError:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _collect(pub: Publication, store: Store, now: datetime, progress: Progress | None, reads: _Reads,
+def _collect(pub: Publication, store: Store, now: datetime, progress: Progress | None, reads: Reads,
              found: list, total: int, problems: list[Problem],
              looked: dict[str, list[int] | None]) -> Collection:
     articles: list[Article] = []
@@ -240,21 +176,21 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
     looks = []                  # per feed, each file's slot: what is known without reading it
     to_read: list[tuple] = []   # the files to read, of every feed: their readers start on all at once
     for feed, files in found:
-        looks.append(_look_all(store, feed.name, feeds[feed.name][1], files, reads, to_read, documents))
+        looks.append(look_all(store, feed.name, feeds[feed.name][1], files, reads, to_read, documents))
         seen_paths += [origin for _, origin, _ in files]
     done = 0
-    with Readers(_read_changed, (pub.site, feeds), reads.workers, closing=held_lock_files()) as readers:
+    with Readers(read_changed, (pub.site, feeds), reads.workers, closing=held_lock_files()) as readers:
         fresh = readers.read_all(to_read)
         for (feed, _), slots in zip(found, looks, strict=True):
             for origin, stamp, result in slots:
                 done += 1
                 if progress:
                     progress(done, total, origin)
-                got, trouble = result if result is not None else _take(origin, stamp, next(fresh), reads)
+                got, trouble = result if result is not None else take(origin, stamp, next(fresh), reads)
                 articles += got
                 problems += trouble
                 if len(reads.pending) >= CACHE_BATCH:
-                    _save_reads(store, reads.pending)
+                    save_reads(store, reads.pending)
             for source in feed.sources:
                 got, trouble = _read_source(store, pub, feed, source, now)
                 articles += got
@@ -263,7 +199,7 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
                 got, trouble = _read_source(store, pub, feed, page, now, kind="html")
                 articles += got
                 problems += trouble
-    _save_reads(store, reads.pending)
+    save_reads(store, reads.pending)
     filecache.forget_others(store, seen_paths)
     articles, link_problems = link_local_files(pub, articles, looked)
     problems += link_problems
@@ -296,112 +232,6 @@ def _origin(pub: Publication, root: str, path: str) -> str:
     return pub.relative(Path(path))
 
 
-Result = tuple[list[Article], list[Problem]]
-Slot = tuple[str, Stamp | None, Result | None]     # a file: (origin, size and time, result unless it must be read)
-
-
-def _look_all(store: Store, feed: str, context: str, files: list, reads: _Reads, to_read: list[tuple],
-              documents: list[str]) -> list[Slot]:
-    """Each of a feed's files as the file cache knows it (one query a batch); those to read go to ``to_read``."""
-    slots: list[Slot] = []
-    for start in range(0, len(files), CACHE_BATCH):
-        batch = files[start:start + CACHE_BATCH]
-        rows = filecache.cached_many(store, [origin for _, origin, _ in batch], bodies=not reads.lean)
-        for path, origin, stamp in batch:
-            suffix = _suffix(os.path.basename(path))
-            kind = READERS.get(suffix)
-            result: Result | None
-            if kind is None and suffix in DOCUMENT_SUFFIXES:
-                documents.append(origin)
-                result = [], []
-            elif kind is None:
-                name = PurePosixPath(origin)
-                result = [], [Problem(origin, f"'{name.suffix or name.name}' files are not articles: skipped "
-                                              f"(masthead reads {', '.join(sorted(READERS))})")]
-            elif isinstance(stamp, OSError):
-                result = [], [_unreadable(origin, stamp)]
-            else:
-                result = _cached(path, origin, stamp, context, rows.get(origin), reads)
-                if result is None:
-                    to_read.append((path, origin, kind, feed))
-            slots.append((origin, None if isinstance(stamp, OSError) else stamp, result))
-    return slots
-
-
-def _cached(path: str, origin: str, stamp: Stamp, context: str, row: filecache.CachedFile | None,
-            reads: _Reads) -> Result | None:
-    """The file's articles and problems from its cache row when its size and time, or its bytes, are the same.
-
-    None when it must be read: new, changed, or cached with other settings.
-    """
-    cached = decode(row.result) if row else None
-    if row is None or cached is None or cached["context"] != context:
-        return None
-    if (row.size, row.mtime_ns) != stamp:       # touched: hashing its bytes is cheaper than reading them again
-        try:
-            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        except OSError as exc:                  # gone since the folder was listed: that file only
-            return [], [_unreadable(origin, exc)]
-        if digest != row.hash:
-            return None
-        reads.pending.append((origin, *stamp, digest, row.result, row.bodies))
-    return _from_cache(cached, row.bodies, reads)
-
-
-class _Fresh(NamedTuple):
-    """What reading one file gave: the hash of its bytes and its cache record, or why it could not be read."""
-
-    digest: str = ""
-    entry: str = ""                  # encoded
-    bodies: str = ""
-    error: OSError | None = None
-
-
-def _read_changed(site: SiteSettings, feeds: dict[str, tuple[FeedSettings, str]], path: str, origin: str,
-                  kind: str, feed: str) -> _Fresh:
-    """Read one new or changed file into what the file cache keeps of it (in a worker process, or here)."""
-    settings, context = feeds[feed]
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:              # unreadable, or gone since the folder was listed: that file only
-        return _Fresh(error=exc)
-    got, trouble = read_articles(data, origin, kind, settings, site)
-    finished, repairs = finish_file(got)
-    entry, bodies = cache_entry(context, finished, [*trouble, *repairs], [fold_for_key(a.title) for a in finished])
-    return _Fresh(hashlib.sha256(data).hexdigest(), encode(entry), bodies)
-
-
-def _take(origin: str, stamp: Stamp | None, fresh: _Fresh, reads: _Reads) -> Result:
-    """The articles and problems of a file just read, made from its cache record as for an unchanged file."""
-    if fresh.error is not None:
-        return [], [_unreadable(origin, fresh.error)]
-    entry = decode(fresh.entry)
-    assert entry is not None and stamp is not None
-    reads.pending.append((origin, *stamp, fresh.digest, fresh.entry, fresh.bodies))
-    return _from_cache(entry, fresh.bodies, reads, keep_records=False)
-
-
-def _unreadable(origin: str, exc: OSError) -> Problem:
-    return Problem(origin, f"cannot read it ({exc.strerror or exc}); check that the file "
-                   "exists and masthead may read it", fatal=True)
-
-
-def _save_reads(store: Store, pending: list[tuple]) -> None:
-    """Write the pending file-cache rows in one transaction (a crash loses only re-readable rows)."""
-    if pending:
-        filecache.save(store, pending)
-        pending.clear()
-
-
-def _from_cache(cached: dict, bodies: str | None, reads: _Reads,
-                keep_records: bool = True) -> tuple[list[Article], list[Problem]]:
-    articles = from_cache_entry(cached, None if reads.lean else bodies)
-    reads.folded.update(zip([a.title for a in articles], cached.get("keys") or (), strict=False))
-    if reads.records is not None and keep_records:  # the collection will be kept: it reuses these records
-        reads.records.update((id(a), (a, r)) for a, r in zip(articles, cached["articles"], strict=True))
-    return articles, [Problem(w, m, f) for w, m, f in cached["problems"]]
-
-
 def _read_source(store: Store, pub: Publication, feed: FeedSettings, source: str, now: datetime,
                  kind: str = "feed") -> tuple[list[Article], list[Problem]]:
     """An upstream feed (a URL or a file) or a page URL: its articles, and problems with it."""
@@ -424,7 +254,7 @@ def _read_source(store: Store, pub: Publication, feed: FeedSettings, source: str
                                     "keep upstream feed files inside feeds/", fatal=True)]
             data = path.read_bytes()
     except InputError as exc:
-        return [], [Problem(exc.where or source, _message(exc), fatal=True)]
+        return [], [Problem(exc.where or source, problem_text(exc), fatal=True)]
     except OSError as exc:
         return [], [Problem(f"feeds/{feed.name}/{FEED_FILE}: sources",
                             f"cannot read {source!r}: {exc.strerror}; fix the path", fatal=True)]
