@@ -5,11 +5,11 @@ htmlpage); the readers give RawEntry records and normalise.py makes Articles
 of them. A bad file is a Problem naming it; every other file is still
 collected. Files that did not change since the last run (same size and mtime,
 or same bytes) are not read again (reading.py): their Articles come from the
-state's file cache, which keeps each article's body apart from the rest of its record: a
-lean collection (what a run uses) carries articles without their bodies, and
-the feeds and digests read the bodies back (cache.Bodies) only for what they
-render. Many new or changed files are read by reader processes (parallel.py).
-Links between the publication's files are then made absolute
+state's file cache, which keeps each article's body apart from the rest of its
+record: a lean collection (what a run uses) carries articles without their
+bodies, and the feeds and digests read the bodies back (cache.Bodies) only for
+what they render. Many new or changed files are read by reader processes
+(parallel.py). Links between the publication's files are then made absolute
 (links.py), drafts are set aside (collected, never published), duplicates are
 kept once, undated articles take the moment they were first seen, and the
 result is sanitised (sanitise.py) once, for every later stage.
@@ -55,7 +55,8 @@ from .sanitise import finish_file, sanitise_articles
 __all__ = ["MAX_FILE_BYTES", "READERS", "Progress", "article_files", "collect_publication", "read_articles",
            "read_entries"]
 
-CACHE_VERSION = "6"  # bump when reading or normalising changes what a file gives (6: bodies apart)
+CACHE_VERSION = "7"  # bump when reading or normalising changes what a file gives (7: Markdown by cmark-gfm)
+
 
 def article_files(feed: FeedSettings, feeds_dir: Path) -> tuple[list[str], list[Problem]]:
     """The feed's article files at any depth (absolute paths), in a stable order, and the links refused.
