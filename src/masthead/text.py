@@ -159,8 +159,8 @@ def detect_language(text: str, fallback: str) -> str:
     Latin-script one, else English.
     """
     sample = text[:4000]
-    # A script with more letters than the sample has other characters outnumbers every other script:
-    # most texts are decided by one or two scans.
+    # A script whose letters are over half the sample outnumbers every other one: most texts are
+    # decided by one or two scans.
     arabic = _letters(_ARABIC_RUN, sample)
     mostly = len(sample) // 2
     latin = 0 if arabic > mostly else _letters(_LATIN_RUN, sample)
@@ -300,6 +300,12 @@ def relative_links(markup: str) -> list[str]:
         except ValueError:
             continue
     return found
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """(stem, suffix) of a file's name as Path gives them ("a.b.txt" -> "a.b", ".txt"), without the Path."""
+    dot = name.rfind(".")
+    return (name[:dot], name[dot:]) if 0 < dot < len(name) - 1 else (name, "")
 
 
 def file_size(length: int) -> str:

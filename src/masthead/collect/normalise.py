@@ -18,7 +18,7 @@ from ..config import FeedSettings, SiteSettings
 from ..errors import InputError
 from ..i18n import word
 from ..records import Article, Enclosure, Image, Precision
-from ..text import clean_meta, clean_prose, detect_language, direction_of, lead_text, summarise
+from ..text import clean_meta, clean_prose, detect_language, direction_of, lead_text, split_name, summarise
 from .body import body, image_alt
 from .dates import at_noon, find_date
 from .machinedates import parse_machine
@@ -191,9 +191,7 @@ def _slug(raw: RawEntry, feed: FeedSettings, published: datetime | None) -> str:
     folder = f"feeds/{feed.name}/"
     inside = raw.origin[len(folder):] if raw.origin.startswith(folder) else raw.origin.rpartition("/")[2]
     head, _, name = inside.rpartition("/")
-    dot = name.rfind(".")
-    stem = (head + "/" if head else "") + (name[:dot] if 0 < dot < len(name) - 1 else name)
-    stem = stem.lower().replace("/", "-")
+    stem = ((head + "/" if head else "") + split_name(name)[0]).lower().replace("/", "-")
     return _SLUG_UNSAFE.sub("-", stem).strip("-.") or hashlib.sha256(stem.encode()).hexdigest()[:10]
 
 

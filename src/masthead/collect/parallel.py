@@ -10,8 +10,8 @@ Either way a file gives the same outcome: what the file cache keeps of it,
 which the collector turns into articles as it does for a file read on an
 earlier run.
 
-The workers are forked, once per collect, when the first large batch comes:
-they start at once and share the code already loaded. A worker closes its
+The workers are forked when a collect has a large batch to read: they start
+at once and share the code already loaded. A worker closes its
 copy of the publication's lock file straight away and exits within half a
 second of its run's death (kill -9), so it never holds the lock against the
 next run, and it never touches the run's database connection.
@@ -75,7 +75,7 @@ class Readers:
 
     def read_all(self, jobs: Sequence[Job]) -> Iterator[Any]:
         """Each job's outcome, in the order of ``jobs``, as it comes."""
-        if len(jobs) < PARALLEL_MIN or not (self._pool or self.parallel):
+        if len(jobs) < PARALLEL_MIN or not self.parallel:
             return (self.read(*self.shared, *job) for job in jobs)
         return self._in_order(self._start(), jobs)
 

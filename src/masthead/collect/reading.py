@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..records import Article, Problem
 from ..state import filecache
 from ..state.db import Store
-from ..text import fold_for_key
+from ..text import fold_for_key, split_name
 from .cache import cache_entry, decode, encode, from_cache_entry
 from .kept import Stamp
 from .links import DOCUMENT_SUFFIXES
@@ -91,9 +91,8 @@ def problem_text(exc: InputError) -> str:
 
 
 def file_suffix(name: str) -> str:
-    """What Path(name).suffix.lower() gives, without the Path."""
-    dot = name.rfind(".")
-    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
+    """What Path(name).suffix.lower() gives."""
+    return split_name(name)[1].lower()
 
 
 @dataclass
@@ -112,7 +111,7 @@ Slot = tuple[str, Stamp | None, Result | None]     # a file: (origin, size and t
 
 
 def look_all(store: Store, feed: str, context: str, files: list, reads: Reads, to_read: list[tuple],
-              documents: list[str]) -> list[Slot]:
+             documents: list[str]) -> list[Slot]:
     """Each of a feed's files as the file cache knows it (one query a batch); those to read go to ``to_read``."""
     slots: list[Slot] = []
     for start in range(0, len(files), CACHE_BATCH):
@@ -169,7 +168,7 @@ class Fresh(NamedTuple):
 
 
 def read_changed(site: SiteSettings, feeds: dict[str, tuple[FeedSettings, str]], path: str, origin: str,
-                  kind: str, feed: str) -> Fresh:
+                 kind: str, feed: str) -> Fresh:
     """Read one new or changed file into what the file cache keeps of it (in a worker process, or here)."""
     settings, context = feeds[feed]
     try:
