@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from masthead.cli import main
+from masthead.collect import reading
 from masthead.collect.gather import MAX_FILE_BYTES, collect_publication, read_articles
 from masthead.config import load_publication
 from masthead.records import Article, Collection, Problem
@@ -134,14 +135,13 @@ class TestUnreadableFiles:
         """A file whose reading fails (EIO from a failing disk) is a problem, not a crash."""
         broken = sample_pub / FEED / "unreadable.txt"
         broken.write_text("نص.\n", encoding="utf-8")
-        real_read = Path.read_bytes
 
-        def read_bytes(path: Path) -> bytes:
-            if path.name == "unreadable.txt":
+        def failing_open(path, *args, **kwargs):
+            if str(path).endswith("unreadable.txt"):
                 raise OSError(errno.EIO, "Input/output error")
-            return real_read(path)
+            return open(path, *args, **kwargs)
 
-        monkeypatch.setattr(Path, "read_bytes", read_bytes)
+        monkeypatch.setattr(reading, "open", failing_open, raising=False)   # the reader's open(), as a disk fails
         collection = collect(sample_pub)
         [problem] = problems_for(collection, f"{FEED}/unreadable.txt")
         assert problem.fatal

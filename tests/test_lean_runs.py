@@ -10,7 +10,9 @@ same articles, bodies included once given back, and every change still seen.
 from __future__ import annotations
 
 import os
+import random
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -150,14 +152,15 @@ class TestKeptCollection:
 
     def test_touched_file_collects_anew_with_the_same_articles(self, sample_pub: Path,
                                                                cache_reads: list[int]) -> None:
-        """A file whose time changed makes the run collect from the file cache again; nothing else changes."""
+        """A file whose time changed (its bytes the same) is the one file looked up again; nothing else changes."""
         first = collect(sample_pub)
         wheat = sample_pub / "feeds" / "ar-news" / "2022" / "levant-wheat.txt"
         os.utime(wheat, ns=(0, 10**18))
         cache_reads.clear()
         second = collect(sample_pub, LATER)
-        assert sum(cache_reads) >= 7
+        assert cache_reads == [1]
         assert second.articles == first.articles
+        assert [str(p) for p in second.problems] == [str(p) for p in first.problems]
 
     def test_settings_change_collects_anew(self, sample_pub: Path) -> None:
         """A new base URL (settings are an input too) gives every article its new URL."""
@@ -205,3 +208,92 @@ class TestRuns:
         again = run(load_publication(sample_pub), now=NOW)
         assert {p: p.read_bytes() for p in output.rglob("*") if p.is_file()} == files
         assert len(again.collection.articles) == len(first.collection.articles)
+
+
+def _article_files(feed: Path, rng: random.Random, n: int) -> Callable[[], object]:
+    """One edit a writer makes to a feed folder between runs (``n`` keeps names apart).
+
+    Now and then one that only a whole collect can settle: a duplicate, a document nothing links to.
+    """
+    day = 1 + n % 27
+    texts = sorted(p for p in feed.rglob("*.txt"))
+    markdown = sorted(p for p in feed.rglob("*.md"))
+    steps: list[Callable[[], object]] = [
+        lambda: (feed / f"new-{n}.txt").write_text(f"Council report {n}\n\nThe council met on {day} May 2022.\n",
+                                                    "utf-8"),
+        lambda: (feed / "sub").mkdir(exist_ok=True) or (feed / "sub" / f"deep-{n}.txt").write_text(
+            f"Harbour works {n}\n\nWorks began on {day} June 2022.\n", "utf-8"),
+        lambda: (feed / f"undated-{n}.txt").write_text(f"No date {n}\n\nA line without any date.\n", "utf-8"),
+        lambda: (feed / f"draft-{n}.md").write_text(f"---\ntitle: Draft {n}\ndate: 2022-05-0{1 + n % 9}\n"
+                                                     "draft: true\n---\n\nNot yet.\n", "utf-8"),
+        lambda: (feed / f"links-{n}.md").write_text(
+            f"---\ntitle: Links {n}\ndate: 2022-05-0{1 + n % 9}\n---\n\nSee [the port](port.md) and "
+            "![a picture](images/port.jpg).\n", "utf-8"),
+        lambda: (feed / f"bad-{n}.md").write_text("---\ntitle: [unclosed\n---\n\nBody.\n", "utf-8"),
+    ]
+    if texts:
+        victim = rng.choice(texts)
+        steps += [
+            lambda: victim.write_text(victim.read_text("utf-8") + f"\nOne more line {n}.\n", "utf-8"),
+            lambda: os.utime(victim, ns=(0, 10**18 + n)),                    # touched, the same bytes
+            lambda: victim.unlink(),
+        ]
+    if markdown:
+        victim_md = rng.choice(markdown)
+        steps += [lambda: victim_md.write_text(victim_md.read_text("utf-8").replace("date: 2022-05-0",
+                                                                                      "date: 2022-06-0"), "utf-8"),
+                  lambda: victim_md.unlink()]
+    whole_only: list[Callable[[], object]] = [
+        lambda: (feed / f"same-{n}.txt").write_text("Grain prices fell\n\nPrices fell on 2 May 2022, traders "
+                                                     "said again.\n", "utf-8"),    # a duplicate of plain.txt
+        lambda: (feed / f"paper-{n}.pdf").write_bytes(b"%PDF-1.4 paper"),
+    ]
+    settled = sorted([*feed.glob("same-*"), *feed.glob("paper-*")])
+    if settled and rng.random() < 0.3:
+        return rng.choice(settled).unlink          # the duplicate or the document goes again
+    return rng.choice(whole_only if rng.random() < 0.1 else steps)
+
+
+class TestPatchedRuns:
+    @pytest.mark.parametrize("seed", [1, 2, 3, 4])
+    def test_patched_collection_is_the_whole_collection(self, linked_pub: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+        """Run after run of random edits (new, changed, touched, removed, linked, duplicate, draft, undated
+        and broken articles, documents), a run that patches the last collection gives exactly what collecting
+        the whole publication gives: articles, bodies, drafts, problems, and which articles are new or changed."""
+        patched: list[bool] = []
+        real = masthead.collect.gather.patch
+
+        def spying(*args, **kwargs):
+            outcome = real(*args, **kwargs)
+            patched.append(outcome is not None)
+            return outcome
+        monkeypatch.setattr(masthead.collect.gather, "patch", spying)
+        rng = random.Random(seed)
+        feed = linked_pub / "feeds" / "news"
+        collect(linked_pub)
+        for n in range(1, 21):
+            for _ in range(rng.choice([1, 1, 1, 2])):
+                _article_files(feed, rng, n)()
+            now = NOW + timedelta(hours=n)
+            reference = tmp_path / f"reference-{n}"
+            shutil.copytree(linked_pub, reference)          # the same state: the same new and changed ids
+            lean = collect(linked_pub, now, filled=True)
+            full = collect(reference, now, lean=False)
+            assert lean.articles == full.articles
+            assert lean.drafts == full.drafts
+            assert [str(p) for p in lean.problems] == [str(p) for p in full.problems]
+            assert (lean.new_ids, lean.changed_ids) == (full.new_ids, full.changed_ids)
+            shutil.rmtree(reference)
+        assert patched.count(True) >= 5          # most runs patched; the others collected whole
+
+    def test_new_article_beside_a_large_archive_reads_one_file(self, sample_pub: Path,
+                                                               cache_reads: list[int]) -> None:
+        """A new article is the one file looked up: the others' articles come from the last collection."""
+        collect(sample_pub)
+        (sample_pub / "feeds" / "en-news" / "late.txt").write_text(
+            "Late news\n\nThe council met on 6 May 2022, officials said.\n", "utf-8")
+        cache_reads.clear()
+        second = collect(sample_pub, LATER)
+        assert cache_reads == [1]
+        assert [a.origin for a in second.articles if a.id in second.new_ids] == ["feeds/en-news/late.txt"]

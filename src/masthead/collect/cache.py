@@ -63,9 +63,12 @@ _BODY_AT = (_AT["body_html"], _AT["body_text"])
 _IMAGE_FIELDS = tuple(f.name for f in fields(Image))
 _ENCLOSURE_FIELDS = tuple(f.name for f in fields(Enclosure))
 _LOCAL_FIELDS = tuple(f.name for f in fields(LocalFile))
+_IMAGE_AT, _ENCLOSURES_AT, _LOCAL_AT = _AT["image"], _AT["enclosures"], _AT["local_files"]
+_DRAFT_AT, _DIRECTION_AT = _AT["draft"], _AT["direction"]
 _fromiso = datetime.fromisoformat
+_intern = sys.intern
 _new = object.__new__
-_set = object.__setattr__
+_PUT = tuple(Article.__dict__[name].__set__ for name in _FIELDS)   # each slot's setter, past the frozen check
 _every_field = operator.attrgetter(*_FIELDS)
 
 
@@ -91,31 +94,33 @@ def from_record(values: list[Any]) -> Article:
     """The article of ``to_record``; a record without its body gets empty ones."""
     values = list(values)       # the record itself stays as read (it may be written back)
     for at in _DATES_AT:
-        if values[at]:
-            values[at] = moment = _fromiso(values[at])
+        moment = values[at]
+        if moment:
+            values[at] = moment = _fromiso(moment)
             if moment.tzinfo is None:
                 raise ValueError(f"a cached date without its offset: {moment!r}")
     for at in _TUPLES_AT:
         values[at] = tuple(values[at])
     for at in _SHARED_AT:
-        if values[at] is not None:
-            values[at] = sys.intern(values[at])
+        value = values[at]
+        if value is not None:
+            values[at] = _intern(value)
     for at in _BODY_AT:
         if values[at] is None:
             values[at] = ""
-    at = _AT["image"]
-    if values[at]:
-        values[at] = Image(*values[at])
-    at = _AT["enclosures"]
-    values[at] = tuple(Enclosure(*e) for e in values[at]) if values[at] else ()
-    at = _AT["local_files"]
-    values[at] = tuple(LocalFile(*f) for f in values[at]) if values[at] else ()
-    values[_AT["draft"]] = bool(values[_AT["draft"]])
-    if values[_AT["direction"]] not in ("ltr", "rtl"):
-        raise ValueError(f"a cached direction that is neither ltr nor rtl: {values[_AT['direction']]!r}")
+    image = values[_IMAGE_AT]
+    if image:
+        values[_IMAGE_AT] = Image(*image)
+    enclosures = values[_ENCLOSURES_AT]
+    values[_ENCLOSURES_AT] = tuple(Enclosure(*e) for e in enclosures) if enclosures else ()
+    local = values[_LOCAL_AT]
+    values[_LOCAL_AT] = tuple(LocalFile(*f) for f in local) if local else ()
+    values[_DRAFT_AT] = bool(values[_DRAFT_AT])
+    if values[_DIRECTION_AT] not in ("ltr", "rtl"):
+        raise ValueError(f"a cached direction that is neither ltr nor rtl: {values[_DIRECTION_AT]!r}")
     article = _new(Article)     # Article(*values) without its checks, made just above: a tenth of a read
-    for name, value in zip(_FIELDS, values, strict=True):
-        _set(article, name, value)
+    for put, value in zip(_PUT, values, strict=True):
+        put(article, value)
     return article
 
 

@@ -32,6 +32,7 @@ from ..state import filecache
 from ..state.db import Store
 from ..state.lock import held_lock_files
 from . import kept
+from .difference import patch
 from .duplicates import dedupe
 from .kept import Stamp
 from .links import MEDIA_SUFFIXES, link_local_files
@@ -142,9 +143,8 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     # Upstream feeds and pages change without a file changing: a publication reading any is collected anew.
     inputs = None
     if lean and not any(f.sources or f.pages for f in pub.feeds):
-        inputs = kept.fingerprint(CACHE_VERSION, str(pub.feeds_dir),
-                                  [(_context(pub.site, feed), [(origin, stat) for _, origin, stat in files])
-                                   for feed, files in found], problems)
+        listing = [(_context(pub.site, feed), [(origin, stat) for _, origin, stat in files]) for feed, files in found]
+        inputs = kept.fingerprint(CACHE_VERSION, str(pub.feeds_dir), listing, problems)
         last = kept.last_collection(store, inputs)
         if last is not None:
             if progress:
@@ -152,9 +152,18 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
             return last
     looked: dict[str, list[int] | None] = {}
     reads = Reads(lean=lean, records={} if inputs is not None else None, workers=workers)
-    collection = _collect(pub, store, now, progress, reads, found, total, problems, looked)
+    feeds = _feeds(pub, found)
+    patched = None if inputs is None else patch(
+        pub, store, now, found, {name: context for name, (_, context) in feeds.items()}, problems, reads,
+        Readers(read_changed, (pub.site, feeds), workers, closing=held_lock_files()))
+    if patched is not None:
+        collection, makings, looked = patched
+    else:
+        collection, makings = _collect(pub, store, now, progress, reads, found, total, problems, looked)
+    if progress and patched is not None:
+        progress(total, total, "")
     if inputs is not None:
-        kept.keep(store, inputs, collection, looked, reads.records)
+        kept.keep(store, inputs, collection, looked, reads.records, makings)
     return collection
 
 
@@ -167,13 +176,20 @@ def _stat(path: str) -> Stamp | OSError:
     return stat.st_size, stat.st_mtime_ns
 
 
+def _feeds(pub: Publication, found: list) -> dict[str, tuple[FeedSettings, str]]:
+    """Each feed's settings and the context its files' cache rows are valid in, by name."""
+    return {feed.name: (feed, _context(pub.site, feed)) for feed, _ in found}
+
+
 def _collect(pub: Publication, store: Store, now: datetime, progress: Progress | None, reads: Reads,
              found: list, total: int, problems: list[Problem],
-             looked: dict[str, list[int] | None]) -> Collection:
+             looked: dict[str, list[int] | None]) -> tuple[Collection, kept.Makings]:
+    """Every file of ``found``, read or taken from the file cache, and the whole publication's steps after."""
     articles: list[Article] = []
     seen_paths: list[str] = []
     documents: list[str] = []   # not articles: a problem unless an article links to them
-    feeds = {feed.name: (feed, _context(pub.site, feed)) for feed, _ in found}
+    feeds = _feeds(pub, found)
+    file_problems: dict[str, list[Problem]] = {}
     looks = []                  # per feed, each file's slot: what is known without reading it
     to_read: list[tuple] = []   # the files to read, of every feed: their readers start on all at once
     for feed, files in found:
@@ -190,6 +206,8 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
                 got, trouble = result if result is not None else take(origin, stamp, next(fresh), reads)
                 articles += got
                 problems += trouble
+                if trouble:
+                    file_problems[origin] = trouble
                 if len(reads.pending) >= CACHE_BATCH:
                     save_reads(store, reads.pending)
             for source in feed.sources:
@@ -202,12 +220,14 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
                 problems += trouble
     save_reads(store, reads.pending)
     filecache.forget_others(store, seen_paths)
-    articles, link_problems = link_local_files(pub, articles, looked)
+    entangled: set[str] = set()
+    articles, link_problems = link_local_files(pub, articles, looked, entangled)
     problems += link_problems
     linked = {f.source for a in articles for f in a.local_files}
-    problems += [Problem(origin, f"'{PurePosixPath(origin).suffix}' files are not articles: skipped (masthead reads "
-                                 f"{', '.join(sorted(READERS))}); link to it from an article to publish it")
-                 for origin in documents if origin not in linked]
+    unlinked = [Problem(origin, f"'{PurePosixPath(origin).suffix}' files are not articles: skipped (masthead reads "
+                                f"{', '.join(sorted(READERS))}); link to it from an article to publish it")
+                for origin in documents if origin not in linked]
+    problems += unlinked
     drafts = tuple(a for a in articles if a.draft)
     unique, duplicate_problems = dedupe([a for a in articles if not a.draft], reads.folded)
     problems += duplicate_problems
@@ -217,8 +237,14 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
     dated = [a if a.published is not None else
              replace(a, published=known.first_seen[a.id], precision="second") for a in unique]
     clean, repairs = sanitise_articles(dated, repaired=True)   # each was repaired as its file was read
+    by_file: dict[str, list[Problem]] = {}
+    for problem in link_problems:
+        by_file.setdefault(problem.where, []).append(problem)
+    makings = kept.Makings(
+        str(pub.feeds_dir), [(feed.name, feeds[feed.name][1], [(o, s) for _, o, s in files]) for feed, files in found],
+        file_problems, by_file, entangled, blocked=bool(unlinked or duplicate_problems or repairs))
     return Collection(articles=clean, problems=(*problems, *repairs),
-                      new_ids=known.new_ids, changed_ids=known.changed_ids, drafts=drafts)
+                      new_ids=known.new_ids, changed_ids=known.changed_ids, drafts=drafts), makings
 
 
 def _context(site: SiteSettings, feed: FeedSettings) -> str:

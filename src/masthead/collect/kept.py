@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from stat import S_ISREG
 from typing import Any
 
@@ -27,7 +29,7 @@ from ..state import filecache
 from ..state.db import Store
 from .cache import from_record, to_record
 
-CHUNK = 1000          # articles per row of ``collected``
+CHUNK = 1000          # articles per row of ``collected``, on average
 Stamp = tuple[int, int]          # a file's size and mtime in nanoseconds
 Listing = Sequence[tuple[str, Sequence[tuple[str, "Stamp | OSError"]]]]   # (context, [(origin, stamp)])
 
@@ -40,12 +42,61 @@ def fingerprint(cache_version: str, feeds_dir: str, listing: Listing, problems: 
                                         [[p.where, p.message] for p in problems]])).hexdigest()
 
 
+@dataclass
+class Makings:
+    """What a collection was made from, file by file: what the next run needs to patch it (difference.py).
+
+    ``listing``: per feed, (name, context, [(origin, stamp or the error met)]);
+    ``file_problems`` and ``link_problems``: the problems reading and linking
+    each file gave (files without any left out); ``entangled``: files whose
+    change can change another file's articles (links.py); ``blocked``: the
+    collection has problems that depend on the whole publication (duplicates,
+    documents nothing links to), so it can only be made again whole.
+    """
+
+    feeds_dir: str
+    listing: list[tuple[str, str, list[tuple[str, Any]]]]
+    file_problems: dict[str, list[Problem]]
+    link_problems: dict[str, list[Problem]]
+    entangled: set[str]
+    blocked: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"feeds_dir": self.feeds_dir,
+                "listing": [[name, context, files if all(type(s) is tuple for _, s in files) else
+                             [(origin, stamp if isinstance(stamp, tuple) else str(stamp)) for origin, stamp in files]]
+                            for name, context, files in self.listing],
+                "file_problems": {o: _problems_json(p) for o, p in self.file_problems.items()},
+                "link_problems": {o: _problems_json(p) for o, p in self.link_problems.items()},
+                "entangled": sorted(self.entangled), "blocked": self.blocked}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Makings:
+        """Raises KeyError, TypeError or ValueError when ``data`` is not what ``to_json`` gave."""
+        return cls(data["feeds_dir"],
+                   [(name, context, [(origin, tuple(stamp) if isinstance(stamp, list) else stamp)
+                                     for origin, stamp in files])
+                    for name, context, files in data["listing"]],
+                   {o: _problems(p) for o, p in data["file_problems"].items()},
+                   {o: _problems(p) for o, p in data["link_problems"].items()},
+                   set(data["entangled"]), bool(data["blocked"]))
+
+
+def _problems_json(problems: Sequence[Problem]) -> list[list[Any]]:
+    return [[p.where, p.message, p.fatal] for p in problems]
+
+
+def _problems(rows: Sequence[Sequence[Any]]) -> list[Problem]:
+    return [Problem(w, m, f) for w, m, f in rows]
+
+
 def keep(store: Store, inputs: str, collection: Collection, looked: dict[str, list[int] | None],
-         records: Mapping[int, tuple[Article, list[Any]]] | None = None) -> None:
+         records: Mapping[int, tuple[Article, list[Any]]] | None = None, makings: Makings | None = None) -> None:
     """Keep ``collection``, made from ``inputs``, its links checked against the files in ``looked``.
 
     ``records``: id(article) -> (the article, its record as the file cache gave it), for the articles
     collecting left as read: those records are kept as they are instead of made again.
+    ``makings``: what the next run needs to patch it (None: it can only be taken whole).
     """
     made = records or {}
 
@@ -53,11 +104,34 @@ def keep(store: Store, inputs: str, collection: Collection, looked: dict[str, li
         found = made.get(id(article))
         return found[1] if found is not None and found[0] is article else to_record(article)
 
-    content = orjson.dumps({"problems": [[p.where, p.message, p.fatal] for p in collection.problems],
-                            "looked": sorted(looked.items())}).decode()
+    content = orjson.dumps({"problems": _problems_json(collection.problems), "looked": sorted(looked.items()),
+                            "makings": makings.to_json() if makings else None}).decode()
     every = (*collection.articles, *collection.drafts)
-    chunks = (orjson.dumps([record(a) for a in every[at:at + CHUNK]]).decode() for at in range(0, len(every), CHUNK))
+    chunks = ((hashlib.sha256(text).hexdigest(), text.decode())
+              for text in (orjson.dumps([record(a) for a in part]) for part in _chunks(every)))
     filecache.keep_collection(store, inputs, content, chunks)
+
+
+def _chunks(articles: Sequence[Article]) -> Iterator[Sequence[Article]]:
+    """``articles`` in runs of about CHUNK, each ending at an article chosen by its id alone.
+
+    Where a run ends does not depend on what comes before it: a new or deleted
+    article changes the one run holding it, and every other run keeps its
+    bytes (and its row is not written again). No run is longer than 4 * CHUNK.
+    """
+    start = 0
+    for at, article in enumerate(articles):
+        if zlib.crc32(article.id.encode()) % CHUNK == 0 or at + 1 - start >= 4 * CHUNK:
+            yield articles[start:at + 1]
+            start = at + 1
+    if start < len(articles):
+        yield articles[start:]
+
+
+def kept_records(store: Store) -> Iterator[list[Any]]:
+    """The records of the collection kept (its articles, then its drafts), in order."""
+    for chunk in filecache.collected(store):
+        yield from orjson.loads(chunk)
 
 
 def last_collection(store: Store, inputs: str) -> Collection | None:
@@ -67,21 +141,20 @@ def last_collection(store: Store, inputs: str) -> Collection | None:
         return None
     try:
         content = orjson.loads(stored[1])
-        if any(_size_and_time(path) != stat for path, stat in content["looked"]):
+        if any(size_and_time(path) != stat for path, stat in content["looked"]):
             return None
         articles: list[Article] = []
         drafts: list[Article] = []
-        for chunk in filecache.collected(store):
-            for record in orjson.loads(chunk):
-                article = from_record(record)
-                (drafts if article.draft else articles).append(article)
+        for record in kept_records(store):
+            article = from_record(record)
+            (drafts if article.draft else articles).append(article)
         return Collection(articles=tuple(articles), drafts=tuple(drafts),
-                          problems=tuple(Problem(w, m, f) for w, m, f in content["problems"]))
+                          problems=tuple(_problems(content["problems"])))
     except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError):
         return None          # written by another masthead, or damaged: collect anew
 
 
-def _size_and_time(path: str) -> list[int] | None:
+def size_and_time(path: str) -> list[int] | None:
     """What links.py notes of a file it checked: [size, mtime_ns], None when it is not a file."""
     try:
         stat = os.stat(path)

@@ -43,15 +43,19 @@ _ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 Looked = dict[str, "list[int] | None"]   # absolute path -> [size, mtime_ns], None when it is not there
 
 
-def link_local_files(pub: Publication, articles: list[Article],
-                     looked: Looked | None = None) -> tuple[list[Article], list[Problem]]:
+def link_local_files(pub: Publication, articles: list[Article], looked: Looked | None = None,
+                     entangled: set[str] | None = None, *,
+                     targets: list[Article] | None = None) -> tuple[list[Article], list[Problem]]:
     """Articles with links to sibling articles and local files made absolute, and problems for the rest.
 
     ``looked`` gets every file the links were checked against, with its size
-    and mtime (None when missing): what the result depends on besides the articles.
+    and mtime (None when missing): what the result depends on besides the
+    articles. ``entangled`` gets the file of every article with relative links
+    and of every article one links to: those whose change can change another
+    article. ``targets``: the articles links may lead to (default: ``articles``).
     """
     by_origin: dict[str, list[Article]] = {}
-    for article in articles:
+    for article in articles if targets is None else targets:
         by_origin.setdefault(article.origin, []).append(article)
     out: list[Article] = []
     problems: list[Problem] = []
@@ -59,27 +63,29 @@ def link_local_files(pub: Publication, articles: list[Article],
         if not article.origin.endswith(LINKING) or "://" in article.origin:
             out.append(article)
             continue
-        linked, notes = _link(pub, article, by_origin, {} if looked is None else looked)
+        linked, notes = _link(pub, article, by_origin, {} if looked is None else looked,
+                              set() if entangled is None else entangled)
         out.append(linked)
         problems += [Problem(article.origin, note) for note in notes]
     return out, problems
 
 
 def _link(pub: Publication, article: Article, by_origin: dict[str, list[Article]],
-          looked: Looked) -> tuple[Article, list[str]]:
+          looked: Looked, entangled: set[str]) -> tuple[Article, list[str]]:
     wanted = set(relative_links(article.body_html))
     if article.image is not None and _relative(article.image.url):
         wanted.add(article.image.url)
     wanted.update(e.url for e in article.enclosures if _relative(e.url))
     if not wanted:
         return article, []
+    entangled.add(article.origin)
     folder = (pub.root / article.origin).parent
     resolved: dict[str, str] = {}
     files: dict[str, LocalFile] = {}
     stats: list[str] = []
     notes: list[str] = []
     for link in sorted(wanted):
-        url, note = _target(pub, folder, link, by_origin, files, stats, looked)
+        url, note = _target(pub, folder, link, by_origin, files, stats, looked, entangled)
         if url is not None:
             resolved[link] = url
         if note:
@@ -112,7 +118,8 @@ def _relative(url: str) -> bool:
 
 
 def _target(pub: Publication, folder: Path, link: str, by_origin: dict[str, list[Article]],
-            files: dict[str, LocalFile], stats: list[str], looked: Looked) -> tuple[str | None, str | None]:
+            files: dict[str, LocalFile], stats: list[str], looked: Looked,
+            entangled: set[str]) -> tuple[str | None, str | None]:
     """(absolute URL, note) for one relative link of an article in ``folder``."""
     try:
         parts = urlsplit(link)
@@ -127,6 +134,7 @@ def _target(pub: Publication, folder: Path, link: str, by_origin: dict[str, list
         return None, f"links to {link!r}, which lies outside the publication's feeds/ folder: left as written"
     origin = path.relative_to(pub.root.resolve()).as_posix()
     targets = by_origin.get(origin)
+    entangled.add(origin)
     if targets:
         if len(targets) > 1:
             return None, f"links to {link!r}, a file of {len(targets)} articles: link to one article's page instead"

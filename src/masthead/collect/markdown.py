@@ -11,7 +11,6 @@ collector.
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
 from typing import Any
 
 import cmarkgfm
@@ -20,7 +19,7 @@ import yaml
 from cmarkgfm.cmark import Options
 
 from ..errors import InputError
-from ..text import decode
+from ..text import decode, split_name
 from . import fields
 from .raw import RawEntry
 
@@ -105,7 +104,7 @@ def read_markdown(data: bytes, origin: str) -> list[RawEntry]:
     enclosures, enclosure_problem = fields.enclosures_value(meta)
     draft, draft_problem = fields.flag(meta, "draft")
     problems = fields.unknown_keys(meta) + tuple(p for p in (image_problem, enclosure_problem, draft_problem) if p)
-    doc_id = _NOT_ID.sub("-", PurePosixPath(origin).stem.lower()).strip("-") or "article"
+    doc_id = _NOT_ID.sub("-", split_name(origin.rpartition("/")[2])[0].lower()).strip("-") or "article"
     return [RawEntry(
         origin=origin, key="", title=title or "",
         body_html=render(body, doc_id), summary=fields.text_value(meta, "summary", "description"),

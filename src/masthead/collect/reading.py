@@ -172,7 +172,8 @@ def read_changed(site: SiteSettings, feeds: dict[str, tuple[FeedSettings, str]],
     """Read one new or changed file into what the file cache keeps of it (in a worker process, or here)."""
     settings, context = feeds[feed]
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
     except OSError as exc:              # unreadable, or gone since the folder was listed: that file only
         return Fresh(error=exc)
     got, trouble = read_articles(data, origin, kind, settings, site)

@@ -100,6 +100,7 @@ class Ledger:
         self.disk = disk
         self._keys: dict[str, str] | None = None
         self._made: dict[str, str] = {}      # path -> page key, as this build checked them
+        self._shelved: dict[str, list[list[str]]] | None = None   # as the last build left them
 
     def _key(self, path: str) -> str | None:
         if self._keys is None:          # read once: a build asks for every article page's key
@@ -126,7 +127,8 @@ class Ledger:
                 and all((folder / name).is_file() for name in FILES.values()))
 
     def shelved(self) -> dict[str, list[list[str]]]:
-        return archives.shelved(self.store)
+        self._shelved = archives.shelved(self.store)
+        return self._shelved
 
     def previous_files(self) -> set[str]:
         return builds.last_files(self.store)
@@ -140,7 +142,7 @@ class Ledger:
         keys += [(a.files["rss"], archive_key(self.settings, a.key)) for f in feeds for a in f.archives]
         with self.store.transaction():
             builds.record(self.store, fingerprint, built, keys, files, previous=self._keys)
-            archives.replace(self.store, {f.name: [a.ids for a in f.archives] for f in feeds})
+            archives.replace(self.store, {f.name: [a.ids for a in f.archives] for f in feeds}, self._shelved)
 
     def previous_feeds(self, root: Path) -> tuple[FeedOutput, ...] | None:
         """The feeds the last build wrote, when every file of them is still on disk."""

@@ -25,13 +25,36 @@ def shelved(store: Store) -> dict[str, list[list[str]]]:
     return found
 
 
-def replace(store: Store, feeds: Mapping[str, Sequence[Sequence[str]]]) -> None:
-    """Remember the archive pages of every feed as the build just written left them."""
-    rows = [{"feed": feed, "page": number, "position": position, "article_id": article_id}
+def replace(store: Store, feeds: Mapping[str, Sequence[Sequence[str]]],
+            previous: Mapping[str, Sequence[Sequence[str]]] | None = None) -> None:
+    """Remember the archive pages of every feed as the build just written left them.
+
+    ``previous``: the pages as ``shelved`` gave them before this build; then
+    only the rows that differ are written (a run that shelved one article
+    writes one row, not one per article of the archive).
+    """
+    wanted = _places(feeds)
+    with store.transaction():
+        if previous is None:
+            store.execute("DELETE FROM archive_entries")
+            there: dict[tuple[str, str], tuple[int, int]] = {}
+        else:
+            there = _places(previous)
+        gone = [{"feed": feed, "article_id": article_id} for feed, article_id in there.keys() - wanted.keys()]
+        moved = [{"feed": key[0], "article_id": key[1], "page": at[0], "position": at[1]}
+                 for key, at in wanted.items() if there.get(key) != at]
+        if gone:
+            store.executemany("DELETE FROM archive_entries WHERE feed = :feed AND article_id = :article_id", gone)
+        if moved:
+            store.executemany("INSERT INTO archive_entries (feed, page, position, article_id) "
+                              "VALUES (:feed, :page, :position, :article_id) "
+                              "ON CONFLICT (feed, article_id) DO UPDATE SET page = excluded.page, "
+                              "position = excluded.position", moved)
+
+
+def _places(feeds: Mapping[str, Sequence[Sequence[str]]]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(feed, article id) -> (page, position) of every article shelved."""
+    return {(feed, article_id): (number, position)
             for feed, pages in feeds.items()
             for number, page in enumerate(pages, start=1)
-            for position, article_id in enumerate(page)]
-    with store.transaction():
-        store.execute("DELETE FROM archive_entries")
-        store.executemany("INSERT INTO archive_entries (feed, page, position, article_id) "
-                          "VALUES (:feed, :page, :position, :article_id)", rows)
+            for position, article_id in enumerate(page)}

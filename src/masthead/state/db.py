@@ -54,7 +54,8 @@ CREATE TABLE IF NOT EXISTS collections (
 );
 CREATE TABLE IF NOT EXISTS collected (
     position    INTEGER PRIMARY KEY,  -- the order collected (the drafts last)
-    records     TEXT NOT NULL         -- JSON: up to a thousand articles, without the bodies the file cache has
+    records     TEXT NOT NULL,        -- JSON: about a thousand articles, without the bodies the file cache has
+    digest      TEXT NOT NULL DEFAULT ''  -- of records: a run rewrites only the rows whose articles changed
 );
 CREATE TABLE IF NOT EXISTS articles (
     id           TEXT PRIMARY KEY,
@@ -291,6 +292,8 @@ MIGRATIONS: tuple[tuple[int, Migration], ...] = (
     # 7: the articles' bodies apart from their records, read only for what a run renders; the last
     # collection, kept whole for a run whose inputs did not change (the table is made by SCHEMA)
     (7, _add_columns("files", "bodies TEXT NOT NULL DEFAULT ''")),
+    # 8: a digest of each row of the collection kept, so that a run rewrites only the rows that changed
+    (8, _add_columns("collected", "digest TEXT NOT NULL DEFAULT ''")),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

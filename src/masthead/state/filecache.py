@@ -109,13 +109,24 @@ def collected(store: Store) -> Iterator[str]:
         yield row[1]
 
 
-def keep_collection(store: Store, inputs: str, content: str, chunks: Iterable[str]) -> None:
-    """Replace the collection kept: its fingerprint, content and articles (JSON arrays), in one transaction."""
+def keep_collection(store: Store, inputs: str, content: str, chunks: Iterable[tuple[str, str]]) -> None:
+    """Replace the collection kept: its fingerprint, content and articles, in one transaction.
+
+    ``chunks``: (digest, JSON array of records) in order. A row whose digest is
+    the one stored is left as it is: a run that changed one article rewrites
+    the row holding it, not the whole collection.
+    """
     with store.transaction():
-        store.execute("DELETE FROM collected")
-        for n, records in enumerate(chunks):
-            store.execute("INSERT INTO collected (position, records) VALUES (:position, :records)",
-                          {"position": n, "records": records})
+        stored = {row[0]: row[1] for row in store.rows("SELECT position, digest FROM collected")}
+        count = 0
+        for n, (digest, records) in enumerate(chunks):
+            count = n + 1
+            if stored.get(n) != digest:
+                store.execute("INSERT INTO collected (position, records, digest) VALUES (:position, :records, :digest) "
+                              "ON CONFLICT (position) DO UPDATE SET records = excluded.records, "
+                              "digest = excluded.digest", {"position": n, "records": records, "digest": digest})
+        if any(n >= count for n in stored):
+            store.execute("DELETE FROM collected WHERE position >= :count", {"count": count})
         store.execute("INSERT INTO collections (name, inputs, content) VALUES ('last', :inputs, :content) "
                       "ON CONFLICT (name) DO UPDATE SET inputs = excluded.inputs, content = excluded.content",
                       {"inputs": inputs, "content": content})
