@@ -24,9 +24,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:            # concurrent.futures (and logging) load only when workers start
+    from concurrent.futures import Executor, Future
 
 PARALLEL_MIN = 64        # files to read in one batch before workers are worth starting
 CHUNK = 16               # files handed to a worker at a time

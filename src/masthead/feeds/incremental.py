@@ -118,13 +118,13 @@ class Ledger:
         key = self._made[path] = page_key(self.settings, article)
         return self._key(path) == key and self.disk.has(path)
 
-    def archive_is_current(self, root: Path, path: str, key: str) -> bool:
+    def archive_is_current(self, path: str, key: str) -> bool:
         """The archive page whose RSS file is ``path`` was written from ``key``, and its three files are there."""
         from .xmlfeeds import FILES
 
-        folder = (root / path).parent
+        folder = path.rpartition("/")[0]
         return (self._key(path) == archive_key(self.settings, key)
-                and all((folder / name).is_file() for name in FILES.values()))
+                and all(self.disk.has(f"{folder}/{name}") for name in FILES.values()))
 
     def shelved(self) -> dict[str, list[list[str]]]:
         self._shelved = archives.shelved(self.store)
@@ -221,7 +221,7 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
             changed.append(path)
     feeds = tuple(build_feeds(pub, articles, now, ledger.page_is_current,
                               shelved=ledger.shelved(),
-                              archive_is_current=lambda path, key: ledger.archive_is_current(pub.root, path, key),
+                              archive_is_current=ledger.archive_is_current,
                               sink=write, fill=fill, owners=pages))
     copied = _copy_local_files(pub, articles, made, batch)
     changed += [path for path, written in copied.items() if written]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
@@ -60,6 +61,7 @@ def article_path(site: SiteSettings, article: Article) -> str | None:
     return f"output/{rel}"
 
 
+_by_id = attrgetter("id")
 RESERVED = "output/digests/"     # digests' web copies: no article page may land there
 PAGE_BATCH = 200                 # article pages whose articles are given their bodies at a time
 
@@ -77,7 +79,7 @@ def claim_pages(site: SiteSettings, folders: set[str],
     held["output/index.html"] = "the site's page"
     owners: dict[str, Article] = {}
     problems: list[Problem] = []
-    for article in sorted(articles, key=lambda a: a.id):
+    for article in sorted(articles, key=_by_id):
         path = article_path(site, article)
         if path is None:
             continue
