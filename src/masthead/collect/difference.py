@@ -36,9 +36,9 @@ from ..records import Article, Collection, Problem
 from ..state import articles as known_articles
 from ..state import filecache
 from ..state.db import Store
-from ..text import fold_for_key
 from . import kept
 from .cache import from_record
+from .duplicates import title_key
 from .links import link_local_files
 from .parallel import Readers
 from .reading import READERS, Reads, file_suffix, look_all, save_reads, take
@@ -49,15 +49,15 @@ LIMIT = 64          # changed files beyond which the publication is collected wh
 Found = list        # (FeedSettings, [(path, origin, stamp or OSError)]) per feed, as gather lists them
 
 
-def patch(pub: Publication, store: Store, now: datetime, found: Found, contexts: dict[str, str],
-          refused: list[Problem], reads: Reads,
+def patch(pub: Publication, store: Store, now: datetime, stored: kept.Stored, found: Found,
+          contexts: dict[str, str], refused: list[Problem], reads: Reads,
           readers: Readers) -> tuple[Collection, kept.Makings, dict[str, list[int] | None]] | None:
     """The collection of ``found``, made from the last one and the files changed since; None when it cannot be.
 
-    ``contexts``: each feed's context (what its files' cache rows depend on), by name; ``refused``: the
-    problems of listing the files; ``readers`` read the changed ones.
+    ``stored``: the last collection kept, as filecache.last_collection gives it; ``contexts``: each feed's
+    context (what its files' cache rows depend on), by name; ``refused``: the problems of listing the
+    files; ``readers`` read the changed ones.
     """
-    stored = filecache.last_collection(store)
     if stored is None:
         return None
     try:
@@ -69,11 +69,10 @@ def patch(pub: Publication, store: Store, now: datetime, found: Found, contexts:
     if makings is None or makings.blocked or makings.feeds_dir != str(pub.feeds_dir):
         return None
     changed = _changed(makings, found, contexts)
-    if changed is None or any(kept.size_and_time(path) != stat for path, stat in looked.items()):
+    if changed is None or not kept.as_they_were(looked.items()):
         return None
-    fresh, removed = changed
     with readers:
-        outcome = _patched(pub, store, now, found, refused, reads, readers, makings, looked, fresh, removed)
+        outcome = _patched(pub, store, now, found, contexts, refused, reads, readers, makings, looked, *changed)
     if outcome is None:                      # nothing was written: the whole collect starts clean
         reads.pending.clear()
         reads.folded.clear()
@@ -83,8 +82,9 @@ def patch(pub: Publication, store: Store, now: datetime, found: Found, contexts:
 
 
 def _changed(makings: kept.Makings, found: Found, contexts: dict[str, str]
-             ) -> tuple[dict[str, list], set[str]] | None:
-    """(per feed, the files added or changed; the origins removed), or None when patching cannot tell."""
+             ) -> tuple[dict[str, list], set[str], set[str]] | None:
+    """(per feed, the files added or changed; the origins removed; the origins of both), or None when
+    patching cannot tell."""
     if len(makings.listing) != len(found):
         return None
     fresh: dict[str, list] = {}
@@ -106,15 +106,14 @@ def _changed(makings: kept.Makings, found: Found, contexts: dict[str, str]
     if not fresh and not removed:
         return None                          # only the refused links, or the files links were checked against
     touched = removed | {origin for files in fresh.values() for _, origin, _ in files}
-    return None if touched & makings.entangled else (fresh, removed)
+    return None if touched & makings.entangled else (fresh, removed, touched)
 
 
-def _patched(pub: Publication, store: Store, now: datetime, found: Found, refused: list[Problem], reads: Reads,
-             readers: Readers, makings: kept.Makings, looked: dict[str, list[int] | None],
-             fresh: dict[str, list], removed: set[str]) -> tuple[Collection, kept.Makings, dict] | None:
-    touched = removed | {origin for files in fresh.values() for _, origin, _ in files}
+def _patched(pub: Publication, store: Store, now: datetime, found: Found, contexts: dict[str, str],
+             refused: list[Problem], reads: Reads, readers: Readers, makings: kept.Makings,
+             looked: dict[str, list[int] | None], fresh: dict[str, list], removed: set[str],
+             touched: set[str]) -> tuple[Collection, kept.Makings, dict] | None:
     # Read the changed files (a touched file of the same bytes comes from the file cache).
-    contexts = {name: context for name, context, _ in makings.listing}
     to_read: list[tuple] = []
     slots = []
     for name, files in fresh.items():
@@ -166,16 +165,15 @@ def _patched(pub: Publication, store: Store, now: datetime, found: Found, refuse
     file_problems = {o: p for o, p in makings.file_problems.items() if o not in touched}
     file_problems.update({o: r[1] for o, r in read.items() if r[1]})
     by_link = {o: p for o, p in makings.link_problems.items() if o not in touched}
-    for problem in link_problems:
-        by_link.setdefault(problem.where, []).append(problem)
+    by_link.update(kept.by_file(link_problems))          # the new articles' files: every one touched
     problems = [*refused, *(p for o in order for p in file_problems.get(o, ())),
                 *(p for o in order for p in by_link.get(o, ())),
                 *(Problem(a.origin, note) for a in (*articles, *drafts) for note in a.problems), *repairs]
-    listing = [(feed.name, contexts[feed.name], [(o, s) for _, o, s in files]) for feed, files in found]
     looked.update(new_looked)
     return (Collection(articles=tuple(articles), problems=tuple(problems), new_ids=known.new_ids,
                        changed_ids=known.changed_ids, drafts=tuple(drafts)),
-            kept.Makings(makings.feeds_dir, listing, file_problems, by_link, entangled, blocked=False), looked)
+            kept.Makings(makings.feeds_dir, kept.listing(found, contexts), file_problems, by_link, entangled,
+                         blocked=False), looked)
 
 
 def _same_as_kept(new: list[Article], records: dict[str, list[tuple[Article, list[Any]]]], reads: Reads) -> bool:
@@ -192,13 +190,12 @@ def _same_as_kept(new: list[Article], records: dict[str, list[tuple[Article, lis
             ids.add(article.id)
             urls.add(article.url)
             if article.published and article.published.date().toordinal() in days:
-                titles.add((fold_for_key(article.title), article.published.date().toordinal()))
+                titles.add(title_key(article))
     for article in fresh:
         keys = [article.id in ids, article.url in urls]
         title = None
         if article.published:
-            day = article.published.date().toordinal()
-            title = (reads.folded.get(article.title) or fold_for_key(article.title), day)
+            title = title_key(article, reads.folded)
             keys.append(title in titles)
         if any(keys):
             return True

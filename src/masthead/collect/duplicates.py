@@ -22,9 +22,7 @@ def dedupe(articles: list[Article], folded: Mapping[str, str] | None = None) -> 
     for article in articles:
         keys: list[tuple[str, object]] = [("id", article.id), ("url", article.url)]
         if article.published:
-            title = folded.get(article.title) if folded else None
-            keys.append(("title", (title if title is not None else fold_for_key(article.title),
-                                   article.published.date().toordinal())))
+            keys.append(("title", title_key(article, folded)))
         same = next(((kind, seen[kind][value]) for kind, value in keys if value in seen[kind]), None)
         if same is not None:
             kind, first = same
@@ -34,3 +32,10 @@ def dedupe(articles: list[Article], folded: Mapping[str, str] | None = None) -> 
             seen[kind][value] = article
         kept.append(article)
     return kept, problems
+
+
+def title_key(article: Article, folded: Mapping[str, str] | None = None) -> tuple[str, int]:
+    """What makes two dated articles the same by title: the folded title and the day (``article`` is dated)."""
+    assert article.published is not None
+    title = folded.get(article.title) if folded else None
+    return (title if title is not None else fold_for_key(article.title), article.published.date().toordinal())

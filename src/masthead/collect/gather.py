@@ -140,26 +140,28 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     root = f"{pub.root}/" if pub.root.is_absolute() and os.sep == "/" else ""
     found = [(feed, [(path, _origin(pub, root, path), _stat(path)) for path in paths]) for feed, paths in listed]
     total = sum(len(paths) for _, paths in listed)
+    feeds = {feed.name: (feed, _context(pub.site, feed)) for feed, _ in found}
+    contexts = {name: context for name, (_, context) in feeds.items()}
     # Upstream feeds and pages change without a file changing: a publication reading any is collected anew.
     inputs = None
+    stored: kept.Stored = None
     if lean and not any(f.sources or f.pages for f in pub.feeds):
-        listing = [(_context(pub.site, feed), [(origin, stat) for _, origin, stat in files]) for feed, files in found]
-        inputs = kept.fingerprint(CACHE_VERSION, str(pub.feeds_dir), listing, problems)
-        last = kept.last_collection(store, inputs)
+        inputs = kept.fingerprint(CACHE_VERSION, str(pub.feeds_dir), kept.listing(found, contexts), problems)
+        stored = filecache.last_collection(store)
+        last = kept.last_collection(store, inputs, stored)
         if last is not None:
             if progress:
                 progress(total, total, "")
             return last
     looked: dict[str, list[int] | None] = {}
     reads = Reads(lean=lean, records={} if inputs is not None else None, workers=workers)
-    feeds = _feeds(pub, found)
     patched = None if inputs is None else patch(
-        pub, store, now, found, {name: context for name, (_, context) in feeds.items()}, problems, reads,
+        pub, store, now, stored, found, contexts, problems, reads,
         Readers(read_changed, (pub.site, feeds), workers, closing=held_lock_files()))
     if patched is not None:
         collection, makings, looked = patched
     else:
-        collection, makings = _collect(pub, store, now, progress, reads, found, total, problems, looked)
+        collection, makings = _collect(pub, store, now, progress, reads, found, feeds, total, problems, looked)
     if progress and patched is not None:
         progress(total, total, "")
     if inputs is not None:
@@ -176,19 +178,16 @@ def _stat(path: str) -> Stamp | OSError:
     return stat.st_size, stat.st_mtime_ns
 
 
-def _feeds(pub: Publication, found: list) -> dict[str, tuple[FeedSettings, str]]:
-    """Each feed's settings and the context its files' cache rows are valid in, by name."""
-    return {feed.name: (feed, _context(pub.site, feed)) for feed, _ in found}
-
-
 def _collect(pub: Publication, store: Store, now: datetime, progress: Progress | None, reads: Reads,
-             found: list, total: int, problems: list[Problem],
+             found: list, feeds: dict[str, tuple[FeedSettings, str]], total: int, problems: list[Problem],
              looked: dict[str, list[int] | None]) -> tuple[Collection, kept.Makings]:
-    """Every file of ``found``, read or taken from the file cache, and the whole publication's steps after."""
+    """Every file of ``found``, read or taken from the file cache, and the whole publication's steps after.
+
+    ``feeds``: each feed's settings and the context its files' cache rows are valid in, by name.
+    """
     articles: list[Article] = []
     seen_paths: list[str] = []
     documents: list[str] = []   # not articles: a problem unless an article links to them
-    feeds = _feeds(pub, found)
     file_problems: dict[str, list[Problem]] = {}
     looks = []                  # per feed, each file's slot: what is known without reading it
     to_read: list[tuple] = []   # the files to read, of every feed: their readers start on all at once
@@ -237,12 +236,9 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
     dated = [a if a.published is not None else
              replace(a, published=known.first_seen[a.id], precision="second") for a in unique]
     clean, repairs = sanitise_articles(dated, repaired=True)   # each was repaired as its file was read
-    by_file: dict[str, list[Problem]] = {}
-    for problem in link_problems:
-        by_file.setdefault(problem.where, []).append(problem)
     makings = kept.Makings(
-        str(pub.feeds_dir), [(feed.name, feeds[feed.name][1], [(o, s) for _, o, s in files]) for feed, files in found],
-        file_problems, by_file, entangled, blocked=bool(unlinked or duplicate_problems or repairs))
+        str(pub.feeds_dir), kept.listing(found, {name: context for name, (_, context) in feeds.items()}),
+        file_problems, kept.by_file(link_problems), entangled, blocked=bool(unlinked or duplicate_problems or repairs))
     return Collection(articles=clean, problems=(*problems, *repairs),
                       new_ids=known.new_ids, changed_ids=known.changed_ids, drafts=drafts), makings
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from stat import S_ISREG
 from typing import Any
@@ -31,13 +31,20 @@ from .cache import from_record, to_record
 
 CHUNK = 1000          # articles per row of ``collected``, on average
 Stamp = tuple[int, int]          # a file's size and mtime in nanoseconds
-Listing = Sequence[tuple[str, Sequence[tuple[str, "Stamp | OSError"]]]]   # (context, [(origin, stamp)])
+# Per feed: (name, context, [(origin, stamp, or the error met reading its size and time)])
+Listing = list[tuple[str, str, list[tuple[str, Any]]]]
+Stored = tuple[str, str] | None      # the kept collection's (inputs, content), as filecache.last_collection gives
+
+
+def listing(found: Sequence[tuple[Any, Sequence[tuple[str, str, Any]]]], contexts: Mapping[str, str]) -> Listing:
+    """The listing of ``found`` (per feed: its settings, its (path, origin, stamp) files) with each feed's context."""
+    return [(feed.name, contexts[feed.name], [(origin, stamp) for _, origin, stamp in files]) for feed, files in found]
 
 
 def fingerprint(cache_version: str, feeds_dir: str, listing: Listing, problems: Sequence[Problem]) -> str:
     """What a collection is made from, but the state: each feed's settings and files, sizes and times."""
     rows = [[context, [[origin, *stat] if isinstance(stat, tuple) else [origin, str(stat)] for origin, stat in files]]
-            for context, files in listing]
+            for _, context, files in listing]
     return hashlib.sha256(orjson.dumps([cache_version, __version__, feeds_dir, rows,
                                         [[p.where, p.message] for p in problems]])).hexdigest()
 
@@ -55,7 +62,7 @@ class Makings:
     """
 
     feeds_dir: str
-    listing: list[tuple[str, str, list[tuple[str, Any]]]]
+    listing: Listing
     file_problems: dict[str, list[Problem]]
     link_problems: dict[str, list[Problem]]
     entangled: set[str]
@@ -80,6 +87,14 @@ class Makings:
                    {o: _problems(p) for o, p in data["file_problems"].items()},
                    {o: _problems(p) for o, p in data["link_problems"].items()},
                    set(data["entangled"]), bool(data["blocked"]))
+
+
+def by_file(problems: Sequence[Problem]) -> dict[str, list[Problem]]:
+    """Problems grouped by the file they name (link problems name the article's file)."""
+    grouped: dict[str, list[Problem]] = {}
+    for problem in problems:
+        grouped.setdefault(problem.where, []).append(problem)
+    return grouped
 
 
 def _problems_json(problems: Sequence[Problem]) -> list[list[Any]]:
@@ -134,14 +149,14 @@ def kept_records(store: Store) -> Iterator[list[Any]]:
         yield from orjson.loads(chunk)
 
 
-def last_collection(store: Store, inputs: str) -> Collection | None:
-    """The last collection kept, when it was made from ``inputs`` and the files its links name are as they were."""
-    stored = filecache.last_collection(store)
+def last_collection(store: Store, inputs: str, stored: Stored) -> Collection | None:
+    """The last collection kept (``stored``: filecache.last_collection's row), when it was made from ``inputs``
+    and the files its links name are as they were."""
     if stored is None or stored[0] != inputs:
         return None
     try:
         content = orjson.loads(stored[1])
-        if any(size_and_time(path) != stat for path, stat in content["looked"]):
+        if not as_they_were(content["looked"]):
             return None
         articles: list[Article] = []
         drafts: list[Article] = []
@@ -154,7 +169,12 @@ def last_collection(store: Store, inputs: str) -> Collection | None:
         return None          # written by another masthead, or damaged: collect anew
 
 
-def size_and_time(path: str) -> list[int] | None:
+def as_they_were(looked: Iterable[tuple[str, list[int] | None]]) -> bool:
+    """Whether every file links were checked against is as it was then (its size and mtime, or still missing)."""
+    return all(_size_and_time(path) == stat for path, stat in looked)
+
+
+def _size_and_time(path: str) -> list[int] | None:
     """What links.py notes of a file it checked: [size, mtime_ns], None when it is not a file."""
     try:
         stat = os.stat(path)
