@@ -50,13 +50,13 @@ Found = list        # (FeedSettings, [(path, origin, stamp or OSError)]) per fee
 
 
 def patch(pub: Publication, store: Store, now: datetime, stored: kept.Stored, found: Found,
-          contexts: dict[str, str], refused: list[Problem], reads: Reads,
+          listing: kept.Listing, refused: list[Problem], reads: Reads,
           readers: Readers) -> tuple[Collection, kept.Makings, dict[str, list[int] | None]] | None:
     """The collection of ``found``, made from the last one and the files changed since; None when it cannot be.
 
-    ``stored``: the last collection kept, as filecache.last_collection gives it; ``contexts``: each feed's
-    context (what its files' cache rows depend on), by name; ``refused``: the problems of listing the
-    files; ``readers`` read the changed ones.
+    ``stored``: the last collection kept, as filecache.last_collection gives it; ``listing``: ``found``
+    as the kept collection notes it, each feed with its context (kept.listing); ``refused``: the
+    problems of listing the files; ``readers`` read the changed ones.
     """
     if stored is None:
         return None
@@ -68,11 +68,11 @@ def patch(pub: Publication, store: Store, now: datetime, stored: kept.Stored, fo
         return None
     if makings is None or makings.blocked or makings.feeds_dir != str(pub.feeds_dir):
         return None
-    changed = _changed(makings, found, contexts)
+    changed = _changed(makings, found, listing)
     if changed is None or not kept.as_they_were(looked.items()):
         return None
     with readers:
-        outcome = _patched(pub, store, now, found, contexts, refused, reads, readers, makings, looked, *changed)
+        outcome = _patched(pub, store, now, found, listing, refused, reads, readers, makings, looked, *changed)
     if outcome is None:                      # nothing was written: the whole collect starts clean
         reads.pending.clear()
         reads.folded.clear()
@@ -81,7 +81,7 @@ def patch(pub: Publication, store: Store, now: datetime, stored: kept.Stored, fo
     return outcome
 
 
-def _changed(makings: kept.Makings, found: Found, contexts: dict[str, str]
+def _changed(makings: kept.Makings, found: Found, listing: kept.Listing
              ) -> tuple[dict[str, list], set[str], set[str]] | None:
     """(per feed, the files added or changed; the origins removed; the origins of both), or None when
     patching cannot tell."""
@@ -90,8 +90,9 @@ def _changed(makings: kept.Makings, found: Found, contexts: dict[str, str]
     fresh: dict[str, list] = {}
     removed: set[str] = set()
     count = 0
-    for (feed, files), (name, context, before) in zip(found, makings.listing, strict=True):
-        if feed.name != name or contexts[name] != context:
+    for (feed, files), (name, context, before), (_, now_context, _) in zip(found, makings.listing, listing,
+                                                                          strict=True):
+        if feed.name != name or now_context != context:
             return None
         known = dict(before)
         new = [(path, origin, stamp) for path, origin, stamp in files if known.get(origin) != stamp]
@@ -109,11 +110,12 @@ def _changed(makings: kept.Makings, found: Found, contexts: dict[str, str]
     return None if touched & makings.entangled else (fresh, removed, touched)
 
 
-def _patched(pub: Publication, store: Store, now: datetime, found: Found, contexts: dict[str, str],
+def _patched(pub: Publication, store: Store, now: datetime, found: Found, listing: kept.Listing,
              refused: list[Problem], reads: Reads, readers: Readers, makings: kept.Makings,
              looked: dict[str, list[int] | None], fresh: dict[str, list], removed: set[str],
              touched: set[str]) -> tuple[Collection, kept.Makings, dict] | None:
     # Read the changed files (a touched file of the same bytes comes from the file cache).
+    contexts = {name: context for name, context, _ in listing}
     to_read: list[tuple] = []
     slots = []
     for name, files in fresh.items():
@@ -172,8 +174,7 @@ def _patched(pub: Publication, store: Store, now: datetime, found: Found, contex
     looked.update(new_looked)
     return (Collection(articles=tuple(articles), problems=tuple(problems), new_ids=known.new_ids,
                        changed_ids=known.changed_ids, drafts=tuple(drafts)),
-            kept.Makings(makings.feeds_dir, kept.listing(found, contexts), file_problems, by_link, entangled,
-                         blocked=False), looked)
+            kept.Makings(makings.feeds_dir, listing, file_problems, by_link, entangled, blocked=False), looked)
 
 
 def _same_as_kept(new: list[Article], records: dict[str, list[tuple[Article, list[Any]]]], reads: Reads) -> bool:

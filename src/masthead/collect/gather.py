@@ -142,11 +142,12 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     total = sum(len(paths) for _, paths in listed)
     feeds = {feed.name: (feed, _context(pub.site, feed)) for feed, _ in found}
     contexts = {name: context for name, (_, context) in feeds.items()}
+    listing = kept.listing(found, contexts)
     # Upstream feeds and pages change without a file changing: a publication reading any is collected anew.
     inputs = None
     stored: kept.Stored = None
     if lean and not any(f.sources or f.pages for f in pub.feeds):
-        inputs = kept.fingerprint(CACHE_VERSION, str(pub.feeds_dir), kept.listing(found, contexts), problems)
+        inputs = kept.fingerprint(CACHE_VERSION, str(pub.feeds_dir), listing, problems)
         stored = filecache.last_collection(store)
         last = kept.last_collection(store, inputs, stored)
         if last is not None:
@@ -156,12 +157,13 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     looked: dict[str, list[int] | None] = {}
     reads = Reads(lean=lean, records={} if inputs is not None else None, workers=workers)
     patched = None if inputs is None else patch(
-        pub, store, now, stored, found, contexts, problems, reads,
+        pub, store, now, stored, found, listing, problems, reads,
         Readers(read_changed, (pub.site, feeds), workers, closing=held_lock_files()))
     if patched is not None:
         collection, makings, looked = patched
     else:
-        collection, makings = _collect(pub, store, now, progress, reads, found, feeds, total, problems, looked)
+        collection, makings = _collect(pub, store, now, progress, reads, found, feeds, listing, total, problems,
+                                       looked)
     if progress and patched is not None:
         progress(total, total, "")
     if inputs is not None:
@@ -179,11 +181,12 @@ def _stat(path: str) -> Stamp | OSError:
 
 
 def _collect(pub: Publication, store: Store, now: datetime, progress: Progress | None, reads: Reads,
-             found: list, feeds: dict[str, tuple[FeedSettings, str]], total: int, problems: list[Problem],
-             looked: dict[str, list[int] | None]) -> tuple[Collection, kept.Makings]:
+             found: list, feeds: dict[str, tuple[FeedSettings, str]], listing: kept.Listing, total: int,
+             problems: list[Problem], looked: dict[str, list[int] | None]) -> tuple[Collection, kept.Makings]:
     """Every file of ``found``, read or taken from the file cache, and the whole publication's steps after.
 
-    ``feeds``: each feed's settings and the context its files' cache rows are valid in, by name.
+    ``feeds``: each feed's settings and the context its files' cache rows are valid in, by name;
+    ``listing``: ``found`` as the kept collection notes it (kept.listing).
     """
     articles: list[Article] = []
     seen_paths: list[str] = []
@@ -237,8 +240,8 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
              replace(a, published=known.first_seen[a.id], precision="second") for a in unique]
     clean, repairs = sanitise_articles(dated, repaired=True)   # each was repaired as its file was read
     makings = kept.Makings(
-        str(pub.feeds_dir), kept.listing(found, {name: context for name, (_, context) in feeds.items()}),
-        file_problems, kept.by_file(link_problems), entangled, blocked=bool(unlinked or duplicate_problems or repairs))
+        str(pub.feeds_dir), listing, file_problems, kept.by_file(link_problems), entangled,
+        blocked=bool(unlinked or duplicate_problems or repairs))
     return Collection(articles=clean, problems=(*problems, *repairs),
                       new_ids=known.new_ids, changed_ids=known.changed_ids, drafts=drafts), makings
 
