@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..records import Article
-from .db import Store, stamp, unstamp
+from .db import Store, marks, stamp, unstamp
+
+FEW = 500      # articles remembered at most by one query on their ids rather than a read of the table
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +24,11 @@ class Remembered:
 def remember(store: Store, articles: Iterable[Article], now: datetime) -> Remembered:
     """Record every article (new ones as seen ``now``, edited ones as changed ``now``).
 
-    One query reads what the state knows of every article; the new and the
-    edited ones are then written in two batches, in one transaction.
+    One query reads what the state knows of every article (of just these, when
+    they are few: a run that patched its collection remembers its new ones);
+    the new and the edited ones are then written in two batches, in one transaction.
     """
+    articles = list(articles)
     moment = stamp(now)
     first_seen: dict[str, datetime] = {}
     added: list[dict[str, str | None]] = []
@@ -32,7 +36,13 @@ def remember(store: Store, articles: Iterable[Article], now: datetime) -> Rememb
     seen_now = unstamp(moment)
     stamps: dict[str, datetime] = {}          # one datetime per distinct stamp: most articles share few
     with store.transaction():
-        known = {row[0]: (row[1], row[2]) for row in store.rows("SELECT id, content_hash, first_seen FROM articles")}
+        if len(articles) <= FEW:
+            among, names = marks([a.id for a in articles])
+            rows = store.rows(f"SELECT id, content_hash, first_seen FROM articles WHERE id IN ({among})", names) \
+                if articles else []
+        else:
+            rows = store.rows("SELECT id, content_hash, first_seen FROM articles")
+        known = {row[0]: (row[1], row[2]) for row in rows}
         for article in articles:
             row = known.get(article.id)
             if row is None:

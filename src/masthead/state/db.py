@@ -26,7 +26,7 @@ SQLite names them (INTEGER, TEXT, BLOB, REAL): PostgreSQL gets its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -207,6 +207,12 @@ MOMENTS = {
     "send_plans": ("planned",),
     "signup_mails": ("sent",),          # dropped by version 4
 }
+
+
+def marks(values: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """Named parameters for ``IN (...)``: (":p0, :p1, ...", {"p0": value, ...})."""
+    names = {f"p{i}": value for i, value in enumerate(values)}
+    return ", ".join(f":{name}" for name in names), names
 
 
 def stamp(moment: datetime) -> str:

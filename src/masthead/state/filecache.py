@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-from .db import Store
+from .db import Store, marks
 
 
 class CachedFile(NamedTuple):
@@ -30,11 +30,6 @@ def cached(store: Store, path: str) -> CachedFile | None:
     return CachedFile(*row) if row is not None else None
 
 
-def _marks(paths: Sequence[str]) -> tuple[str, dict[str, str]]:
-    names = {f"p{i}": path for i, path in enumerate(paths)}
-    return ", ".join(f":{name}" for name in names), names
-
-
 def cached_many(store: Store, paths: Sequence[str], *, bodies: bool = True) -> dict[str, CachedFile]:
     """The rows of ``paths`` (those the cache has), in one query: a batch of a folder walk, not a table scan.
 
@@ -42,9 +37,9 @@ def cached_many(store: Store, paths: Sequence[str], *, bodies: bool = True) -> d
     """
     if not paths:
         return {}
-    marks, names = _marks(paths)
+    among, names = marks(paths)
     columns = "path, size, mtime_ns, hash, result" + (", bodies" if bodies else "")
-    rows = store.rows(f"SELECT {columns} FROM files WHERE path IN ({marks})", names)
+    rows = store.rows(f"SELECT {columns} FROM files WHERE path IN ({among})", names)
     return {row[0]: CachedFile(*tuple(row)[1:]) for row in rows}
 
 
@@ -52,8 +47,8 @@ def bodies_of(store: Store, paths: Sequence[str]) -> dict[str, str]:
     """The ``bodies`` JSON of each of ``paths`` the cache has, in one query."""
     if not paths:
         return {}
-    marks, names = _marks(paths)
-    rows = store.rows(f"SELECT path, bodies FROM files WHERE path IN ({marks})", names)
+    among, names = marks(paths)
+    rows = store.rows(f"SELECT path, bodies FROM files WHERE path IN ({among})", names)
     return {row[0]: row[1] for row in rows}
 
 
