@@ -31,6 +31,8 @@ _TUPLES = {"authors", "tags", "problems"}
 _FIELDS = tuple(f.name for f in fields(Article))
 _NESTED = {"image", "enclosures", "local_files"}
 _SHARED = ("feed", "language", "direction", "precision")   # a few values shared by thousands of articles
+_CREDITS = ("source", "photo_credit", "publisher")         # an agency or a photographer: shared by many
+_NAMES = ("authors", "tags")
 BATCH = 500                                                # file rows per query
 
 
@@ -59,6 +61,9 @@ _AT = {name: i for i, name in enumerate(_FIELDS)}
 _DATES_AT = (_AT["published"], _AT["updated"])
 _TUPLES_AT = tuple(_AT[name] for name in _TUPLES)
 _SHARED_AT = tuple(_AT[name] for name in _SHARED)
+_CREDITS_AT = tuple(_AT[name] for name in _CREDITS)
+_NAMES_AT = tuple(_AT[name] for name in _NAMES)
+_ORIGIN_AT = _AT["origin"]
 _BODY_AT = (_AT["body_html"], _AT["body_text"])
 _IMAGE_FIELDS = tuple(f.name for f in fields(Image))
 _ENCLOSURE_FIELDS = tuple(f.name for f in fields(Enclosure))
@@ -90,21 +95,42 @@ def to_record(article: Article, *, body: bool = True) -> list[Any]:
     return values
 
 
-def from_record(values: list[Any]) -> Article:
-    """The article of ``to_record``; a record without its body gets empty ones."""
+def from_record(values: list[Any], origin: str | None = None) -> Article:
+    """The article of ``to_record``; a record without its body gets empty ones.
+
+    A large archive holds every article's record at once, so what many share
+    is held once: the feed, language and the like, credits and names (an
+    agency's name, a photographer's), an unchanged article's two equal dates,
+    and ``origin`` (the file's path as its caller already holds it) when it is
+    the article's.
+    """
     values = list(values)       # the record itself stays as read (it may be written back)
+    published_at, updated_at = _DATES_AT
+    written = values[published_at]
     for at in _DATES_AT:
         moment = values[at]
         if moment:
+            if at == updated_at and moment == written:
+                values[at] = values[published_at]
+                continue
             values[at] = moment = _fromiso(moment)
             if moment.tzinfo is None:
                 raise ValueError(f"a cached date without its offset: {moment!r}")
     for at in _TUPLES_AT:
         values[at] = tuple(values[at])
+    for at in _NAMES_AT:
+        if values[at]:
+            values[at] = tuple(_intern(name) for name in values[at])
     for at in _SHARED_AT:
         value = values[at]
         if value is not None:
             values[at] = _intern(value)
+    for at in _CREDITS_AT:
+        value = values[at]
+        if value:
+            values[at] = _intern(value)
+    if origin is not None and values[_ORIGIN_AT] == origin:
+        values[_ORIGIN_AT] = origin
     for at in _BODY_AT:
         if values[at] is None:
             values[at] = ""
@@ -161,8 +187,11 @@ def decode(text: str) -> dict[str, Any] | None:
     return entry if isinstance(entry, dict) and "context" in entry else None
 
 
-def from_cache_entry(entry: dict[str, Any], bodies: str | None) -> list[Article]:
-    """The articles of a cache record: with the bodies in ``bodies`` (its JSON), or lean when that is None."""
+def from_cache_entry(entry: dict[str, Any], bodies: str | None, origin: str | None = None) -> list[Article]:
+    """The articles of a cache record: with the bodies in ``bodies`` (its JSON), or lean when that is None.
+
+    ``origin``: the file's path, held once for all of its articles (see ``from_record``).
+    """
     records = entry["articles"]
     if bodies:
         apart = orjson.loads(bodies)
@@ -175,7 +204,7 @@ def from_cache_entry(entry: dict[str, Any], bodies: str | None) -> list[Article]
                 record[html_at], record[text_at] = body
             whole.append(record)
         records = whole
-    return [from_record(r) for r in records]
+    return [from_record(r, origin) for r in records]
 
 
 def without_body(article: Article, record: list[Any]) -> Article:

@@ -155,7 +155,7 @@ def _cached(path: str, origin: str, stamp: Stamp, context: str, row: filecache.C
         if digest != row.hash:
             return None
         reads.pending.append((origin, *stamp, digest, row.result, row.bodies))
-    return _from_cache(cached, row.bodies, reads)
+    return _from_cache(cached, row.bodies, reads, origin)
 
 
 class Fresh(NamedTuple):
@@ -189,7 +189,7 @@ def take(origin: str, stamp: Stamp | None, fresh: Fresh, reads: Reads) -> Result
     entry = decode(fresh.entry)
     assert entry is not None and stamp is not None
     reads.pending.append((origin, *stamp, fresh.digest, fresh.entry, fresh.bodies))
-    return _from_cache(entry, fresh.bodies, reads, keep_records=False)
+    return _from_cache(entry, fresh.bodies, reads, origin, keep_records=False)
 
 
 def unreadable(origin: str, exc: OSError) -> Problem:
@@ -204,9 +204,9 @@ def save_reads(store: Store, pending: list[tuple]) -> None:
         pending.clear()
 
 
-def _from_cache(cached: dict, bodies: str | None, reads: Reads,
+def _from_cache(cached: dict, bodies: str | None, reads: Reads, origin: str,
                 keep_records: bool = True) -> tuple[list[Article], list[Problem]]:
-    articles = from_cache_entry(cached, None if reads.lean else bodies)
+    articles = from_cache_entry(cached, None if reads.lean else bodies, origin)
     reads.folded.update(zip([a.title for a in articles], cached.get("keys") or (), strict=False))
     if reads.records is not None and keep_records:  # the collection will be kept: it reuses these records
         reads.records.update((id(a), (a, r)) for a, r in zip(articles, cached["articles"], strict=True))

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
+from itertools import chain
 from pathlib import Path
 
 import orjson
@@ -138,8 +139,8 @@ class Ledger:
         """Remember a finished build: call only after its files were written."""
         built = [[f.name, f.title, f.language, f.items, f.files, f.urls,
                   [[a.number, a.items, a.full, a.files, a.urls] for a in f.archives], f.left_out] for f in feeds]
-        keys = [(path, self._made.get(path) or page_key(self.settings, a)) for path, a in pages.items()]
-        keys += [(a.files["rss"], archive_key(self.settings, a.key)) for f in feeds for a in f.archives]
+        keys = chain(((path, self._made.get(path) or page_key(self.settings, a)) for path, a in pages.items()),
+                     ((a.files["rss"], archive_key(self.settings, a.key)) for f in feeds for a in f.archives))
         with self.store.transaction():
             builds.record(self.store, fingerprint, built, keys, files, previous=self._keys)
             archives.replace(self.store, {f.name: [a.ids for a in f.archives] for f in feeds}, self._shelved)

@@ -8,7 +8,7 @@ an empty page (its articles were deleted).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from .db import Store
 
@@ -31,25 +31,30 @@ def replace(store: Store, feeds: Mapping[str, Sequence[Sequence[str]]],
 
     ``previous``: the pages as ``shelved`` gave them before this build; then
     only the rows that differ are written (a run that shelved one article
-    writes one row, not one per article of the archive).
+    writes one row, not one per article of the archive). The rows are made
+    as they are written: a large archive has one per article.
     """
-    wanted = _places(feeds)
+    there = _places(previous) if previous is not None else {}
+
+    def moved() -> Iterator[dict[str, object]]:
+        for feed, pages in feeds.items():
+            for number, page in enumerate(pages, start=1):
+                for position, article_id in enumerate(page):
+                    if there.get((feed, article_id)) != (number, position):
+                        yield {"feed": feed, "article_id": article_id, "page": number, "position": position}
+
     with store.transaction():
         if previous is None:
             store.execute("DELETE FROM archive_entries")
-            there: dict[tuple[str, str], tuple[int, int]] = {}
         else:
-            there = _places(previous)
-        gone = [{"feed": feed, "article_id": article_id} for feed, article_id in there.keys() - wanted.keys()]
-        moved = [{"feed": key[0], "article_id": key[1], "page": at[0], "position": at[1]}
-                 for key, at in wanted.items() if there.get(key) != at]
-        if gone:
+            shelved_now = {feed: {i for page in pages for i in page} for feed, pages in feeds.items()}
+            gone = [{"feed": feed, "article_id": article_id} for feed, article_id in there
+                    if article_id not in shelved_now.get(feed, ())]
             store.executemany("DELETE FROM archive_entries WHERE feed = :feed AND article_id = :article_id", gone)
-        if moved:
-            store.executemany("INSERT INTO archive_entries (feed, page, position, article_id) "
-                              "VALUES (:feed, :page, :position, :article_id) "
-                              "ON CONFLICT (feed, article_id) DO UPDATE SET page = excluded.page, "
-                              "position = excluded.position", moved)
+        store.executemany("INSERT INTO archive_entries (feed, page, position, article_id) "
+                          "VALUES (:feed, :page, :position, :article_id) "
+                          "ON CONFLICT (feed, article_id) DO UPDATE SET page = excluded.page, "
+                          "position = excluded.position", moved())
 
 
 def _places(feeds: Mapping[str, Sequence[Sequence[str]]]) -> dict[tuple[str, str], tuple[int, int]]:

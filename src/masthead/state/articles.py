@@ -8,6 +8,7 @@ from datetime import datetime
 
 from ..records import Article
 from .db import Store, marks, stamp, unstamp
+from .engine import MANY
 
 FEW = 500      # articles remembered at most by one query on their ids rather than a read of the table
 
@@ -16,7 +17,7 @@ FEW = 500      # articles remembered at most by one query on their ids rather th
 class Remembered:
     """What the state knew of this run's articles."""
 
-    first_seen: dict[str, datetime]                     # id -> first collected
+    first_seen: dict[str, datetime]                     # id -> first collected, of the undated: their date
     new_ids: frozenset[str] = field(default_factory=frozenset)
     changed_ids: frozenset[str] = field(default_factory=frozenset)
 
@@ -26,15 +27,20 @@ def remember(store: Store, articles: Iterable[Article], now: datetime) -> Rememb
 
     One query reads what the state knows of every article (of just these, when
     they are few: a run that patched its collection remembers its new ones);
-    the new and the edited ones are then written in two batches, in one transaction.
+    the new and the edited ones are then written a batch at a time, in one
+    transaction (a first run over a large archive holds a batch of rows, not
+    one per article).
     """
     articles = list(articles)
     moment = stamp(now)
     first_seen: dict[str, datetime] = {}
+    new_ids: list[str] = []
     added: list[dict[str, str | None]] = []
     edited: list[dict[str, str]] = []
     seen_now = unstamp(moment)
     stamps: dict[str, datetime] = {}          # one datetime per distinct stamp: most articles share few
+    insert = ("INSERT INTO articles (id, feed, origin, content_hash, first_seen, changed, published) "
+              "VALUES (:id, :feed, :origin, :hash, :now, :now, :published)")
     with store.transaction():
         if len(articles) <= FEW:
             among, names = marks([a.id for a in articles])
@@ -43,28 +49,33 @@ def remember(store: Store, articles: Iterable[Article], now: datetime) -> Rememb
         else:
             rows = store.rows("SELECT id, content_hash, first_seen FROM articles")
         known = {row[0]: (row[1], row[2]) for row in rows}
+        del rows
         for article in articles:
             row = known.get(article.id)
             if row is None:
-                first_seen[article.id] = seen_now
+                if article.published is None:
+                    first_seen[article.id] = seen_now
+                new_ids.append(article.id)
                 added.append({"id": article.id, "feed": article.feed, "origin": article.origin,
                               "hash": article.content_hash, "now": moment,
                               "published": stamp(article.published) if article.published else None})
+                if len(added) >= MANY:
+                    store.executemany(insert, added)
+                    added.clear()
                 continue
             content_hash, seen = row
-            when = stamps.get(seen)
-            if when is None:
-                when = stamps[seen] = unstamp(seen)
-            first_seen[article.id] = when
+            if article.published is None:
+                when = stamps.get(seen)
+                if when is None:
+                    when = stamps[seen] = unstamp(seen)
+                first_seen[article.id] = when
             if content_hash != article.content_hash:
                 edited.append({"hash": article.content_hash, "now": moment, "origin": article.origin,
                                "id": article.id})
-        store.executemany(
-            "INSERT INTO articles (id, feed, origin, content_hash, first_seen, changed, published) "
-            "VALUES (:id, :feed, :origin, :hash, :now, :now, :published)", added)
+        store.executemany(insert, added)
         store.executemany("UPDATE articles SET content_hash = :hash, changed = :now, origin = :origin "
                           "WHERE id = :id", edited)
-    return Remembered(first_seen, frozenset(str(a["id"]) for a in added), frozenset(e["id"] for e in edited))
+    return Remembered(first_seen, frozenset(new_ids), frozenset(e["id"] for e in edited))
 
 
 def first_seen(store: Store) -> dict[str, datetime]:

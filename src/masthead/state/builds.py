@@ -8,7 +8,7 @@ page (its rss.xml), the key of what it was rendered from. They are written only 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .db import Store
@@ -50,23 +50,28 @@ def record(store: Store, fingerprint: str, feeds: list[Any], pages: Iterable[tup
            files: Iterable[str], previous: dict[str, str] | None = None) -> None:
     """Remember a finished build: its input fingerprint, feeds, page keys and files.
 
-    ``previous``: the page keys as ``page_keys`` gave them before this build;
-    then only the rows that differ are written.
+    ``pages``: (path, key) of every page, taken one at a time (a large archive
+    has one per article). ``previous``: the page keys as ``page_keys`` gave
+    them before this build; then only the rows that differ are written.
     """
     upsert = ("INSERT INTO meta (key, value) VALUES (:key, :value) "
               "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-    keys = dict(pages)
+    paths: set[str] = set()
+
+    def changed() -> Iterator[dict[str, str]]:
+        for path, key in pages:
+            paths.add(path)
+            if previous is None or previous.get(path) != key:
+                yield {"path": path, "key": key}
+
     with store.transaction():
         if previous is None:
             store.execute("DELETE FROM pages")
-            changed = keys
-        else:
-            store.executemany("DELETE FROM pages WHERE path = :path",
-                              [{"path": path} for path in previous if path not in keys])
-            changed = {path: key for path, key in keys.items() if previous.get(path) != key}
         store.executemany("INSERT INTO pages (path, key) VALUES (:path, :key) "
-                          "ON CONFLICT (path) DO UPDATE SET key = excluded.key",
-                          [{"path": path, "key": key} for path, key in changed.items()])
+                          "ON CONFLICT (path) DO UPDATE SET key = excluded.key", changed())
+        if previous is not None:
+            store.executemany("DELETE FROM pages WHERE path = :path",
+                              [{"path": path} for path in previous if path not in paths])
         store.executemany(upsert, [{"key": FILES, "value": json.dumps(sorted(files))},
                                    {"key": INPUT, "value": fingerprint},
                                    {"key": FEEDS, "value": json.dumps(feeds)}])

@@ -18,11 +18,13 @@ the hot path of the send workers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from itertools import islice
 from typing import Any, ClassVar, Protocol
 
 Params = Mapping[str, Any] | Sequence[Any]
+MANY = 1000         # rows per executemany when they come from an iterator
 
 
 class Row(Protocol):
@@ -81,7 +83,13 @@ class Store:
             cursor: Cursor = self.db.execute(self.sql(sql), params)
         return cursor
 
-    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """``sql`` once per row; rows from an iterator are made and sent MANY at a time (memory stays flat)."""
+        if not isinstance(rows, Sequence):
+            remaining = iter(rows)
+            while batch := list(islice(remaining, MANY)):
+                self.executemany(sql, batch)
+            return
         if len(rows) == 1:          # one round trip, without the batching machinery
             self.execute(sql, rows[0])
         elif rows:

@@ -27,7 +27,7 @@ import functools
 import os
 import re
 import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -166,8 +166,8 @@ class PostgresStore(Store):
                 pass
             return cursor
 
-    def executemany(self, sql: str, rows: Sequence[Params]) -> None:
-        if len(rows) > 1:
+    def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        if isinstance(rows, Sequence) and len(rows) > 1:      # an iterator comes back here in lists
             self._open()
         super().executemany(sql, rows)
 
