@@ -71,6 +71,8 @@ _LOCAL_FIELDS = tuple(f.name for f in fields(LocalFile))
 _IMAGE_AT, _ENCLOSURES_AT, _LOCAL_AT = _AT["image"], _AT["enclosures"], _AT["local_files"]
 _DRAFT_AT, _DIRECTION_AT = _AT["draft"], _AT["direction"]
 _fromiso = datetime.fromisoformat
+MOMENTS = 4096          # dates made from their ISO text and shared, at most (datetimes are immutable)
+_MOMENTS: dict[str, datetime] = {}
 _intern = sys.intern
 _new = object.__new__
 _PUT = tuple(Article.__dict__[name].__set__ for name in _FIELDS)   # each slot's setter, past the frozen check
@@ -100,22 +102,24 @@ def from_record(values: list[Any], origin: str | None = None) -> Article:
 
     A large archive holds every article's record at once, so what many share
     is held once: the feed, language and the like, credits and names (an
-    agency's name, a photographer's), an unchanged article's two equal dates,
-    and ``origin`` (the file's path as its caller already holds it) when it is
-    the article's.
+    agency's name, a photographer's), dates (articles dated by the day share
+    their moment, and an unchanged article's two dates are one), and
+    ``origin`` (the file's path as its caller already holds it) when it is the
+    article's.
     """
     values = list(values)       # the record itself stays as read (it may be written back)
-    published_at, updated_at = _DATES_AT
-    written = values[published_at]
     for at in _DATES_AT:
-        moment = values[at]
-        if moment:
-            if at == updated_at and moment == written:
-                values[at] = values[published_at]
-                continue
-            values[at] = moment = _fromiso(moment)
-            if moment.tzinfo is None:
-                raise ValueError(f"a cached date without its offset: {moment!r}")
+        written = values[at]
+        if written:
+            moment = _MOMENTS.get(written)
+            if moment is None:
+                moment = _fromiso(written)
+                if moment.tzinfo is None:
+                    raise ValueError(f"a cached date without its offset: {moment!r}")
+                if len(_MOMENTS) >= MOMENTS:
+                    _MOMENTS.clear()
+                _MOMENTS[written] = moment
+            values[at] = moment
     for at in _TUPLES_AT:
         values[at] = tuple(values[at])
     for at in _NAMES_AT:

@@ -46,7 +46,7 @@ from .sanitise import sanitise_articles
 
 LIMIT = 64          # changed files beyond which the publication is collected whole
 
-Found = list        # (FeedSettings, [(path, origin, stamp or OSError)]) per feed, as gather lists them
+Found = list        # (FeedSettings, [(origin, stamp or OSError)]) per feed, as gather lists them
 
 
 def patch(pub: Publication, store: Store, now: datetime, stored: kept.Stored, found: Found,
@@ -95,18 +95,18 @@ def _changed(makings: kept.Makings, found: Found, listing: kept.Listing
         if feed.name != name or now_context != context:
             return None
         known = dict(before)
-        new = [(path, origin, stamp) for path, origin, stamp in files if known.get(origin) != stamp]
-        removed |= known.keys() - {origin for _, origin, _ in files}
+        new = [(origin, stamp) for origin, stamp in files if known.get(origin) != stamp]
+        removed |= known.keys() - {origin for origin, _ in files}
         count += len(new)
         if count + len(removed) > LIMIT:
             return None
-        if any(READERS.get(file_suffix(os.path.basename(path))) is None for path, _, _ in new):
+        if any(READERS.get(file_suffix(os.path.basename(origin))) is None for origin, _ in new):
             return None
         if new:
             fresh[feed.name] = new
     if not fresh and not removed:
         return None                          # only the refused links, or the files links were checked against
-    touched = removed | {origin for files in fresh.values() for _, origin, _ in files}
+    touched = removed | {origin for files in fresh.values() for origin, _ in files}
     return None if touched & makings.entangled else (fresh, removed, touched)
 
 
@@ -119,7 +119,7 @@ def _patched(pub: Publication, store: Store, now: datetime, found: Found, listin
     to_read: list[tuple] = []
     slots = []
     for name, files in fresh.items():
-        slots += look_all(store, name, contexts[name], files, reads, to_read, [])
+        slots += look_all(store, str(pub.root), name, contexts[name], files, reads, to_read, [])
     outcomes = readers.read_all(to_read)
     read: dict[str, tuple[list[Article], list[Problem]]] = {}
     for origin, stamp, result in slots:
@@ -130,7 +130,7 @@ def _patched(pub: Publication, store: Store, now: datetime, found: Found, listin
         article = from_record(record)
         if article.origin not in touched:
             records.setdefault(article.origin, []).append((article, record))
-    order = [origin for _, files in found for _, origin, _ in files]
+    order = [origin for _, files in found for origin, _ in files]
     new = [a for origin in order if origin in read for a in read[origin][0]]
     every = [a for origin in order for a in ([a for a, _ in records.get(origin, ())] if origin not in read
                                              else read[origin][0])]

@@ -138,8 +138,11 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
         listed.append((feed, paths))
         problems += refused
     root = f"{pub.root}/" if pub.root.is_absolute() and os.sep == "/" else ""
-    found = [(feed, [(path, _origin(pub, root, path), _stat(path)) for path in paths]) for feed, paths in listed]
-    total = sum(len(paths) for _, paths in listed)
+    # Each file as (origin, stamp): its path is made again from its origin when it is read (a large
+    # archive would hold both), and the kept collection's listing holds these same lists.
+    found = [(feed, [(_origin(pub, root, path), _stat(path)) for path in paths]) for feed, paths in listed]
+    del listed
+    total = sum(len(files) for _, files in found)
     feeds = {feed.name: (feed, _context(pub.site, feed)) for feed, _ in found}
     contexts = {name: context for name, (_, context) in feeds.items()}
     listing = kept.listing(found, contexts)
@@ -195,8 +198,9 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
     looks = []                  # per feed, each file's slot: what is known without reading it
     to_read: list[tuple] = []   # the files to read, of every feed: their readers start on all at once
     for feed, files in found:
-        looks.append(look_all(store, feed.name, feeds[feed.name][1], files, reads, to_read, documents))
-        seen_paths += [origin for _, origin, _ in files]
+        looks.append(look_all(store, str(pub.root), feed.name, feeds[feed.name][1], files, reads, to_read,
+                              documents))
+        seen_paths += [origin for origin, _ in files]
     done = 0
     with Readers(read_changed, (pub.site, feeds), reads.workers, closing=held_lock_files()) as readers:
         fresh = readers.read_all(to_read)

@@ -36,9 +36,12 @@ Listing = list[tuple[str, str, list[tuple[str, Any]]]]
 Stored = tuple[str, str] | None      # the kept collection's (inputs, content), as filecache.last_collection gives
 
 
-def listing(found: Sequence[tuple[Any, Sequence[tuple[str, str, Any]]]], contexts: Mapping[str, str]) -> Listing:
-    """The listing of ``found`` (per feed: its settings, its (path, origin, stamp) files) with each feed's context."""
-    return [(feed.name, contexts[feed.name], [(origin, stamp) for _, origin, stamp in files]) for feed, files in found]
+def listing(found: Sequence[tuple[Any, list[tuple[str, Any]]]], contexts: Mapping[str, str]) -> Listing:
+    """The listing of ``found`` (per feed: its settings, its (origin, stamp) files) with each feed's context.
+
+    It holds ``found``'s own lists of files, not copies.
+    """
+    return [(feed.name, contexts[feed.name], files) for feed, files in found]
 
 
 def fingerprint(cache_version: str, feeds_dir: str, listing: Listing, problems: Sequence[Problem]) -> str:

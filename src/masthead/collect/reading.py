@@ -110,15 +110,16 @@ Result = tuple[list[Article], list[Problem]]
 Slot = tuple[str, Stamp | None, Result | None]     # a file: (origin, size and time, result unless it must be read)
 
 
-def look_all(store: Store, feed: str, context: str, files: list, reads: Reads, to_read: list[tuple],
+def look_all(store: Store, home: str, feed: str, context: str, files: list, reads: Reads, to_read: list[tuple],
              documents: list[str]) -> list[Slot]:
-    """Each of a feed's files as the file cache knows it (one query a batch); those to read go to ``to_read``."""
+    """Each of a feed's (origin, stamp) files as the file cache knows it (one query a batch); those to read go to
+    ``to_read``. ``home``: the publication's folder, which origins are relative to."""
     slots: list[Slot] = []
     for start in range(0, len(files), CACHE_BATCH):
         batch = files[start:start + CACHE_BATCH]
-        rows = filecache.cached_many(store, [origin for _, origin, _ in batch], bodies=not reads.lean)
-        for path, origin, stamp in batch:
-            suffix = file_suffix(os.path.basename(path))
+        rows = filecache.cached_many(store, [origin for origin, _ in batch], bodies=not reads.lean)
+        for origin, stamp in batch:
+            suffix = file_suffix(os.path.basename(origin))
             kind = READERS.get(suffix)
             result: Result | None
             if kind is None and suffix in DOCUMENT_SUFFIXES:
@@ -131,6 +132,7 @@ def look_all(store: Store, feed: str, context: str, files: list, reads: Reads, t
             elif isinstance(stamp, OSError):
                 result = [], [unreadable(origin, stamp)]
             else:
+                path = os.path.join(home, origin)
                 result = _cached(path, origin, stamp, context, rows.get(origin), reads)
                 if result is None:
                     to_read.append((path, origin, kind, feed))
