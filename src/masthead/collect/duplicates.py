@@ -16,20 +16,28 @@ def dedupe(articles: list[Article], folded: Mapping[str, str] | None = None) -> 
     """
     kept: list[Article] = []
     problems: list[Problem] = []
-    # One table per kind of key, keyed by the bare value: a large archive holds three keys per article.
-    seen: dict[str, dict[object, Article]] = {"id": {}, "url": {}, "title": {}}
+    # One table per kind of key, keyed by the bare value (titles by day, then folded title): a large
+    # archive holds three keys per article, and no key object of its own for any of them.
+    ids: dict[str, Article] = {}
+    urls: dict[str, Article] = {}
+    titles: dict[int, dict[str, Article]] = {}
     place = places(articles)
     for article in articles:
-        keys: list[tuple[str, object]] = [("id", article.id), ("url", article.url)]
+        first, kind = ids.get(article.id), "id"
+        if first is None:
+            first, kind = urls.get(article.url), "url"
         if article.published:
-            keys.append(("title", title_key(article, folded)))
-        same = next(((kind, seen[kind][value]) for kind, value in keys if value in seen[kind]), None)
-        if same is not None:
-            kind, first = same
+            title, day = title_key(article, folded)
+            same_day = titles.setdefault(day, {})
+            if first is None:
+                first, kind = same_day.get(title), "title"
+        if first is not None:
             problems.append(Problem(place(article), f"the same article as {place(first)} (same {kind}): kept once"))
             continue
-        for kind, value in keys:
-            seen[kind][value] = article
+        ids[article.id] = article
+        urls[article.url] = article
+        if article.published:
+            same_day[title] = article
         kept.append(article)
     return kept, problems
 

@@ -133,6 +133,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     """
     problems: list[Problem] = []
     listed = []
+    paths: list[str] = []
     for feed in pub.feeds:
         paths, refused = article_files(feed, pub.feeds_dir)
         listed.append((feed, paths))
@@ -141,7 +142,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     # Each file as (origin, stamp): its path is made again from its origin when it is read (a large
     # archive would hold both), and the kept collection's listing holds these same lists.
     found = [(feed, [(_origin(pub, root, path), _stat(path)) for path in paths]) for feed, paths in listed]
-    del listed
+    del listed, paths
     total = sum(len(files) for _, files in found)
     feeds = {feed.name: (feed, _context(pub.site, feed)) for feed, _ in found}
     contexts = {name: context for name, (_, context) in feeds.items()}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from html import escape, unescape
 from pathlib import Path, PurePosixPath
@@ -54,23 +55,30 @@ def link_local_files(pub: Publication, articles: list[Article], looked: Looked |
     and of every article one links to: those whose change can change another
     article. ``targets``: the articles links may lead to (default: ``articles``).
     """
-    by_origin: dict[str, list[Article]] = {}
-    for article in articles if targets is None else targets:
-        by_origin.setdefault(article.origin, []).append(article)
+    by_origin: dict[str, list[Article]] = {}     # made when a link first needs it: most articles have none
     out: list[Article] = []
     problems: list[Problem] = []
     for article in articles:
         if not article.origin.endswith(LINKING) or "://" in article.origin:
             out.append(article)
             continue
-        linked, notes = _link(pub, article, by_origin, {} if looked is None else looked,
+        linked, notes = _link(pub, article, lambda: _by_origin(by_origin, articles if targets is None else targets),
+                              {} if looked is None else looked,
                               set() if entangled is None else entangled)
         out.append(linked)
         problems += [Problem(article.origin, note) for note in notes]
     return out, problems
 
 
-def _link(pub: Publication, article: Article, by_origin: dict[str, list[Article]],
+def _by_origin(by_origin: dict[str, list[Article]], targets: list[Article]) -> dict[str, list[Article]]:
+    """``by_origin`` (empty until the first call) filled with ``targets`` by their files."""
+    if not by_origin:
+        for target in targets:
+            by_origin.setdefault(target.origin, []).append(target)
+    return by_origin
+
+
+def _link(pub: Publication, article: Article, origins: Callable[[], dict[str, list[Article]]],
           looked: Looked, entangled: set[str]) -> tuple[Article, list[str]]:
     wanted = set(relative_links(article.body_html))
     if article.image is not None and _relative(article.image.url):
@@ -78,6 +86,7 @@ def _link(pub: Publication, article: Article, by_origin: dict[str, list[Article]
     wanted.update(e.url for e in article.enclosures if _relative(e.url))
     if not wanted:
         return article, []
+    by_origin = origins()
     entangled.add(article.origin)
     folder = (pub.root / article.origin).parent
     resolved: dict[str, str] = {}

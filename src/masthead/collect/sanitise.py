@@ -107,9 +107,11 @@ def _fallback_title(a: Article) -> str:
 
 def places(articles: tuple[Article, ...] | list[Article]) -> Callable[[Article], str]:
     """How a problem names an article: its file, and the item too in a file of several (a feed, a JSON list)."""
-    counts = Counter(a.origin for a in articles)
+    counts: Counter[str] = Counter()       # counted when a problem is first named: most runs name none
 
     def where(article: Article) -> str:
+        if not counts:
+            counts.update(a.origin for a in articles)
         name = article.origin or article.id
         if counts[article.origin] > 1 and article.title:
             return f"{name} (item “{summarise(article.title, 60)}”)"

@@ -112,7 +112,6 @@ class Ledger:
         self.settings = settings
         self.disk = disk
         self._keys: dict[str, str] | None = None
-        self._made: dict[str, str] = {}      # path -> page key, as this build checked them
         self._shelved: dict[str, list[list[str]]] | None = None   # as the last build left them
 
     def _key(self, path: str) -> str | None:
@@ -128,8 +127,7 @@ class Ledger:
         return all(self.disk.has(path) for path in [*builds.page_paths(self.store), *copies])
 
     def page_is_current(self, path: str, article: Article) -> bool:
-        key = self._made[path] = page_key(self.settings, article)
-        return self._key(path) == key and self.disk.has(path)
+        return self._key(path) == page_key(self.settings, article) and self.disk.has(path)
 
     def archive_is_current(self, path: str, key: str) -> bool:
         """The archive page whose RSS file is ``path`` was written from ``key``, and its three files are there."""
@@ -151,7 +149,7 @@ class Ledger:
         """Remember a finished build: call only after its files were written."""
         built = [[f.name, f.title, f.language, f.items, f.files, f.urls,
                   [[a.number, a.items, a.full, a.files, a.urls] for a in f.archives], f.left_out] for f in feeds]
-        keys = chain(((path, self._made.get(path) or page_key(self.settings, a)) for path, a in pages.items()),
+        keys = chain(((path, page_key(self.settings, a)) for path, a in pages.items()),
                      ((a.files["rss"], archive_key(self.settings, a.key)) for f in feeds for a in f.archives))
         with self.store.transaction():
             builds.record(self.store, fingerprint, built, keys, files, previous=self._keys)
