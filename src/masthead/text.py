@@ -302,6 +302,18 @@ def relative_links(markup: str) -> list[str]:
     return found
 
 
+def detached(text: str) -> str:
+    """``text``, or a copy of it when it is not ASCII, for a serialiser to encode.
+
+    orjson and sqlite3 leave a UTF-8 copy of every non-ASCII string they
+    encode attached to it for as long as it lives: an article's title and
+    summary, encoded for the kept collection or a JSON Feed, would each carry
+    one for the rest of the run (a large archive's worth). A copy made for the
+    document goes with it.
+    """
+    return text if text.isascii() else text.encode().decode()
+
+
 def split_name(name: str) -> tuple[str, str]:
     """(stem, suffix) of a file's name as Path gives them ("a.b.txt" -> "a.b", ".txt"), without the Path."""
     dot = name.rfind(".")

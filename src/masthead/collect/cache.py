@@ -64,6 +64,7 @@ _SHARED_AT = tuple(_AT[name] for name in _SHARED)
 _CREDITS_AT = tuple(_AT[name] for name in _CREDITS)
 _NAMES_AT = tuple(_AT[name] for name in _NAMES)
 _ORIGIN_AT = _AT["origin"]
+TEXT_AT = (_AT["title"], _AT["summary"])     # the text an article holds for a whole run: never null
 _BODY_AT = (_AT["body_html"], _AT["body_text"])
 _IMAGE_FIELDS = tuple(f.name for f in fields(Image))
 _ENCLOSURE_FIELDS = tuple(f.name for f in fields(Enclosure))

@@ -27,7 +27,8 @@ from .. import __version__
 from ..records import Article, Collection, Problem
 from ..state import filecache
 from ..state.db import Store
-from .cache import from_record, to_record
+from ..text import detached
+from .cache import TEXT_AT, from_record, to_record
 
 CHUNK = 1000          # articles per row of ``collected``, on average
 Stamp = tuple[int, int]          # a file's size and mtime in nanoseconds
@@ -120,7 +121,12 @@ def keep(store: Store, inputs: str, collection: Collection, looked: dict[str, li
 
     def record(article: Article) -> list[Any]:
         found = made.get(id(article))
-        return found[1] if found is not None and found[0] is article else to_record(article)
+        values = found[1] if found is not None and found[0] is article else to_record(article)
+        if not all(values[at].isascii() for at in TEXT_AT):      # see text.detached
+            values = list(values)
+            for at in TEXT_AT:
+                values[at] = detached(values[at])
+        return values
 
     content = orjson.dumps({"problems": _problems_json(collection.problems), "looked": sorted(looked.items()),
                             "makings": makings.to_json() if makings else None}).decode()

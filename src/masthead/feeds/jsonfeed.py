@@ -16,6 +16,7 @@ import orjson
 
 from ..config import Publication, SiteSettings
 from ..records import Article
+from ..text import detached
 from . import pages
 from .content import entry_html
 from .plan import FeedPlan
@@ -33,12 +34,12 @@ def _item(article: Article, body: str, site: SiteSettings, feed_language: str,
     item: dict[str, object] = {
         "id": entry_id(article, site),
         "url": article.url,
-        "title": article.title,
+        "title": detached(article.title),
         "content_html": body,
-        "content_text": article.body_text or article.summary,
+        "content_text": article.body_text or detached(article.summary),
     }
     if article.summary:
-        item["summary"] = article.summary
+        item["summary"] = detached(article.summary)
     if article.image is not None:
         item["image"] = article.image.url
     item["date_published"] = _date(article.published)
