@@ -117,13 +117,15 @@ def _patched(pub: Publication, store: Store, now: datetime, found: Found, listin
     # Read the changed files (a touched file of the same bytes comes from the file cache).
     contexts = {name: context for name, context, _ in listing}
     to_read: list[tuple] = []
-    slots = []
+    looked_up: dict[str, tuple[list[Article], list[Problem]]] = {}
     for name, files in fresh.items():
-        slots += look_all(store, str(pub.root), name, contexts[name], files, reads, to_read, [])
+        looked_up.update(look_all(store, str(pub.root), name, contexts[name], files, reads, to_read, []))
     outcomes = readers.read_all(to_read)
     read: dict[str, tuple[list[Article], list[Problem]]] = {}
-    for origin, stamp, result in slots:
-        read[origin] = result if result is not None else take(origin, stamp, next(outcomes), reads)
+    for files in fresh.values():
+        for origin, stamp in files:
+            result = looked_up.get(origin)
+            read[origin] = result if result is not None else take(origin, stamp, next(outcomes), reads)
     # The last collection's articles, but those of the files touched.
     records: dict[str, list[tuple[Article, list[Any]]]] = {}
     for record in kept.kept_records(store):

@@ -162,7 +162,7 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
     reads = Reads(lean=lean, records={} if inputs is not None else None, workers=workers)
     patched = None if inputs is None else patch(
         pub, store, now, stored, found, listing, problems, reads,
-        Readers(read_changed, (pub.site, feeds), workers, closing=held_lock_files()))
+        Readers(read_changed, (pub.site, feeds, str(pub.root)), workers, closing=held_lock_files()))
     if patched is not None:
         collection, makings, looked = patched
     else:
@@ -196,20 +196,21 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
     seen_paths: list[str] = []
     documents: list[str] = []   # not articles: a problem unless an article links to them
     file_problems: dict[str, list[Problem]] = {}
-    looks = []                  # per feed, each file's slot: what is known without reading it
+    looks = []                  # per feed, what is known of its files without reading them
     to_read: list[tuple] = []   # the files to read, of every feed: their readers start on all at once
+    home = str(pub.root)
     for feed, files in found:
-        looks.append(look_all(store, str(pub.root), feed.name, feeds[feed.name][1], files, reads, to_read,
-                              documents))
+        looks.append(look_all(store, home, feed.name, feeds[feed.name][1], files, reads, to_read, documents))
         seen_paths += [origin for origin, _ in files]
     done = 0
-    with Readers(read_changed, (pub.site, feeds), reads.workers, closing=held_lock_files()) as readers:
+    with Readers(read_changed, (pub.site, feeds, home), reads.workers, closing=held_lock_files()) as readers:
         fresh = readers.read_all(to_read)
-        for (feed, _), slots in zip(found, looks, strict=True):
-            for origin, stamp, result in slots:
+        for (feed, files), looked_up in zip(found, looks, strict=True):
+            for origin, stamp in files:
                 done += 1
                 if progress:
                     progress(done, total, origin)
+                result = looked_up.get(origin)
                 got, trouble = result if result is not None else take(origin, stamp, next(fresh), reads)
                 articles += got
                 problems += trouble

@@ -107,37 +107,41 @@ class Reads:
 
 
 Result = tuple[list[Article], list[Problem]]
-Slot = tuple[str, Stamp | None, Result | None]     # a file: (origin, size and time, result unless it must be read)
 
 
 def look_all(store: Store, home: str, feed: str, context: str, files: list, reads: Reads, to_read: list[tuple],
-             documents: list[str]) -> list[Slot]:
-    """Each of a feed's (origin, stamp) files as the file cache knows it (one query a batch); those to read go to
-    ``to_read``. ``home``: the publication's folder, which origins are relative to."""
-    slots: list[Slot] = []
+             documents: list[str]) -> dict[str, Result]:
+    """Each of a feed's (origin, stamp) files as the file cache knows it (one query a batch).
+
+    Gives the articles and problems of every file known without reading it, by
+    origin; each of the others goes to ``to_read`` (a job for ``read_changed``),
+    in the order of ``files``. ``home``: the publication's folder, which origins
+    are relative to. A file to read costs nothing here until it is read: a
+    first run over a large archive holds one job per file, and no more.
+    """
+    known: dict[str, Result] = {}
     for start in range(0, len(files), CACHE_BATCH):
         batch = files[start:start + CACHE_BATCH]
         rows = filecache.cached_many(store, [origin for origin, _ in batch], bodies=not reads.lean)
         for origin, stamp in batch:
             suffix = file_suffix(os.path.basename(origin))
             kind = READERS.get(suffix)
-            result: Result | None
             if kind is None and suffix in DOCUMENT_SUFFIXES:
                 documents.append(origin)
-                result = [], []
+                known[origin] = [], []
             elif kind is None:
                 name = PurePosixPath(origin)
-                result = [], [Problem(origin, f"'{name.suffix or name.name}' files are not articles: skipped "
-                                              f"(masthead reads {', '.join(sorted(READERS))})")]
+                known[origin] = [], [Problem(origin, f"'{name.suffix or name.name}' files are not articles: skipped "
+                                                     f"(masthead reads {', '.join(sorted(READERS))})")]
             elif isinstance(stamp, OSError):
-                result = [], [unreadable(origin, stamp)]
+                known[origin] = [], [unreadable(origin, stamp)]
             else:
-                path = os.path.join(home, origin)
-                result = _cached(path, origin, stamp, context, rows.get(origin), reads)
+                result = _cached(os.path.join(home, origin), origin, stamp, context, rows.get(origin), reads)
                 if result is None:
-                    to_read.append((path, origin, kind, feed))
-            slots.append((origin, None if isinstance(stamp, OSError) else stamp, result))
-    return slots
+                    to_read.append((origin, kind, feed))
+                else:
+                    known[origin] = result
+    return known
 
 
 def _cached(path: str, origin: str, stamp: Stamp, context: str, row: filecache.CachedFile | None,
@@ -169,12 +173,15 @@ class Fresh(NamedTuple):
     error: OSError | None = None
 
 
-def read_changed(site: SiteSettings, feeds: dict[str, tuple[FeedSettings, str]], path: str, origin: str,
+def read_changed(site: SiteSettings, feeds: dict[str, tuple[FeedSettings, str]], home: str, origin: str,
                  kind: str, feed: str) -> Fresh:
-    """Read one new or changed file into what the file cache keeps of it (in a worker process, or here)."""
+    """Read one new or changed file into what the file cache keeps of it (in a worker process, or here).
+
+    ``home``: the publication's folder, which ``origin`` is relative to.
+    """
     settings, context = feeds[feed]
     try:
-        with open(path, "rb") as file:
+        with open(os.path.join(home, origin), "rb") as file:
             data = file.read()
     except OSError as exc:              # unreadable, or gone since the folder was listed: that file only
         return Fresh(error=exc)
