@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 import masthead.collect.reading
-from masthead.collect import collect_publication
+from masthead.collect import collect_publication, dedupe
 from masthead.config import load_publication
 from masthead.records import Collection
 from masthead.state.db import open_store, stamp
+from tests.factories import article as make_article
 
 NOW = datetime(2022, 5, 7, 6, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=1)
@@ -220,6 +221,16 @@ class TestDuplicates:
         collection = collect(sample_pub)
         titles = [a.title for a in collection.articles]
         assert titles.count("ارتفاع صادرات التمور إلى مستوى قياسي") == 2
+
+    def test_titles_whose_keys_share_a_hash_are_both_kept(self) -> None:
+        """Titles are compared by their key's hash: two titles of one hash on one day are still told apart."""
+        day = datetime(2022, 5, 3, 12, tzinfo=UTC)
+        first, second, again = (make_article(n, title=title, published=day) for n, title in
+                                ((1, "ارتفاع صادرات التمور"), (2, "انخفاض أسعار القمح"), (3, "ارتفاع صادرات التمور.")))
+        same_hash = {"ارتفاع صادرات التمور": 7, "انخفاض أسعار القمح": 7, "ارتفاع صادرات التمور.": 7}
+        kept, problems = dedupe([first, second, again], same_hash)
+        assert [first, second] == kept
+        assert ["the same article as feeds/ar-news/item-1.txt (same title): kept once"] == [p.message for p in problems]
 
     def test_same_upstream_guid_twice_is_kept_once(self, sample_pub: Path) -> None:
         """An upstream guid seen twice (in one feed and again in a second) gives one record and a problem each, naming the item."""

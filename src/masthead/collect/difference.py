@@ -185,7 +185,7 @@ def _same_as_kept(new: list[Article], records: dict[str, list[tuple[Article, lis
     days = {a.published.date().toordinal() for a in fresh if a.published}
     ids: set[str] = set()
     urls: set[str] = set()
-    titles: set[tuple[str, int]] = set()
+    titles: set[tuple[int, int]] = set()      # two titles of one hash: the whole collect tells them apart
     for pairs in records.values():
         for article, _ in pairs:
             if article.draft:

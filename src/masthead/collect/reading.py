@@ -103,7 +103,7 @@ class Reads:
     records: dict[int, tuple[Article, list]] | None    # id(article) -> (it, the cache record it came from)
     workers: int | None          # processes reading changed files (None: one per core)
     pending: list[tuple] = field(default_factory=list)  # file-cache rows (encoded), written in batches
-    folded: dict[str, str] = field(default_factory=dict)  # title -> its comparison key (dedupe needs every one)
+    folded: dict[str, int] = field(default_factory=dict)  # title -> its comparison key's hash (see title_key)
 
 
 Result = tuple[list[Article], list[Problem]]
@@ -216,7 +216,7 @@ def save_reads(store: Store, pending: list[tuple]) -> None:
 def _from_cache(cached: dict, bodies: str | None, reads: Reads, origin: str,
                 keep_records: bool = True) -> tuple[list[Article], list[Problem]]:
     articles = from_cache_entry(cached, None if reads.lean else bodies, origin)
-    reads.folded.update(zip([a.title for a in articles], cached.get("keys") or (), strict=False))
+    reads.folded.update(zip([a.title for a in articles], map(hash, cached.get("keys") or ()), strict=False))
     if reads.records is not None and keep_records:  # the collection will be kept: it reuses these records
         reads.records.update((id(a), (a, r)) for a, r in zip(articles, cached["articles"], strict=True))
     return articles, [Problem(w, m, f) for w, m, f in cached["problems"]]

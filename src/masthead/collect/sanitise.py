@@ -159,16 +159,15 @@ def sanitise_articles(articles: tuple[Article, ...] | list[Article], *, repaired
     problems: list[Problem] = []
     kept: dict[str, Article] = {}
     place = places(articles)
-    for original in articles:
-        where = place(original)
-        a = original if repaired else _repair(original, where, problems)
+    for original in articles:           # each article named (place) only in a problem: most have none
+        a = original if repaired else _repair(original, place(original), problems)
         dated = a.published or a.updated
         if dated is None:
-            problems.append(Problem(where, "no publication date: left out of the feeds; "
-                                           "add a date to the article", fatal=True))
+            problems.append(Problem(place(original), "no publication date: left out of the feeds; "
+                                                     "add a date to the article", fatal=True))
             continue
         if a.published is None:
-            problems.append(Problem(where, "no publication date: its update time is used"))
+            problems.append(Problem(place(original), "no publication date: its update time is used"))
         published, updated = _settled(dated, a.updated)
         if (published, updated) != (a.published, a.updated):
             a = _with_dates(a, published, updated)
