@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -145,7 +145,7 @@ class Ledger:
         return builds.last_files(self.store)
 
     def record(self, fingerprint: str, feeds: tuple[FeedOutput, ...], pages: dict[str, Article],
-               files: set[str]) -> None:
+               files: Iterable[str]) -> None:
         """Remember a finished build: call only after its files were written."""
         built = [[f.name, f.title, f.language, f.items, f.files, f.urls,
                   [[a.number, a.items, a.full, a.files, a.urls] for a in f.archives], f.left_out] for f in feeds]
@@ -173,16 +173,17 @@ class Ledger:
         return feeds
 
 
-def _copy_local_files(pub: Publication, articles: tuple[Article, ...], made: set[str],
+def _copy_local_files(pub: Publication, articles: tuple[Article, ...], made: set[str], pages: Mapping[str, Article],
                       folders: Folders) -> dict[str, bool]:
     """Copy the files articles refer to into output/, beside their pages: {target: whether it was written}.
 
-    A file the feeds stage itself makes at the same path wins; a source gone
-    since it was collected is skipped (the next run reports the broken link).
+    A file the feeds stage itself makes at the same path (in ``made``, or an
+    article's page) wins; a source gone since it was collected is skipped (the
+    next run reports the broken link).
     """
     copied: dict[str, bool] = {}
     for local in sorted({f for a in articles for f in a.local_files}, key=lambda f: f.target):
-        if local.target in made or local.target in copied:
+        if local.target in made or local.target in pages or local.target in copied:
             continue
         try:
             data = (pub.root / local.source).read_bytes()
@@ -223,29 +224,32 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     from .build import build_feeds  # feedgen, lxml and the templates: only when something is built
 
     changed: list[str] = []
-    made: set[str] = set()
+    made: set[str] = set()          # the files written but the article pages (``pages`` has those)
     batch = folders if folders is not None else Folders()
 
     def write(path: str, content: bytes) -> None:      # each file as soon as it is rendered
-        made.add(path)
+        if path not in pages:
+            made.add(path)
         if atomic_write(pub.root / path, content, folders=batch):
             changed.append(path)
     feeds = tuple(build_feeds(pub, articles, now, ledger.page_is_current,
                               shelved=ledger.shelved(),
                               archive_is_current=ledger.archive_is_current,
                               sink=write, fill=fill, owners=pages))
-    copied = _copy_local_files(pub, articles, made, batch)
+    copied = _copy_local_files(pub, articles, made, pages, batch)
     changed += [path for path, written in copied.items() if written]
-    produced = made | set(pages) | set(copied)
-    produced |= {path for feed in feeds for page in feed.archives for path in page.files.values()}
-    stale = sorted(p for p in ledger.previous_files() - produced if p.startswith("output/"))
+    made |= {path for feed in feeds for page in feed.archives for path in page.files.values()}
+    # What this build produced: the article pages, the rest of what it wrote or left as it was, the copies
+    # (not gathered into one set: a large archive has a page per article).
+    stale = sorted(p for p in ledger.previous_files()
+                   if p.startswith("output/") and p not in pages and p not in made and p not in copied)
     for path in stale:
         try:
             (pub.root / path).unlink(missing_ok=True)
         except OSError as exc:
             raise storage_error(exc, pub.root / path, "remove this file the site no longer has") from None
         batch.add((pub.root / path).parent)
-    batch.then(lambda: ledger.record(fingerprint, feeds, pages, produced))
+    batch.then(lambda: ledger.record(fingerprint, feeds, pages, chain(pages, made, copied)))
     if folders is None:
         batch.sync()
     return Written(feeds, tuple(changed), tuple(stale), tuple(collisions))

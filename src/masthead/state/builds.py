@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import orjson
+
 from .db import Store
 
 INPUT = "feeds_input"
@@ -75,6 +77,6 @@ def record(store: Store, fingerprint: str, feeds: list[Any], pages: Iterable[tup
         if previous is not None:
             store.executemany("DELETE FROM pages WHERE path = :path",
                               [{"path": path} for path in previous if path not in paths])
-        store.executemany(upsert, [{"key": FILES, "value": json.dumps(sorted(files))},
+        store.executemany(upsert, [{"key": FILES, "value": orjson.dumps(sorted(files)).decode()},
                                    {"key": INPUT, "value": fingerprint},
                                    {"key": FEEDS, "value": json.dumps(feeds)}])
