@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
-from itertools import chain
+from itertools import chain, pairwise
+from operator import attrgetter
 from pathlib import Path
 
 import orjson
@@ -59,17 +60,24 @@ def input_fingerprint(settings: str, articles: Iterable[Article]) -> str:
     """The hash of the settings' fingerprint and the JSON array of every article's row, sorted.
 
     The JSON is hashed a thousand rows at a time, as the array's text would
-    be: a large archive's whole array is never held.
+    be, and the rows made as they are hashed: a large archive's whole array
+    is never held.
     """
-    rows = sorted([(a.id, a.feed, a.content_hash, a.published, a.updated) for a in articles])
+    ordered = sorted(articles, key=_by_id)       # a collection's ids are its own: their order is the rows'
+    if any(a.id == b.id for a, b in pairwise(ordered)):
+        ordered.sort(key=_row)
     digest = hashlib.sha256(settings.encode())
     digest.update(b"[")
-    for start in range(0, len(rows), 1000):
+    for start in range(0, len(ordered), 1000):
         if start:
             digest.update(b",")
-        digest.update(orjson.dumps(rows[start:start + 1000])[1:-1])
+        digest.update(orjson.dumps([_row(a) for a in ordered[start:start + 1000]])[1:-1])
     digest.update(b"]")
     return digest.hexdigest()
+
+
+_by_id = attrgetter("id")
+_row = attrgetter("id", "feed", "content_hash", "published", "updated")
 
 
 class OnDisk:
