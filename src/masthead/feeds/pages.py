@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
+from itertools import islice
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -220,9 +221,10 @@ def each_site_page(pub: Publication, plans: tuple[FeedPlan, ...], articles: tupl
     links = {p.name: _feed_links(site, p) for p in plans}
     if owners is None:       # collisions: reported by write_feeds
         owners = claim_pages(site, {p.folder for p in plans}, articles)[0]
-    due = [(path, article) for path, article in owners.items() if is_current is None or not is_current(path, article)]
-    for start in range(0, len(due), PAGE_BATCH):
-        batch = due[start:start + PAGE_BATCH]
+    # Checked a batch at a time as they are rendered (each page before it is written): a first run over a
+    # large archive renders every page, and holds a batch of them, not one entry per page.
+    due = ((path, article) for path, article in owners.items() if is_current is None or not is_current(path, article))
+    while batch := list(islice(due, PAGE_BATCH)):
         filled = fill([article for _, article in batch])
         for (path, _), article in zip(batch, filled, strict=True):
             yield path, _article_page(env, pub, by_name, links, path, article)
