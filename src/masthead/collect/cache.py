@@ -60,8 +60,7 @@ def article_to_dict(article: Article) -> dict[str, Any]:
 _AT = {name: i for i, name in enumerate(_FIELDS)}
 _DATES_AT = (_AT["published"], _AT["updated"])
 _TUPLES_AT = tuple(_AT[name] for name in _TUPLES)
-_SHARED_AT = tuple(_AT[name] for name in _SHARED)
-_CREDITS_AT = tuple(_AT[name] for name in _CREDITS)
+_INTERNED_AT = tuple(_AT[name] for name in (*_SHARED, *_CREDITS))
 _NAMES_AT = tuple(_AT[name] for name in _NAMES)
 _ORIGIN_AT = _AT["origin"]
 TEXT_AT = (_AT["title"], _AT["summary"])     # the text an article holds for a whole run: never null
@@ -126,11 +125,7 @@ def from_record(values: list[Any], origin: str | None = None) -> Article:
     for at in _NAMES_AT:
         if values[at]:
             values[at] = tuple(_intern(name) for name in values[at])
-    for at in _SHARED_AT:
-        value = values[at]
-        if value is not None:
-            values[at] = _intern(value)
-    for at in _CREDITS_AT:
+    for at in _INTERNED_AT:
         value = values[at]
         if value:
             values[at] = _intern(value)

@@ -56,14 +56,17 @@ def link_local_files(pub: Publication, articles: list[Article], looked: Looked |
     article. ``targets``: the articles links may lead to (default: ``articles``).
     """
     by_origin: dict[str, list[Article]] = {}     # made when a link first needs it: most articles have none
+
+    def origins() -> dict[str, list[Article]]:
+        return _by_origin(by_origin, articles if targets is None else targets)
+
     out: list[Article] = []
     problems: list[Problem] = []
     for article in articles:
         if not article.origin.endswith(LINKING) or "://" in article.origin:
             out.append(article)
             continue
-        linked, notes = _link(pub, article, lambda: _by_origin(by_origin, articles if targets is None else targets),
-                              {} if looked is None else looked,
+        linked, notes = _link(pub, article, origins, {} if looked is None else looked,
                               set() if entangled is None else entangled)
         out.append(linked)
         problems += [Problem(article.origin, note) for note in notes]

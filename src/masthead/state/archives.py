@@ -36,12 +36,9 @@ def replace(store: Store, feeds: Mapping[str, Sequence[Sequence[str]]],
     """
     there = _places(previous) if previous is not None else {}
 
-    def moved() -> Iterator[dict[str, object]]:
-        for feed, pages in feeds.items():
-            for number, page in enumerate(pages, start=1):
-                for position, article_id in enumerate(page):
-                    if there.get((feed, article_id)) != (number, position):
-                        yield {"feed": feed, "article_id": article_id, "page": number, "position": position}
+    moved = ({"feed": feed, "article_id": article_id, "page": number, "position": position}
+             for feed, article_id, number, position in _placed(feeds)
+             if there.get((feed, article_id)) != (number, position))
 
     with store.transaction():
         if previous is None:
@@ -54,12 +51,17 @@ def replace(store: Store, feeds: Mapping[str, Sequence[Sequence[str]]],
         store.executemany("INSERT INTO archive_entries (feed, page, position, article_id) "
                           "VALUES (:feed, :page, :position, :article_id) "
                           "ON CONFLICT (feed, article_id) DO UPDATE SET page = excluded.page, "
-                          "position = excluded.position", moved())
+                          "position = excluded.position", moved)
 
 
 def _places(feeds: Mapping[str, Sequence[Sequence[str]]]) -> dict[tuple[str, str], tuple[int, int]]:
     """(feed, article id) -> (page, position) of every article shelved."""
-    return {(feed, article_id): (number, position)
-            for feed, pages in feeds.items()
-            for number, page in enumerate(pages, start=1)
-            for position, article_id in enumerate(page)}
+    return {(feed, article_id): (number, position) for feed, article_id, number, position in _placed(feeds)}
+
+
+def _placed(feeds: Mapping[str, Sequence[Sequence[str]]]) -> Iterator[tuple[str, str, int, int]]:
+    """(feed, article id, page, position) of every article shelved, one at a time."""
+    for feed, pages in feeds.items():
+        for number, page in enumerate(pages, start=1):
+            for position, article_id in enumerate(page):
+                yield feed, article_id, number, position

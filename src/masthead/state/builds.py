@@ -62,12 +62,11 @@ def record(store: Store, fingerprint: str, feeds: list[Any], pages: Iterable[tup
 
     def changed() -> Iterator[dict[str, str]]:
         for path, key in pages:
-            if previous is None:
-                yield {"path": path, "key": key}
-                continue
-            paths.add(path)
-            if previous.get(path) != key:
-                yield {"path": path, "key": key}
+            if previous is not None:
+                paths.add(path)
+                if previous.get(path) == key:
+                    continue
+            yield {"path": path, "key": key}
 
     with store.transaction():
         if previous is None:

@@ -80,9 +80,11 @@ def save(store: Store, rows: Iterable[tuple[str, int, int, str, str, str | None]
 def forget_others(store: Store, seen: Iterable[str]) -> None:
     """Drop the rows of files not in ``seen`` (deleted or moved since the last run)."""
     keep = set(seen)
-    with store.transaction():      # the rows streamed, not every path at once
+    with store.transaction(serial=False):      # a read: the rows streamed, not every path at once
         gone = [{"path": path} for (path,) in store.stream("SELECT path FROM files") if path not in keep]
-        store.executemany("DELETE FROM files WHERE path = :path", gone)
+    if gone:
+        with store.transaction():
+            store.executemany("DELETE FROM files WHERE path = :path", gone)
 
 
 def last_collection(store: Store) -> tuple[str, str] | None:
