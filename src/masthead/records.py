@@ -110,7 +110,8 @@ class Article:
         return self.language.split("-")[0].lower()
 
 
-# Gives articles their bodies: those of a lean collection come without (body_html and body_text empty).
+# Gives articles their bodies and summaries: those of a lean collection come without (body_html, body_text
+# and summary empty).
 # ``list`` is one, for articles that have theirs.
 Fill = Callable[[Sequence[Article]], list[Article]]
 

@@ -2,11 +2,12 @@
 
 The file cache and the kept collection (kept.py) hold articles as positional
 records (``to_record``, ``from_record``); `masthead inspect` prints them as
-objects (``article_to_dict``). The file cache keeps each article's body
-(``body_html``, ``body_text``) apart from the rest of its record: a run reads every record and only the bodies of
-the articles it renders (``Bodies``). An article whose body links to the
-publication's own files keeps its body in its record, since linking rewrites
-it on every run; so does one whose id another article of the same file shares.
+objects (``article_to_dict``). The file cache keeps each article's text
+(``body_html``, ``body_text``, ``summary``) apart from the rest of its record:
+a run reads every record and only the text of the articles it renders
+(``Bodies``). An article whose body links to the publication's own files
+keeps its text in its record, since linking rewrites its body on every run;
+so does one whose id another article of the same file shares.
 """
 
 from __future__ import annotations
@@ -63,8 +64,8 @@ _TUPLES_AT = tuple(_AT[name] for name in _TUPLES)
 _INTERNED_AT = tuple(_AT[name] for name in (*_SHARED, *_CREDITS))
 _NAMES_AT = tuple(_AT[name] for name in _NAMES)
 _ORIGIN_AT = _AT["origin"]
-TEXT_AT = (_AT["title"], _AT["summary"])     # the text an article holds for a whole run: never null
-_BODY_AT = (_AT["body_html"], _AT["body_text"])
+TEXT_AT = (_AT["title"], _AT["summary"])     # the text an article may hold for a whole run
+_APART_AT = (_AT["body_html"], _AT["body_text"], _AT["summary"])   # what the cache may keep apart
 _IMAGE_FIELDS = tuple(f.name for f in fields(Image))
 _ENCLOSURE_FIELDS = tuple(f.name for f in fields(Enclosure))
 _LOCAL_FIELDS = tuple(f.name for f in fields(LocalFile))
@@ -80,7 +81,7 @@ _every_field = operator.attrgetter(*_FIELDS)
 
 
 def to_record(article: Article, *, body: bool = True) -> list[Any]:
-    """The article as a positional record; ``body=False`` leaves its body out (null)."""
+    """The article as a positional record; ``body=False`` leaves its body and summary out (null)."""
     values: list[Any] = list(_every_field(article))
     for at in _DATES_AT:
         values[at] = values[at].isoformat() if values[at] else None
@@ -92,13 +93,13 @@ def to_record(article: Article, *, body: bool = True) -> list[Any]:
     if article.local_files:
         values[_AT["local_files"]] = [[getattr(f, name) for name in _LOCAL_FIELDS] for f in article.local_files]
     if not body:
-        for at in _BODY_AT:
+        for at in _APART_AT:
             values[at] = None
     return values
 
 
 def from_record(values: list[Any], origin: str | None = None) -> Article:
-    """The article of ``to_record``; a record without its body gets empty ones.
+    """The article of ``to_record``; a record without its body and summary gets empty ones.
 
     A large archive holds every article's record at once, so what many share
     is held once: the feed, language and the like, credits and names (an
@@ -131,7 +132,7 @@ def from_record(values: list[Any], origin: str | None = None) -> Article:
             values[at] = _intern(value)
     if origin is not None and values[_ORIGIN_AT] == origin:
         values[_ORIGIN_AT] = origin
-    for at in _BODY_AT:
+    for at in _APART_AT:
         if values[at] is None:
             values[at] = ""
     image = values[_IMAGE_AT]
@@ -151,7 +152,7 @@ def from_record(values: list[Any], origin: str | None = None) -> Article:
 
 
 def _body_apart(article: Article, shared_ids: set[str]) -> bool:
-    """Whether the cache keeps this article's body apart from its record."""
+    """Whether the cache keeps this article's body and summary apart from its record."""
     if article.id in shared_ids:
         return False
     return not (article.origin.endswith(LINKING) and relative_links(article.body_html))
@@ -159,7 +160,8 @@ def _body_apart(article: Article, shared_ids: set[str]) -> bool:
 
 def cache_entry(context: str, articles: Sequence[Article], problems: Sequence[Problem],
                 keys: Sequence[str]) -> tuple[dict[str, Any], str]:
-    """What the file cache keeps of one file: (its record, as ``decode`` gives it back; its bodies' JSON)."""
+    """What the file cache keeps of one file: (its record, as ``decode`` gives it back; the JSON of the
+    bodies and summaries kept apart, {id: [body_html, body_text, summary]})."""
     counts = Counter(a.id for a in articles)
     shared = {i for i, n in counts.items() if n > 1}
     records = []
@@ -167,7 +169,7 @@ def cache_entry(context: str, articles: Sequence[Article], problems: Sequence[Pr
     for article in articles:
         apart = _body_apart(article, shared)
         if apart:
-            bodies[article.id] = [article.body_html, article.body_text]
+            bodies[article.id] = [article.body_html, article.body_text, article.summary]
         records.append(to_record(article, body=not apart))
     entry = {"context": context, "articles": records, "problems": [[p.where, p.message, p.fatal] for p in problems],
              "keys": list(keys)}
@@ -188,51 +190,48 @@ def decode(text: str) -> dict[str, Any] | None:
 
 
 def from_cache_entry(entry: dict[str, Any], bodies: str | None, origin: str | None = None) -> list[Article]:
-    """The articles of a cache record: with the bodies in ``bodies`` (its JSON), or lean when that is None.
+    """The articles of a cache record: with the text in ``bodies`` (its JSON), or lean when that is None
+    (without the bodies and summaries kept apart).
 
     ``origin``: the file's path, held once for all of its articles (see ``from_record``).
     """
     records = entry["articles"]
     if bodies:
         apart = orjson.loads(bodies)
-        html_at, text_at = _BODY_AT
+        html_at, text_at, summary_at = _APART_AT
         whole = []
         for record in records:
             body = apart.get(record[_AT["id"]]) if record[html_at] is None else None
             if body is not None:
                 record = list(record)        # the entry stays as read: it may be written back
-                record[html_at], record[text_at] = body
+                record[html_at], record[text_at], record[summary_at] = body
             whole.append(record)
         records = whole
     return [from_record(r, origin) for r in records]
 
 
-def without_body(article: Article, record: list[Any]) -> Article:
-    """The article as a lean collection carries it: without its body when the cache keeps that apart."""
-    if record[_BODY_AT[0]] is not None:
-        return article
-    return _with_body(article, "", "")
-
-
-def _with_body(article: Article, html: str, text: str) -> Article:
-    """``replace(article, body_html=html, body_text=text)`` at a fraction of its cost."""
+def _with_body(article: Article, html: str, text: str, summary: str) -> Article:
+    """``replace(article, body_html=html, body_text=text, summary=summary)`` at a fraction of its cost."""
     values = dict(zip(_FIELDS, _every_field(article), strict=True))
-    values["body_html"], values["body_text"] = html, text
+    values["body_html"], values["body_text"], values["summary"] = html, text, summary
     return Article(**values)
 
 
 def _lean(article: Article) -> bool:
-    return not article.body_html and not article.body_text and bool(article.origin) and "://" not in article.origin
+    return (not article.body_html and not article.body_text and not article.summary and bool(article.origin)
+            and "://" not in article.origin)
 
 
 class Bodies:
-    """Gives articles of a lean collection their bodies back, from the file cache, a batch at a time."""
+    """Gives articles of a lean collection their bodies and summaries back, from the file cache, a batch at
+    a time: a large archive holds every article at once, but only renders some of them at a time."""
 
     def __init__(self, store: Store):
         self.store = store
 
     def fill(self, articles: Sequence[Article]) -> list[Article]:
-        """``articles`` with their bodies; those that have one (or whose file has none for them) as they are."""
+        """``articles`` with their bodies and summaries; those that have them (or whose file keeps none apart
+        for them) as they are."""
         wanted = sorted({a.origin for a in articles if _lean(a)})
         if not wanted:
             return list(articles)

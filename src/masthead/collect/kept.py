@@ -122,10 +122,11 @@ def keep(store: Store, inputs: str, collection: Collection, looked: dict[str, li
     def record(article: Article) -> list[Any]:
         found = made.get(id(article))
         values = found[1] if found is not None and found[0] is article else to_record(article)
-        if not all(values[at].isascii() for at in TEXT_AT):      # see text.detached
+        if not all(values[at] is None or values[at].isascii() for at in TEXT_AT):      # see text.detached
             values = list(values)
             for at in TEXT_AT:
-                values[at] = detached(values[at])
+                if values[at] is not None:
+                    values[at] = detached(values[at])
         return values
 
     content = orjson.dumps({"problems": _problems_json(collection.problems), "looked": sorted(looked.items()),

@@ -154,7 +154,7 @@ def build_feeds(pub: Publication, articles: tuple[Article, ...] | list[Article],
         plan, made, shelves, moved = _current(pub, planned, (shelved or {}).get(planned.name, ()), fill)
         for kind in FILES:
             emit(files[kind], made[kind])
-        for path, content in pages.feed_pages(pub, plan, files).items():
+        for path, content in pages.feed_pages(pub, plan, files, fill).items():
             emit(path, content)
         listed = _archive_pages(pub, plan, shelves, archive_is_current, emit, fill)
         outputs.append(FeedOutput(

@@ -191,11 +191,12 @@ def _feed_links(site: SiteSettings, plan: FeedPlan) -> list[dict[str, str]]:
                                            ("JSON Feed", "feed.json", "application/feed+json"))]
 
 
-def feed_pages(pub: Publication, plan: FeedPlan, files: dict[str, str]) -> dict[str, bytes]:
-    """The feed's own page, ``output/<folder>/index.html``."""
+def feed_pages(pub: Publication, plan: FeedPlan, files: dict[str, str], fill: Fill = list) -> dict[str, bytes]:
+    """The feed's own page, ``output/<folder>/index.html``: its latest articles, given their summaries by
+    ``fill``."""
     env = _environment(pub)
     page = _render(env, "page/feed.html", site=pub.site, feed=plan, root=_root(f"{plan.folder}/"),
-                   links=_feed_links(pub.site, plan), articles=plan.articles,
+                   links=_feed_links(pub.site, plan), articles=fill(plan.articles),
                    signup=signup_form(pub, plan.name))
     return {f"output/{plan.folder}/index.html": page}
 
