@@ -46,7 +46,7 @@ from .sanitise import sanitise_articles
 
 LIMIT = 64          # changed files beyond which the publication is collected whole
 
-Found = list        # (FeedSettings, [(origin, stamp or OSError)]) per feed, as gather lists them
+Found = list        # (FeedSettings, kept.Files) per feed, as gather lists them
 
 
 def patch(pub: Publication, store: Store, now: datetime, stored: kept.Stored, found: Found,
@@ -94,9 +94,11 @@ def _changed(makings: kept.Makings, found: Found, listing: kept.Listing
                                                                           strict=True):
         if feed.name != name or now_context != context:
             return None
+        if files == before:
+            continue
         known = dict(before)
         new = [(origin, stamp) for origin, stamp in files if known.get(origin) != stamp]
-        removed |= known.keys() - {origin for origin, _ in files}
+        removed |= known.keys() - set(files.origins)
         count += len(new)
         if count + len(removed) > LIMIT:
             return None
@@ -132,7 +134,7 @@ def _patched(pub: Publication, store: Store, now: datetime, found: Found, listin
         article = from_record(record)
         if article.origin not in touched:
             records.setdefault(article.origin, []).append((article, record))
-    order = [origin for _, files in found for origin, _ in files]
+    order = [origin for _, files in found for origin in files.origins]
     new = [a for origin in order if origin in read for a in read[origin][0]]
     every = [a for origin in order for a in ([a for a, _ in records.get(origin, ())] if origin not in read
                                              else read[origin][0])]

@@ -79,37 +79,40 @@ def article_files(feed: FeedSettings, feeds_dir: Path) -> tuple[list[str], list[
         return [], [Problem(f"feeds/{feed.name}", f"the feed folder is a link to {feed.folder.resolve()}, "
                             "outside feeds/: refused, nothing of it is read; move the folder into feeds/",
                             fatal=True)]
-    top = str(feed.folder)
-
-    def walk(here: str) -> None:
-        with os.scandir(here) as listing:        # one listing gives each entry's type: no stat per file
-            entries = sorted(listing, key=lambda entry: entry.name)
-        for entry in entries:
-            name = entry.name
-            if name.startswith((".", "_")) or (here == top and name == FEED_FILE):
-                continue
-            if entry.is_symlink():
-                path = Path(entry.path)
-                real = path.resolve()
-                if listed and real in listed:
-                    continue
-                if not _inside(real, home):
-                    problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
-                                            f"a link to {real}, outside feeds/: refused, nothing of it is read; "
-                                            "copy the article into feeds/ instead", fatal=True))
-                elif real.is_dir():
-                    problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
-                                            "a link to a folder: not followed; move the folder into feeds/"))
-                elif real.is_file() and file_suffix(name) not in MEDIA_SUFFIXES:
-                    found.append(entry.path)
-            elif entry.is_dir(follow_symlinks=False):
-                walk(entry.path)
-            elif (entry.is_file(follow_symlinks=False) and file_suffix(name) not in MEDIA_SUFFIXES
-                  and not (listed and Path(entry.path).resolve() in listed)):
-                found.append(entry.path)
-
-    walk(top)
+    _walk(str(feed.folder), str(feed.folder), home, feeds_dir, listed, found, problems)
     return sorted(found, key=lambda path: path.split(os.sep)), problems
+
+
+def _walk(here: str, top: str, home: Path, feeds_dir: Path, listed: set[Path], found: list[str],
+          problems: list[Problem]) -> None:
+    """``article_files``' walk of the folder ``here`` under the feed's folder ``top``, adding to ``found`` and
+    ``problems`` (a function of its own: a nested one refers to itself, and would hold every path found until
+    the garbage collector came round)."""
+    with os.scandir(here) as listing:        # one listing gives each entry's type: no stat per file
+        entries = sorted(listing, key=lambda entry: entry.name)
+    for entry in entries:
+        name = entry.name
+        if name.startswith((".", "_")) or (here == top and name == FEED_FILE):
+            continue
+        if entry.is_symlink():
+            path = Path(entry.path)
+            real = path.resolve()
+            if listed and real in listed:
+                continue
+            if not _inside(real, home):
+                problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
+                                        f"a link to {real}, outside feeds/: refused, nothing of it is read; "
+                                        "copy the article into feeds/ instead", fatal=True))
+            elif real.is_dir():
+                problems.append(Problem(f"feeds/{path.relative_to(feeds_dir).as_posix()}",
+                                        "a link to a folder: not followed; move the folder into feeds/"))
+            elif real.is_file() and file_suffix(name) not in MEDIA_SUFFIXES:
+                found.append(entry.path)
+        elif entry.is_dir(follow_symlinks=False):
+            _walk(entry.path, top, home, feeds_dir, listed, found, problems)
+        elif (entry.is_file(follow_symlinks=False) and file_suffix(name) not in MEDIA_SUFFIXES
+              and not (listed and Path(entry.path).resolve() in listed)):
+            found.append(entry.path)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -140,9 +143,14 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
         listed.append((feed, paths))
         problems += refused
     root = f"{pub.root}/" if pub.root.is_absolute() and os.sep == "/" else ""
-    # Each file as (origin, stamp): its path is made again from its origin when it is read (a large
-    # archive would hold both), and the kept collection's listing holds these same lists.
-    found = [(feed, [(_origin(pub, root, path), _stat(path)) for path in paths]) for feed, paths in listed]
+    # Each file as its origin and stamp: its path is made again from its origin when it is read (a large
+    # archive would hold both), and the kept collection's listing holds these same Files.
+    found = []
+    for feed, paths in listed:
+        files = kept.Files()
+        for path in paths:
+            files.append(_origin(pub, root, path), _stat(path))
+        found.append((feed, files))
     del listed, paths
     total = sum(len(files) for _, files in found)
     feeds = {feed.name: (feed, _context(pub.site, feed)) for feed, _ in found}
@@ -202,7 +210,7 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
     home = str(pub.root)
     for feed, files in found:
         looks.append(look_all(store, home, feed.name, feeds[feed.name][1], files, reads, to_read, documents))
-        seen_paths += [origin for origin, _ in files]
+        seen_paths += files.origins
     done = 0
     with Readers(read_changed, (pub.site, feeds, home), reads.workers, closing=held_lock_files()) as readers:
         fresh = readers.read_all(to_read)
@@ -228,7 +236,9 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
                 articles += got
                 problems += trouble
     save_reads(store, reads.pending)
+    to_read.clear()
     filecache.forget_others(store, seen_paths)
+    del seen_paths
     entangled: set[str] = set()
     articles, link_problems = link_local_files(pub, articles, looked, entangled)
     problems += link_problems
@@ -239,6 +249,7 @@ def _collect(pub: Publication, store: Store, now: datetime, progress: Progress |
     problems += unlinked
     drafts = tuple(a for a in articles if a.draft)
     unique, duplicate_problems = dedupe([a for a in articles if not a.draft], reads.folded)
+    reads.folded.clear()        # a large archive's titles: not needed past here
     problems += duplicate_problems
     # What normalising noted on single articles is reported per file too (and counts for --strict).
     problems += [Problem(a.origin, note) for a in (*unique, *drafts) for note in a.problems]

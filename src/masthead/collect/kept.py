@@ -13,9 +13,12 @@ publication that reads any is collected anew every run.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import sys
 import zlib
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from stat import S_ISREG
@@ -32,23 +35,106 @@ from .cache import TEXT_AT, from_record, to_record
 
 CHUNK = 1000          # articles per row of ``collected``, on average
 Stamp = tuple[int, int]          # a file's size and mtime in nanoseconds
-# Per feed: (name, context, [(origin, stamp, or the error met reading its size and time)])
-Listing = list[tuple[str, str, list[tuple[str, Any]]]]
 Stored = tuple[str, str] | None      # the kept collection's (inputs, content), as filecache.last_collection gives
 
 
-def listing(found: Sequence[tuple[Any, list[tuple[str, Any]]]], contexts: Mapping[str, str]) -> Listing:
-    """The listing of ``found`` (per feed: its settings, its (origin, stamp) files) with each feed's context.
+class Files:
+    """A feed's files, in order: each one's origin and its stamp, or the error met reading its size and time.
 
-    It holds ``found``'s own lists of files, not copies.
+    Iterating gives (origin, stamp or error) pairs. A large archive holds its
+    listing for the whole run, so the sizes and times lie in two arrays rather
+    than as a pair of ints in a tuple per file (a sixth of the memory).
+    """
+
+    __slots__ = ("_errors", "_sizes", "_times", "origins")
+
+    def __init__(self, pairs: Iterable[tuple[str, Stamp | OSError | str]] = ()) -> None:
+        self.origins: list[str] = []
+        self._sizes = array("q")
+        self._times = array("q")
+        self._errors: dict[int, OSError | str] = {}
+        for origin, stamp in pairs:
+            self.append(origin, stamp)
+
+    def append(self, origin: str, stamp: Stamp | OSError | str) -> None:
+        if isinstance(stamp, tuple):
+            size, time = stamp
+        else:
+            self._errors[len(self.origins)] = stamp
+            size = time = -1
+        self.origins.append(origin)
+        self._sizes.append(size)
+        self._times.append(time)
+
+    def __len__(self) -> int:
+        return len(self.origins)
+
+    def __iter__(self) -> Iterator[tuple[str, Stamp | OSError | str]]:
+        errors = self._errors
+        for at, (origin, size, time) in enumerate(zip(self.origins, self._sizes, self._times, strict=True)):
+            yield origin, (errors[at] if errors and at in errors else (size, time))
+
+    def __getitem__(self, span: slice) -> list[tuple[str, Stamp | OSError | str]]:
+        errors = self._errors
+        return [(self.origins[at], errors[at] if at in errors else (self._sizes[at], self._times[at]))
+                for at in range(*span.indices(len(self)))]
+
+    def __eq__(self, other: object) -> bool:
+        """The same files of the same sizes and times (errors alike when they read alike)."""
+        if not isinstance(other, Files):
+            return NotImplemented
+        return (self.origins == other.origins and self._sizes == other._sizes and self._times == other._times
+                and {at: str(e) for at, e in self._errors.items()} == {at: str(e) for at, e in other._errors.items()})
+
+    __hash__ = None     # type: ignore[assignment]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form: the origins, then the sizes and times as little-endian 64-bit ints in base64."""
+        return {"origins": self.origins, "sizes": _packed(self._sizes), "times": _packed(self._times),
+                "errors": [[at, str(error)] for at, error in sorted(self._errors.items())]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Files:
+        """Raises KeyError, TypeError or ValueError when ``data`` is not what ``to_json`` gave."""
+        files = cls()
+        files.origins = [str(origin) for origin in data["origins"]]
+        files._sizes, files._times = _unpacked(data["sizes"]), _unpacked(data["times"])
+        files._errors = {int(at): str(error) for at, error in data["errors"]}
+        if not len(files._sizes) == len(files._times) == len(files.origins):
+            raise ValueError("a kept listing whose columns differ in length")
+        return files
+
+
+def _packed(numbers: array) -> str:
+    if sys.byteorder == "big":
+        numbers = array("q", numbers)
+        numbers.byteswap()
+    return base64.b64encode(numbers.tobytes()).decode()
+
+
+def _unpacked(text: str) -> array:
+    numbers = array("q")
+    numbers.frombytes(base64.b64decode(text, validate=True))    # ValueError when not base64 of 64-bit ints
+    if sys.byteorder == "big":
+        numbers.byteswap()
+    return numbers
+
+
+# Per feed: (name, context, its files)
+Listing = list[tuple[str, str, Files]]
+
+
+def listing(found: Sequence[tuple[Any, Files]], contexts: Mapping[str, str]) -> Listing:
+    """The listing of ``found`` (per feed: its settings, its files) with each feed's context.
+
+    It holds ``found``'s own Files, not copies.
     """
     return [(feed.name, contexts[feed.name], files) for feed, files in found]
 
 
 def fingerprint(cache_version: str, feeds_dir: str, listing: Listing, problems: Sequence[Problem]) -> str:
     """What a collection is made from, but the state: each feed's settings and files, sizes and times."""
-    rows = [[context, [[origin, *stat] if isinstance(stat, tuple) else [origin, str(stat)] for origin, stat in files]]
-            for _, context, files in listing]
+    rows = [[context, files.to_json()] for _, context, files in listing]
     return hashlib.sha256(orjson.dumps([cache_version, __version__, feeds_dir, rows,
                                         [[p.where, p.message] for p in problems]])).hexdigest()
 
@@ -57,7 +143,7 @@ def fingerprint(cache_version: str, feeds_dir: str, listing: Listing, problems: 
 class Makings:
     """What a collection was made from, file by file: what the next run needs to patch it (difference.py).
 
-    ``listing``: per feed, (name, context, [(origin, stamp or the error met)]);
+    ``listing``: per feed, (name, context, its Files);
     ``file_problems`` and ``link_problems``: the problems reading and linking
     each file gave (files without any left out); ``entangled``: files whose
     change can change another file's articles (links.py); ``blocked``: the
@@ -74,9 +160,7 @@ class Makings:
 
     def to_json(self) -> dict[str, Any]:
         return {"feeds_dir": self.feeds_dir,
-                "listing": [[name, context, files if all(type(s) is tuple for _, s in files) else
-                             [(origin, stamp if isinstance(stamp, tuple) else str(stamp)) for origin, stamp in files]]
-                            for name, context, files in self.listing],
+                "listing": [[name, context, files.to_json()] for name, context, files in self.listing],
                 "file_problems": {o: _problems_json(p) for o, p in self.file_problems.items()},
                 "link_problems": {o: _problems_json(p) for o, p in self.link_problems.items()},
                 "entangled": sorted(self.entangled), "blocked": self.blocked}
@@ -85,9 +169,7 @@ class Makings:
     def from_json(cls, data: dict[str, Any]) -> Makings:
         """Raises KeyError, TypeError or ValueError when ``data`` is not what ``to_json`` gave."""
         return cls(data["feeds_dir"],
-                   [(name, context, [(origin, tuple(stamp) if isinstance(stamp, list) else stamp)
-                                     for origin, stamp in files])
-                    for name, context, files in data["listing"]],
+                   [(str(name), str(context), Files.from_json(files)) for name, context, files in data["listing"]],
                    {o: _problems(p) for o, p in data["file_problems"].items()},
                    {o: _problems(p) for o, p in data["link_problems"].items()},
                    set(data["entangled"]), bool(data["blocked"]))
@@ -129,12 +211,14 @@ def keep(store: Store, inputs: str, collection: Collection, looked: dict[str, li
                     values[at] = detached(values[at])
         return values
 
-    content = orjson.dumps({"problems": _problems_json(collection.problems), "looked": sorted(looked.items()),
-                            "makings": makings.to_json() if makings else None}).decode()
+    def content() -> str:
+        return orjson.dumps({"problems": _problems_json(collection.problems), "looked": sorted(looked.items()),
+                             "makings": makings.to_json() if makings else None}).decode()
+
     every = (*collection.articles, *collection.drafts)
     chunks = ((hashlib.sha256(text).hexdigest(), text.decode())
               for text in (orjson.dumps([record(a) for a in part]) for part in _chunks(every)))
-    filecache.keep_collection(store, inputs, content, chunks)
+    filecache.keep_collection(store, inputs, chunks, content)
 
 
 def _chunks(articles: Sequence[Article]) -> Iterator[Sequence[Article]]:

@@ -23,7 +23,7 @@ from ..state import filecache
 from ..state.db import Store
 from ..text import fold_for_key, split_name
 from .cache import cache_entry, decode, encode, from_cache_entry
-from .kept import Stamp
+from .kept import Files, Stamp
 from .links import DOCUMENT_SUFFIXES
 from .raw import RawEntry
 from .sanitise import finish_file
@@ -109,9 +109,9 @@ class Reads:
 Result = tuple[list[Article], list[Problem]]
 
 
-def look_all(store: Store, home: str, feed: str, context: str, files: list, reads: Reads, to_read: list[tuple],
+def look_all(store: Store, home: str, feed: str, context: str, files: Files | list, reads: Reads, to_read: list[tuple],
              documents: list[str]) -> dict[str, Result]:
-    """Each of a feed's (origin, stamp) files as the file cache knows it (one query a batch).
+    """Each of a feed's files (kept.Files, or their pairs) as the file cache knows it (one query a batch).
 
     Gives the articles and problems of every file known without reading it, by
     origin; each of the others goes to ``to_read`` (a job for ``read_changed``),
@@ -133,7 +133,7 @@ def look_all(store: Store, home: str, feed: str, context: str, files: list, read
                 name = PurePosixPath(origin)
                 known[origin] = [], [Problem(origin, f"'{name.suffix or name.name}' files are not articles: skipped "
                                                      f"(masthead reads {', '.join(sorted(READERS))})")]
-            elif isinstance(stamp, OSError):
+            elif not isinstance(stamp, tuple):      # the error met reading its size and time
                 known[origin] = [], [unreadable(origin, stamp)]
             else:
                 result = _cached(os.path.join(home, origin), origin, stamp, context, rows.get(origin), reads)
@@ -201,8 +201,9 @@ def take(origin: str, stamp: Stamp | None, fresh: Fresh, reads: Reads) -> Result
     return _from_cache(entry, fresh.bodies, reads, origin, keep_records=False)
 
 
-def unreadable(origin: str, exc: OSError) -> Problem:
-    return Problem(origin, f"cannot read it ({exc.strerror or exc}); check that the file "
+def unreadable(origin: str, exc: OSError | str) -> Problem:
+    reason = exc if isinstance(exc, str) else exc.strerror or exc
+    return Problem(origin, f"cannot read it ({reason}); check that the file "
                    "exists and masthead may read it", fatal=True)
 
 

@@ -248,7 +248,7 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     changed += [path for path, written in copied.items() if written]
     made |= {path for feed in feeds for page in feed.archives for path in page.files.values()}
     # What this build produced: the article pages, the rest of what it wrote or left as it was, the copies
-    # (not gathered into one set: a large archive has a page per article).
+    # (not gathered into one set: a large archive has a page per article, and the state notes those apart).
     stale = sorted(p for p in ledger.previous_files()
                    if p.startswith("output/") and p not in pages and p not in made and p not in copied)
     for path in stale:
@@ -257,7 +257,7 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
         except OSError as exc:
             raise storage_error(exc, pub.root / path, "remove this file the site no longer has") from None
         batch.add((pub.root / path).parent)
-    batch.then(lambda: ledger.record(fingerprint, feeds, pages, chain(pages, made, copied)))
+    batch.then(lambda: ledger.record(fingerprint, feeds, pages, chain(made, copied)))
     if folders is None:
         batch.sync()
     return Written(feeds, tuple(changed), tuple(stale), tuple(collisions))

@@ -17,7 +17,7 @@ from .db import Store
 
 INPUT = "feeds_input"
 FEEDS = "feeds_built"      # the FeedOutputs (without contents) of that build, as JSON
-FILES = "feeds_files"      # every file that build produced, to remove those no longer made
+FILES = "feeds_files"      # the other files that build produced (``pages`` has its pages): stale ones go
 
 
 def _meta(store: Store, key: str) -> str | None:
@@ -35,8 +35,11 @@ def last_feeds(store: Store) -> list[Any] | None:
 
 
 def last_files(store: Store) -> set[str]:
+    """Every file the last build produced: its pages and the rest."""
     value = _meta(store, FILES)
-    return set(json.loads(value)) if value is not None else set()
+    files = set(json.loads(value)) if value is not None else set()
+    files.update(page_paths(store))
+    return files
 
 
 def page_paths(store: Store) -> list[str]:
@@ -53,7 +56,7 @@ def record(store: Store, fingerprint: str, feeds: list[Any], pages: Iterable[tup
     """Remember a finished build: its input fingerprint, feeds, page keys and files.
 
     ``pages``: (path, key) of every page, taken one at a time (a large archive
-    has one per article). ``previous``: the page keys as ``page_keys`` gave
+    has one per article); ``files``: the other files it produced. ``previous``: the page keys as ``page_keys`` gave
     them before this build; then only the rows that differ are written.
     """
     upsert = ("INSERT INTO meta (key, value) VALUES (:key, :value) "

@@ -11,7 +11,7 @@ of what it was made from, so that a run in which no file changed takes it as it 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from .db import Store, marks
@@ -105,12 +105,13 @@ def collected(store: Store) -> Iterator[str]:
         yield row[1]
 
 
-def keep_collection(store: Store, inputs: str, content: str, chunks: Iterable[tuple[str, str]]) -> None:
-    """Replace the collection kept: its fingerprint, content and articles, in one transaction.
+def keep_collection(store: Store, inputs: str, chunks: Iterable[tuple[str, str]], content: Callable[[], str]) -> None:
+    """Replace the collection kept: its fingerprint, articles and content, in one transaction.
 
     ``chunks``: (digest, JSON array of records) in order. A row whose digest is
     the one stored is left as it is: a run that changed one article rewrites
-    the row holding it, not the whole collection.
+    the row holding it, not the whole collection. ``content`` is made once the
+    chunks are written (a large archive's makes neither wait in memory for the other).
     """
     with store.transaction():
         stored = {row[0]: row[1] for row in store.rows("SELECT position, digest FROM collected")}
@@ -125,4 +126,4 @@ def keep_collection(store: Store, inputs: str, content: str, chunks: Iterable[tu
             store.execute("DELETE FROM collected WHERE position >= :count", {"count": count})
         store.execute("INSERT INTO collections (name, inputs, content) VALUES ('last', :inputs, :content) "
                       "ON CONFLICT (name) DO UPDATE SET inputs = excluded.inputs, content = excluded.content",
-                      {"inputs": inputs, "content": content})
+                      {"inputs": inputs, "content": content()})
