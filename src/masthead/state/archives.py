@@ -43,7 +43,7 @@ def replace(store: Store, feeds: Mapping[str, Sequence[Sequence[str]]],
     with store.transaction():
         if previous is None:
             store.execute("DELETE FROM archive_entries")
-        else:
+        elif there:                 # articles shelved before: those no longer shelved leave
             shelved_now = {feed: {i for page in pages for i in page} for feed, pages in feeds.items()}
             gone = [{"feed": feed, "article_id": article_id} for feed, article_id in there
                     if article_id not in shelved_now.get(feed, ())]

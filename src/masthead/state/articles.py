@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..records import Article
+from ..records import Article, Ids
 from .db import Store, marks, stamp, unstamp
 from .engine import MANY
 
@@ -18,8 +18,8 @@ class Remembered:
     """What the state knew of this run's articles."""
 
     first_seen: dict[str, datetime]                     # id -> first collected, of the undated: their date
-    new_ids: frozenset[str] = field(default_factory=frozenset)
-    changed_ids: frozenset[str] = field(default_factory=frozenset)
+    new_ids: Set[str] = field(default_factory=Ids)
+    changed_ids: Set[str] = field(default_factory=Ids)
 
 
 def remember(store: Store, articles: Iterable[Article], now: datetime) -> Remembered:
@@ -75,7 +75,7 @@ def remember(store: Store, articles: Iterable[Article], now: datetime) -> Rememb
         store.executemany(insert, added)
         store.executemany("UPDATE articles SET content_hash = :hash, changed = :now, origin = :origin "
                           "WHERE id = :id", edited)
-    return Remembered(first_seen, frozenset(new_ids), frozenset(e["id"] for e in edited))
+    return Remembered(first_seen, Ids(new_ids), Ids(e["id"] for e in edited))
 
 
 def first_seen(store: Store) -> dict[str, datetime]:

@@ -65,7 +65,7 @@ def record(store: Store, fingerprint: str, feeds: list[Any], pages: Iterable[tup
 
     def changed() -> Iterator[dict[str, str]]:
         for path, key in pages:
-            if previous is not None:
+            if previous:            # none before (a first build): no page to compare, none to delete
                 paths.add(path)
                 if previous.get(path) == key:
                     continue
@@ -76,7 +76,7 @@ def record(store: Store, fingerprint: str, feeds: list[Any], pages: Iterable[tup
             store.execute("DELETE FROM pages")
         store.executemany("INSERT INTO pages (path, key) VALUES (:path, :key) "
                           "ON CONFLICT (path) DO UPDATE SET key = excluded.key", changed())
-        if previous is not None:
+        if previous:
             store.executemany("DELETE FROM pages WHERE path = :path",
                               [{"path": path} for path in previous if path not in paths])
         store.executemany(upsert, [{"key": FILES, "value": orjson.dumps(sorted(files)).decode()},
