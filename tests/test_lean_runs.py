@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 import masthead.collect.gather
 from masthead.collect import collect_publication
@@ -76,13 +77,15 @@ def linked_pub(tmp_path: Path) -> Path:
 
 class TestLeanCollection:
     def test_bodies_given_back_are_the_full_collection(self, sample_pub: Path, tmp_path: Path) -> None:
-        """A lean collection whose bodies and summaries are read back equals a full one: same articles, same text."""
+        """A lean collection whose bodies, summaries and slugs are read back equals a full one: same articles,
+        same text."""
         other = tmp_path / "other"
         shutil.copytree(sample_pub, other)
         lean = collect(sample_pub)
         full = collect(other, lean=False)
         assert any(a.body_html for a in full.articles) and any(a.summary for a in full.articles)
-        assert all(not a.body_html and not a.body_text and not a.summary
+        assert all(a.slug for a in full.articles)
+        assert all(not a.body_html and not a.body_text and not a.summary and not a.slug
                    for a in lean.articles if a.origin.endswith(".txt"))
         assert collect(sample_pub, LATER, filled=True).articles == full.articles
         assert [str(p) for p in lean.problems] == [str(p) for p in full.problems]
@@ -209,6 +212,21 @@ class TestRuns:
         again = run(load_publication(sample_pub), now=NOW)
         assert {p: p.read_bytes() for p in output.rglob("*") if p.is_file()} == files
         assert len(again.collection.articles) == len(first.collection.articles)
+
+    def test_own_templates_see_every_field(self, sample_pub: Path) -> None:
+        """A publication's article page template reads the slug, summary and body a run carries without."""
+        (sample_pub / "templates" / "page").mkdir(parents=True)
+        (sample_pub / "templates" / "page" / "article.html").write_text(
+            "<p id=slug>{{ article.slug }}</p><p id=summary>{{ article.summary }}</p>\n",
+            encoding="utf-8")
+        run(load_publication(sample_pub), now=NOW)
+        paged = [a for a in collect(sample_pub, LATER, lean=False).articles
+                 if a.url.startswith("https://news.example.org/") and a.url.endswith(".html")]
+        assert paged
+        for article in paged:
+            page = sample_pub / "output" / article.url.removeprefix("https://news.example.org/")
+            html = page.read_text(encoding="utf-8")
+            assert f"<p id=slug>{escape(article.slug)}</p><p id=summary>{escape(article.summary)}</p>" in html, page
 
 
 def _article_files(feed: Path, rng: random.Random, n: int) -> Callable[[], object]:

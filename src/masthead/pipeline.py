@@ -41,7 +41,7 @@ HELD = "left to the send workers by --no-send"
 @dataclass(frozen=True, slots=True)
 class RunReport:
     now: datetime
-    collection: Collection                   # lean: bodies and summaries are not carried (collect.cache.Bodies)
+    collection: Collection                   # lean: bodies, summaries, slugs are not carried (collect.cache.Bodies)
     feeds: tuple[FeedOutput, ...] = ()
     changed_files: tuple[str, ...] = ()      # written, relative to the publication
     removed_files: tuple[str, ...] = ()      # no longer made, so deleted from output/

@@ -112,8 +112,8 @@ class Article:
         return self.language.split("-")[0].lower()
 
 
-# Gives articles their bodies and summaries: those of a lean collection come without (body_html, body_text
-# and summary empty).
+# Gives articles their bodies, summaries and slugs: those of a lean collection come without (body_html,
+# body_text, summary and slug empty).
 # ``list`` is one, for articles that have theirs.
 Fill = Callable[[Sequence[Article]], list[Article]]
 

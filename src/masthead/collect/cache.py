@@ -3,8 +3,9 @@
 The file cache and the kept collection (kept.py) hold articles as positional
 records (``to_record``, ``from_record``); `masthead inspect` prints them as
 objects (``article_to_dict``). The file cache keeps each article's text
-(``body_html``, ``body_text``, ``summary``) apart from the rest of its record:
-a run reads every record and only the text of the articles it renders
+(``body_html``, ``body_text``, ``summary``) and its ``slug`` (which only
+normalising and templates read) apart from the rest of its record: a run
+reads every record and only the text of the articles it renders
 (``Bodies``). An article whose body links to the publication's own files
 keeps its text in its record, since linking rewrites its body on every run;
 so does one whose id another article of the same file shares.
@@ -65,7 +66,7 @@ _INTERNED_AT = tuple(_AT[name] for name in (*_SHARED, *_CREDITS))
 _NAMES_AT = tuple(_AT[name] for name in _NAMES)
 _ORIGIN_AT = _AT["origin"]
 TEXT_AT = (_AT["title"], _AT["summary"])     # the text an article may hold for a whole run
-_APART_AT = (_AT["body_html"], _AT["body_text"], _AT["summary"])   # what the cache may keep apart
+_APART_AT = (_AT["body_html"], _AT["body_text"], _AT["summary"], _AT["slug"])   # what the cache may keep apart
 _IMAGE_FIELDS = tuple(f.name for f in fields(Image))
 _ENCLOSURE_FIELDS = tuple(f.name for f in fields(Enclosure))
 _LOCAL_FIELDS = tuple(f.name for f in fields(LocalFile))
@@ -81,7 +82,7 @@ _every_field = operator.attrgetter(*_FIELDS)
 
 
 def to_record(article: Article, *, body: bool = True) -> list[Any]:
-    """The article as a positional record; ``body=False`` leaves its body and summary out (null)."""
+    """The article as a positional record; ``body=False`` leaves its body, summary and slug out (null)."""
     values: list[Any] = list(_every_field(article))
     for at in _DATES_AT:
         values[at] = values[at].isoformat() if values[at] else None
@@ -99,7 +100,7 @@ def to_record(article: Article, *, body: bool = True) -> list[Any]:
 
 
 def from_record(values: list[Any], origin: str | None = None) -> Article:
-    """The article of ``to_record``; a record without its body and summary gets empty ones.
+    """The article of ``to_record``; a record without its body, summary and slug gets empty ones.
 
     A large archive holds every article's record at once, so what many share
     is held once: the feed, language and the like, credits and names (an
@@ -152,7 +153,7 @@ def from_record(values: list[Any], origin: str | None = None) -> Article:
 
 
 def _body_apart(article: Article, shared_ids: set[str]) -> bool:
-    """Whether the cache keeps this article's body and summary apart from its record."""
+    """Whether the cache keeps this article's body, summary and slug apart from its record."""
     if article.id in shared_ids:
         return False
     return not (article.origin.endswith(LINKING) and relative_links(article.body_html))
@@ -161,7 +162,7 @@ def _body_apart(article: Article, shared_ids: set[str]) -> bool:
 def cache_entry(context: str, articles: Sequence[Article], problems: Sequence[Problem],
                 keys: Sequence[str]) -> tuple[dict[str, Any], str]:
     """What the file cache keeps of one file: (its record, as ``decode`` gives it back; the JSON of the
-    bodies and summaries kept apart, {id: [body_html, body_text, summary]})."""
+    text kept apart, {id: [body_html, body_text, summary, slug]})."""
     counts = Counter(a.id for a in articles)
     shared = {i for i, n in counts.items() if n > 1}
     records = []
@@ -169,7 +170,7 @@ def cache_entry(context: str, articles: Sequence[Article], problems: Sequence[Pr
     for article in articles:
         apart = _body_apart(article, shared)
         if apart:
-            bodies[article.id] = [article.body_html, article.body_text, article.summary]
+            bodies[article.id] = [article.body_html, article.body_text, article.summary, article.slug]
         records.append(to_record(article, body=not apart))
     entry = {"context": context, "articles": records, "problems": [[p.where, p.message, p.fatal] for p in problems],
              "keys": list(keys)}
@@ -191,46 +192,47 @@ def decode(text: str) -> dict[str, Any] | None:
 
 def from_cache_entry(entry: dict[str, Any], bodies: str | None, origin: str | None = None) -> list[Article]:
     """The articles of a cache record: with the text in ``bodies`` (its JSON), or lean when that is None
-    (without the bodies and summaries kept apart).
+    (without the text kept apart).
 
     ``origin``: the file's path, held once for all of its articles (see ``from_record``).
     """
     records = entry["articles"]
     if bodies:
         apart = orjson.loads(bodies)
-        html_at, text_at, summary_at = _APART_AT
         whole = []
         for record in records:
-            body = apart.get(record[_AT["id"]]) if record[html_at] is None else None
+            body = apart.get(record[_AT["id"]]) if record[_APART_AT[0]] is None else None
             if body is not None:
                 record = list(record)        # the entry stays as read: it may be written back
-                record[html_at], record[text_at], record[summary_at] = body
+                for at, value in zip(_APART_AT, body, strict=True):
+                    record[at] = value
             whole.append(record)
         records = whole
     return [from_record(r, origin) for r in records]
 
 
-def _with_body(article: Article, html: str, text: str, summary: str) -> Article:
-    """``replace(article, body_html=html, body_text=text, summary=summary)`` at a fraction of its cost."""
+def _with_body(article: Article, html: str, text: str, summary: str, slug: str) -> Article:
+    """``replace(article, body_html=html, body_text=text, summary=summary, slug=slug)`` at a fraction of its
+    cost."""
     values = dict(zip(_FIELDS, _every_field(article), strict=True))
-    values["body_html"], values["body_text"], values["summary"] = html, text, summary
+    values["body_html"], values["body_text"], values["summary"], values["slug"] = html, text, summary, slug
     return Article(**values)
 
 
 def _lean(article: Article) -> bool:
-    return (not article.body_html and not article.body_text and not article.summary and bool(article.origin)
-            and "://" not in article.origin)
+    return (not article.body_html and not article.body_text and not article.summary and not article.slug
+            and bool(article.origin) and "://" not in article.origin)
 
 
 class Bodies:
-    """Gives articles of a lean collection their bodies and summaries back, from the file cache, a batch at
+    """Gives articles of a lean collection their bodies, summaries and slugs back, from the file cache, a batch at
     a time: a large archive holds every article at once, but only renders some of them at a time."""
 
     def __init__(self, store: Store):
         self.store = store
 
     def fill(self, articles: Sequence[Article]) -> list[Article]:
-        """``articles`` with their bodies and summaries; those that have them (or whose file keeps none apart
+        """``articles`` with their bodies, summaries and slugs; those that have them (or whose file keeps none apart
         for them) as they are."""
         wanted = sorted({a.origin for a in articles if _lean(a)})
         if not wanted:

@@ -5,8 +5,8 @@ htmlpage); the readers give RawEntry records and normalise.py makes Articles
 of them. A bad file is a Problem naming it; every other file is still
 collected. Files that did not change since the last run (same size and mtime,
 or same bytes) are not read again (reading.py): their Articles come from the
-state's file cache, which keeps each article's body and summary apart from the
-rest of its record: a lean collection (what a run uses) carries articles
+state's file cache, which keeps each article's body, summary and slug apart
+from the rest of its record: a lean collection (what a run uses) carries articles
 without them, and the feeds and digests read them back (cache.Bodies) only for
 what they render. Many new or changed files are read by reader processes
 (parallel.py). Links between the publication's files are then made absolute
@@ -56,7 +56,7 @@ from .sanitise import finish_file, sanitise_articles
 __all__ = ["MAX_FILE_BYTES", "READERS", "Progress", "article_files", "collect_publication", "read_articles",
            "read_entries"]
 
-CACHE_VERSION = "8"  # bump when reading or normalising changes what a file gives (8: summaries kept apart)
+CACHE_VERSION = "9"  # bump when reading or normalising changes what a file gives (9: slugs kept apart)
 
 
 def article_files(feed: FeedSettings, feeds_dir: Path) -> tuple[list[str], list[Problem]]:
@@ -127,8 +127,8 @@ def collect_publication(pub: Publication, store: Store, now: datetime,
                         workers: int | None = None) -> Collection:
     """Every article of the publication, normalised and sanitised, with the problems met on the way.
 
-    ``lean``: the articles of article files come without their bodies and
-    summaries (``body_html``, ``body_text`` and ``summary`` empty;
+    ``lean``: the articles of article files come without their bodies,
+    summaries and slugs (``body_html``, ``body_text``, ``summary`` and ``slug`` empty;
     ``cache.Bodies(store).fill`` gives them back), except those whose body
     links to the publication's own files. A run over a large archive then
     holds each article's record, not its text.
