@@ -98,7 +98,7 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
         bodies = Bodies(store)               # the articles come without bodies: read for what is rendered
         folders = Folders()                  # every folder written into: fsynced once, below
         written = write_feeds(pub, store, collection.articles, now, folders, fill=bodies.fill)
-        changed = list(written.changed)
+        changed: list[str] = []              # besides the feeds' (a large archive's pages: not copied)
         made = build_digests(pub, store, collection.articles, now, fill=bodies.fill)
         digest_entries = []
         for digest in made.digests:
@@ -106,8 +106,8 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
             digest_entries.append(entry)
             changed.extend(files)
         folders.sync(keep=pub.output_dir)    # what the manifest lists is on disk for sure...
-        manifest = {"feeds": [_feed_entry(f) for f in written.feeds], "digests": digest_entries}
-        if atomic_write(pub.root / MANIFEST, _json_bytes(manifest), folders=folders):
+        manifest = _json_bytes({"feeds": [_feed_entry(f) for f in written.feeds], "digests": digest_entries})
+        if atomic_write(pub.root / MANIFEST, manifest, folders=folders):
             changed.append(MANIFEST)
         folders.sync()                       # ...then output/ with the manifest; the feeds build is recorded
         # once the feeds are on disk: hubs fetch them as soon as they hear
@@ -120,7 +120,7 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
                                  hold=None if send else HELD)
         recent = feedback.latest_digests(store, per_feed=2)
         mail = feedback.digest_numbers(store, recent + [d.digest_id for d in deliveries if d.digest_id not in recent])
-    return RunReport(now=now, collection=collection, feeds=written.feeds, changed_files=tuple(changed),
+    return RunReport(now=now, collection=collection, feeds=written.feeds, changed_files=(*written.changed, *changed),
                      removed_files=written.removed, digests=made.digests, digest_problems=made.problems,
                      feed_problems=written.problems,
                      deliveries=deliveries, smtp_configured=smtp is not None and send, mail=tuple(mail),
@@ -129,15 +129,16 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
 
 def changed_feed_urls(written: Written) -> list[str]:
     """The public URL of each current feed document (RSS, Atom, JSON Feed) this run wrote anew."""
-    changed = set(written.changed)
+    documents = {path for feed in written.feeds for path in feed.files.values()}
+    changed = {path for path in written.changed if path in documents}     # not a set of every page written
     return [feed.urls[kind] for feed in written.feeds for kind, path in feed.files.items() if path in changed]
 
 
 def _feed_entry(feed: FeedOutput) -> dict[str, object]:
     return {"name": feed.name, "title": feed.title, "language": feed.language,
-            "items": feed.items, "files": dict(feed.files), "urls": dict(feed.urls),
-            "archives": [{"page": a.number, "items": a.items, "full": a.full, "files": dict(a.files),
-                          "urls": dict(a.urls)} for a in feed.archives]}
+            "items": feed.items, "files": feed.files, "urls": feed.urls,
+            "archives": [{"page": a.number, "items": a.items, "full": a.full, "files": a.files, "urls": a.urls}
+                         for a in feed.archives]}
 
 
 def _json_bytes(data: object) -> bytes:
