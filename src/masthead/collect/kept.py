@@ -48,15 +48,13 @@ class Files:
 
     __slots__ = ("_errors", "_sizes", "_times", "origins")
 
-    def __init__(self, pairs: Iterable[tuple[str, Stamp | OSError | str]] = ()) -> None:
+    def __init__(self) -> None:
         self.origins: list[str] = []
         self._sizes = array("q")
         self._times = array("q")
-        self._errors: dict[int, OSError | str] = {}
-        for origin, stamp in pairs:
-            self.append(origin, stamp)
+        self._errors: dict[int, OSError] = {}
 
-    def append(self, origin: str, stamp: Stamp | OSError | str) -> None:
+    def append(self, origin: str, stamp: Stamp | OSError) -> None:
         if isinstance(stamp, tuple):
             size, time = stamp
         else:
@@ -69,12 +67,12 @@ class Files:
     def __len__(self) -> int:
         return len(self.origins)
 
-    def __iter__(self) -> Iterator[tuple[str, Stamp | OSError | str]]:
+    def __iter__(self) -> Iterator[tuple[str, Stamp | OSError]]:
         errors = self._errors
         for at, (origin, size, time) in enumerate(zip(self.origins, self._sizes, self._times, strict=True)):
             yield origin, (errors[at] if errors and at in errors else (size, time))
 
-    def __getitem__(self, span: slice) -> list[tuple[str, Stamp | OSError | str]]:
+    def __getitem__(self, span: slice) -> list[tuple[str, Stamp | OSError]]:
         errors = self._errors
         return [(self.origins[at], errors[at] if at in errors else (self._sizes[at], self._times[at]))
                 for at in range(*span.indices(len(self)))]
@@ -99,7 +97,7 @@ class Files:
         files = cls()
         files.origins = [str(origin) for origin in data["origins"]]
         files._sizes, files._times = _unpacked(data["sizes"]), _unpacked(data["times"])
-        files._errors = {int(at): str(error) for at, error in data["errors"]}
+        files._errors = {int(at): OSError(str(error)) for at, error in data["errors"]}   # as it read then
         if not len(files._sizes) == len(files._times) == len(files.origins):
             raise ValueError("a kept listing whose columns differ in length")
         return files

@@ -133,7 +133,7 @@ def look_all(store: Store, home: str, feed: str, context: str, files: Files | li
                 name = PurePosixPath(origin)
                 known[origin] = [], [Problem(origin, f"'{name.suffix or name.name}' files are not articles: skipped "
                                                      f"(masthead reads {', '.join(sorted(READERS))})")]
-            elif not isinstance(stamp, tuple):      # the error met reading its size and time
+            elif isinstance(stamp, OSError):
                 known[origin] = [], [unreadable(origin, stamp)]
             else:
                 result = _cached(os.path.join(home, origin), origin, stamp, context, rows.get(origin), reads)
@@ -201,9 +201,8 @@ def take(origin: str, stamp: Stamp | None, fresh: Fresh, reads: Reads) -> Result
     return _from_cache(entry, fresh.bodies, reads, origin, keep_records=False)
 
 
-def unreadable(origin: str, exc: OSError | str) -> Problem:
-    reason = exc if isinstance(exc, str) else exc.strerror or exc
-    return Problem(origin, f"cannot read it ({reason}); check that the file "
+def unreadable(origin: str, exc: OSError) -> Problem:
+    return Problem(origin, f"cannot read it ({exc.strerror or exc}); check that the file "
                    "exists and masthead may read it", fatal=True)
 
 
