@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
+from operator import attrgetter
 from typing import Literal
 
 Precision = Literal["year", "month", "day", "minute", "second"]
@@ -110,6 +111,9 @@ class Article:
     def primary_language(self) -> str:
         """The ISO 639 part of the language tag: what feed readers want."""
         return self.language.split("-")[0].lower()
+
+
+by_id = attrgetter("id")        # the key that orders articles by their ids
 
 
 # Gives articles their bodies, summaries and slugs: those of a lean collection come without (body_html,

@@ -26,7 +26,7 @@ import orjson
 from .. import __version__
 from ..config import Publication
 from ..errors import storage_error
-from ..records import ArchivePage, Article, FeedOutput, Fill, Problem
+from ..records import ArchivePage, Article, FeedOutput, Fill, Problem, by_id
 from ..state import archives, builds
 from ..state.atomic import Folders, atomic_write
 from ..state.db import Store
@@ -63,7 +63,7 @@ def input_fingerprint(settings: str, articles: Iterable[Article]) -> str:
     be, and the rows made as they are hashed: a large archive's whole array
     is never held.
     """
-    ordered = sorted(articles, key=_by_id)       # a collection's ids are its own: their order is the rows'
+    ordered = sorted(articles, key=by_id)       # a collection's ids are its own: their order is the rows'
     if any(a.id == b.id for a, b in pairwise(ordered)):
         ordered.sort(key=_row)
     digest = hashlib.sha256(settings.encode())
@@ -76,7 +76,6 @@ def input_fingerprint(settings: str, articles: Iterable[Article]) -> str:
     return digest.hexdigest()
 
 
-_by_id = attrgetter("id")
 _row = attrgetter("id", "feed", "content_hash", "published", "updated")
 
 

@@ -18,7 +18,6 @@ import functools
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from itertools import islice
-from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
@@ -26,7 +25,7 @@ from urllib.parse import quote, unquote
 from ..config import Publication, SiteSettings
 from ..errors import ConfigError
 from ..i18n import day_label, languages, names, section
-from ..records import Article, Fill, Problem
+from ..records import Article, Fill, Problem, by_id
 from ..text import direction_of
 from .content import credits_line, entry_html, media
 from .pagelead import page_lead
@@ -62,7 +61,6 @@ def article_path(site: SiteSettings, article: Article) -> str | None:
     return f"output/{rel}"
 
 
-_by_id = attrgetter("id")
 RESERVED = "output/digests/"     # digests' web copies: no article page may land there
 PAGE_BATCH = 200                 # article pages whose articles are given their bodies at a time
 
@@ -80,7 +78,7 @@ def claim_pages(site: SiteSettings, folders: set[str],
     held["output/index.html"] = "the site's page"
     owners: dict[str, Article] = {}
     problems: list[Problem] = []
-    for article in sorted(articles, key=_by_id):
+    for article in sorted(articles, key=by_id):
         path = article_path(site, article)
         if path is None:
             continue

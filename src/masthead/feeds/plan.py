@@ -13,11 +13,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from operator import attrgetter
 
 from ..config import FeedSettings, Publication
 from ..i18n import language_name
-from ..records import Article, Direction
+from ..records import Article, Direction, by_id
 from ..text import direction_of
 
 _TASHKEEL = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed]")
@@ -47,12 +46,11 @@ def newest_first(articles: list[Article] | tuple[Article, ...]) -> list[Article]
 
     Two stable sorts on keys the articles already hold: a large archive makes no key object per article.
     """
-    ordered = sorted(articles, key=_by_id)
+    ordered = sorted(articles, key=by_id)
     ordered.sort(key=_published, reverse=True)      # reverse keeps the ids' order among equals
     return ordered
 
 
-_by_id = attrgetter("id")
 
 
 def _published(article: Article) -> datetime:
