@@ -121,10 +121,13 @@ class Ledger:
         self._keys: dict[str, str] | None = None
         self._shelved: dict[str, list[list[str]]] | None = None   # as the last build left them
 
-    def _key(self, path: str) -> str | None:
+    def _page_keys(self) -> dict[str, str]:
         if self._keys is None:          # read once: a build asks for every article page's key
             self._keys = builds.page_keys(self.store)
-        return self._keys.get(path)
+        return self._keys
+
+    def _key(self, path: str) -> str | None:
+        return self._page_keys().get(path)
 
     def unchanged(self, fingerprint: str, articles: tuple[Article, ...]) -> bool:
         """The last build had this fingerprint and every page and copied file it wrote is still on disk."""
@@ -149,7 +152,8 @@ class Ledger:
         return self._shelved
 
     def previous_files(self) -> set[str]:
-        return builds.last_files(self.store)
+        """Every file the last build produced: its pages and the rest."""
+        return builds.last_files(self.store) | self._page_keys().keys()
 
     def record(self, fingerprint: str, feeds: tuple[FeedOutput, ...], pages: dict[str, Article],
                files: Iterable[str]) -> None:

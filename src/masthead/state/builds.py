@@ -35,11 +35,9 @@ def last_feeds(store: Store) -> list[Any] | None:
 
 
 def last_files(store: Store) -> set[str]:
-    """Every file the last build produced: its pages and the rest."""
+    """The files the last build produced but its pages (``page_keys`` has those)."""
     value = _meta(store, FILES)
-    files = set(json.loads(value)) if value is not None else set()
-    files.update(page_paths(store))
-    return files
+    return set(json.loads(value)) if value is not None else set()
 
 
 def page_paths(store: Store) -> list[str]:
