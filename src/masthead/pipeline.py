@@ -130,7 +130,7 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
 def changed_feed_urls(written: Written) -> list[str]:
     """The public URL of each current feed document (RSS, Atom, JSON Feed) this run wrote anew."""
     documents = {path for feed in written.feeds for path in feed.files.values()}
-    changed = {path for path in written.changed if path in documents}     # not a set of every page written
+    changed = documents.intersection(written.changed)     # not a set of every page written
     return [feed.urls[kind] for feed in written.feeds for kind, path in feed.files.items() if path in changed]
 
 
