@@ -9,6 +9,7 @@ caller's to pass: the library reads no environment variable.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from .digest.build import build_digests
 from .digest.files import write_digest_files
 from .feeds import websub
 from .feeds.incremental import Written, write_feeds
-from .records import Collection, Digest, FeedOutput, Problem
+from .records import Collection, Digest, FeedOutput, Paths, Problem
 from .state import feedback, sends
 from .state.atomic import Folders, atomic_write, remove_stale_temps
 from .state.db import open_store
@@ -43,7 +44,7 @@ class RunReport:
     now: datetime
     collection: Collection                   # lean: bodies, summaries, slugs are not carried (collect.cache.Bodies)
     feeds: tuple[FeedOutput, ...] = ()
-    changed_files: tuple[str, ...] = ()      # written, relative to the publication
+    changed_files: Sequence[str] = ()        # written, relative to the publication (records.Paths)
     removed_files: tuple[str, ...] = ()      # no longer made, so deleted from output/
     digests: tuple[Digest, ...] = ()         # this run's digests (latest period of each feed)
     digest_problems: tuple[Problem, ...] = ()  # e.g. an image left out of a digest
@@ -120,7 +121,7 @@ def run(pub: Publication, *, now: datetime, wait: float = 0.0, progress: Progres
                                  hold=None if send else HELD)
         recent = feedback.latest_digests(store, per_feed=2)
         mail = feedback.digest_numbers(store, recent + [d.digest_id for d in deliveries if d.digest_id not in recent])
-    return RunReport(now=now, collection=collection, feeds=written.feeds, changed_files=(*written.changed, *changed),
+    return RunReport(now=now, collection=collection, feeds=written.feeds, changed_files=Paths(written.changed, changed),
                      removed_files=written.removed, digests=made.digests, digest_problems=made.problems,
                      feed_problems=written.problems,
                      deliveries=deliveries, smtp_configured=smtp is not None and send, mail=tuple(mail),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
 from operator import attrgetter
-from typing import Literal
+from typing import Any, Literal
 
 Precision = Literal["year", "month", "day", "minute", "second"]
 Direction = Literal["ltr", "rtl"]
@@ -163,6 +163,57 @@ class Ids(Set[str]):
         return f"Ids({list(self._sorted)!r})"
 
     __hash__ = Set._hash
+
+
+class Paths(Sequence[str]):
+    """File paths in the order they were written, as one sequence over lists that may still grow.
+
+    A first run over a large archive writes a page per article: those are
+    held as whatever the caller keeps them by (``feeds.pages.Pages`` holds an
+    article's page by its URL, which the article already holds), and become
+    paths only when read, through ``path``. Equal to a tuple of the same paths.
+    """
+
+    __slots__ = ("_parts", "_path")
+
+    def __init__(self, *parts: Sequence[str], path: Callable[[str], str] | None = None) -> None:
+        self._parts = parts
+        self._path = path
+
+    def then(self, more: Sequence[str]) -> Paths:
+        """These paths, then ``more`` (paths as they are)."""
+        return Paths(self, more)
+
+    def __len__(self) -> int:
+        return sum(len(part) for part in self._parts)
+
+    def __iter__(self) -> Iterator[str]:
+        for part in self._parts:
+            yield from (map(self._path, part) if self._path else part)
+
+    def _one(self, at: int) -> str:
+        for part in self._parts:
+            if at < len(part):
+                held = part[at]
+                return self._path(held) if self._path else held
+            at -= len(part)
+        raise IndexError("no such path")
+
+    def __getitem__(self, index: int | slice) -> Any:
+        size = len(self)
+        if isinstance(index, slice):
+            return tuple(self._one(at) for at in range(size)[index])
+        return self._one(range(size)[index])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Paths({list(self)!r})"
 
 
 @dataclass(frozen=True, slots=True)

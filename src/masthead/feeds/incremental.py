@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -26,7 +26,7 @@ import orjson
 from .. import __version__
 from ..config import Publication
 from ..errors import storage_error
-from ..records import ArchivePage, Article, FeedOutput, Fill, Problem, by_id
+from ..records import ArchivePage, Article, FeedOutput, Fill, Paths, Problem, by_id
 from ..state import archives, builds
 from ..state.atomic import Folders, atomic_write
 from ..state.db import Store
@@ -155,7 +155,7 @@ class Ledger:
         """Every file the last build produced: its pages and the rest."""
         return builds.last_files(self.store) | self._page_keys().keys()
 
-    def record(self, fingerprint: str, feeds: tuple[FeedOutput, ...], pages: dict[str, Article],
+    def record(self, fingerprint: str, feeds: tuple[FeedOutput, ...], pages: Mapping[str, Article],
                files: Iterable[str]) -> None:
         """Remember a finished build: call only after its files were written."""
         built = [[f.name, f.title, f.language, f.items, f.files, f.urls,
@@ -209,7 +209,7 @@ class Written:
     """What writing the feeds did: the feeds, and the files written and removed (relative paths)."""
 
     feeds: tuple[FeedOutput, ...]
-    changed: tuple[str, ...] = ()
+    changed: Sequence[str] = ()
     removed: tuple[str, ...] = ()
     problems: tuple[Problem, ...] = ()   # articles whose page would collide with another page
 
@@ -239,10 +239,11 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     batch = folders if folders is not None else Folders()
 
     def write(path: str, content: bytes) -> None:      # each file as soon as it is rendered
-        if path not in pages:
+        page = path in pages
+        if not page:
             made.add(path)
         if atomic_write(pub.root / path, content, folders=batch):
-            changed.append(path)
+            changed.append(pages.key(path) if page else path)   # a page: held by its URL, not a path more
     feeds = tuple(build_feeds(pub, articles, now, ledger.page_is_current,
                               shelved=ledger.shelved(),
                               archive_is_current=ledger.archive_is_current,
@@ -263,4 +264,4 @@ def write_feeds(pub: Publication, store: Store, articles: tuple[Article, ...], n
     batch.then(lambda: ledger.record(fingerprint, feeds, pages, chain(made, copied)))
     if folders is None:
         batch.sync()
-    return Written(feeds, tuple(changed), tuple(stale), tuple(collisions))
+    return Written(feeds, Paths(changed, path=pages.path_of), tuple(stale), tuple(collisions))

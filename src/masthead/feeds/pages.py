@@ -65,8 +65,60 @@ RESERVED = "output/digests/"     # digests' web copies: no article page may land
 PAGE_BATCH = 200                 # article pages whose articles are given their bodies at a time
 
 
+class Pages(Mapping[str, Article]):
+    """Each article page's path (output/...) and the article it is, in the order claimed.
+
+    A large archive has a page per article, so the paths are not held: a page
+    whose path is its URL's tail under the site (nearly every one) is held by
+    that URL, which its article already holds, and its path is made when asked.
+    Others (a URL with a query, a fragment or escapes) are held by their path.
+    """
+
+    __slots__ = ("_base", "_by")
+
+    def __init__(self, base_url: str) -> None:
+        self._base = base_url if not base_url.startswith("output/") else "\0"   # a URL key never looks like a path
+        self._by: dict[str, Article] = {}
+
+    def add(self, path: str, article: Article) -> None:
+        url = article.url
+        plain = url.startswith(self._base) and url[len(self._base):] == path[len("output/"):]
+        self._by[url if plain else path] = article
+
+    def key(self, path: str) -> str:
+        """What the page at ``path`` (one of these) is held by: ``path_of`` gives the path back."""
+        article = self._by.get(self._base + path[len("output/"):])
+        return article.url if article is not None else path      # the URL its article holds, not a copy
+
+    def path_of(self, key: str) -> str:
+        """The path of a page held by ``key``; any other path as it is."""
+        return "output/" + key[len(self._base):] if key.startswith(self._base) else key
+
+    def __getitem__(self, path: str) -> Article:
+        if path.startswith("output/"):
+            article = self._by.get(self._base + path[len("output/"):])
+            if article is not None:
+                return article
+            return self._by[path]
+        raise KeyError(path)
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and path.startswith("output/") and (
+            self._base + path[len("output/"):] in self._by or path in self._by)
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self.path_of, self._by)
+
+    def __len__(self) -> int:
+        return len(self._by)
+
+    def items(self) -> Iterator[tuple[str, Article]]:  # type: ignore[override]
+        path_of = self.path_of
+        return ((path_of(key), article) for key, article in self._by.items())
+
+
 def claim_pages(site: SiteSettings, folders: set[str],
-                articles: tuple[Article, ...] | list[Article]) -> tuple[dict[str, Article], list[Problem]]:
+                articles: tuple[Article, ...] | list[Article]) -> tuple[Pages, list[Problem]]:
     """Which article gets each page path, and a Problem for every article whose page collides.
 
     A feed's page (``<folder>/index.html``), the site's page and the digests'
@@ -76,7 +128,7 @@ def claim_pages(site: SiteSettings, folders: set[str],
     """
     held = {f"output/{folder}/index.html": f"the page of feed {folder}" for folder in folders}
     held["output/index.html"] = "the site's page"
-    owners: dict[str, Article] = {}
+    owners = Pages(site.base_url)
     problems: list[Problem] = []
     for article in sorted(articles, key=by_id):
         path = article_path(site, article)
@@ -89,7 +141,7 @@ def claim_pages(site: SiteSettings, folders: set[str],
         elif path in owners:
             holder = f"the page of {owners[path].origin}"
         else:
-            owners[path] = article
+            owners.add(path, article)
             continue
         problems.append(Problem(article.origin, f"its page {path} is {holder}: that is kept and this "
                                 "article gets no page; give it another slug or url"))
