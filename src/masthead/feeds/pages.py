@@ -15,7 +15,7 @@ from the package; the XSL stylesheet likewise (``templates/feed.xsl``).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterator, Mapping
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -112,9 +112,20 @@ class Pages(Mapping[str, Article]):
     def __len__(self) -> int:
         return len(self._by)
 
-    def items(self) -> Iterator[tuple[str, Article]]:  # type: ignore[override]
+    def items(self) -> ItemsView[str, Article]:
+        return _PageItems(self)
+
+    def held(self) -> Iterator[tuple[str, Article]]:
+        """(path, article) of each page, in the order claimed, with one lookup each."""
         path_of = self.path_of
         return ((path_of(key), article) for key, article in self._by.items())
+
+
+class _PageItems(ItemsView[str, Article]):
+    _mapping: Pages
+
+    def __iter__(self) -> Iterator[tuple[str, Article]]:
+        return self._mapping.held()
 
 
 def claim_pages(site: SiteSettings, folders: set[str],
