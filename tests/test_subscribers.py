@@ -110,6 +110,15 @@ class TestImport:
         assert get_subscriber(store, "gone@example.com").status == "unsubscribed"
         assert get_subscriber(store, "one@example.com").feeds == ("ar-news", "en-news")
 
+    def test_a_large_file_finds_every_repeated_address_and_only_those(self, pub, store, tmp_path) -> None:
+        """5,000 addresses, each twice, the second time 5,000 rows later: every repeat (and no first
+        row) is a duplicate, however many addresses came between."""
+        rows = [f"reader{n}@example.com" for n in range(5000)]
+        report = import_csv(store, pub, write_csv(tmp_path, "email\n" + "\n".join(rows + rows) + "\n"), now=NOW)
+        assert (report.added, report.updated, report.unchanged) == (5000, 0, 0)
+        assert [row.line for row in report.skipped] == list(range(5002, 10002))
+        assert {row.reason.split(":")[0] for row in report.skipped} == {"duplicate"}
+
     def test_headerless_csv_is_email_name_feeds(self, pub, store, tmp_path) -> None:
         """Without a header row the columns are email, name, feeds."""
         report = import_csv(store, pub, write_csv(tmp_path, "a@example.com,Ali,en-news\n"), now=NOW)
