@@ -23,7 +23,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
