@@ -69,6 +69,14 @@ class TestMonthFamilies:
         assert days("في 6 مايو سنة 2022") == [MAY_6]
         assert [date(2022, 12, 6)] == days("في 6 كانون   الأول 2022")
 
+    def test_marks_and_tatweel_inside_the_words(self) -> None:
+        """Vowel marks, tatweel and hamza forms anywhere in the weekday and month names still give the date, quoted as written."""
+        written = "الجُمُعَة ٦ مـــايو/أيّـار ٢٠٢٢"
+        [found] = find_dates(f"صدر القرار يوم {written}، وفي الإسكندريّة أُعلن ذلك")
+        assert (found.day, found.weekday_mismatch) == (MAY_6, False)
+        assert found.text == written
+        assert [date(2022, 4, 9)] == days("في ٩ إبْرِيل ٢٠٢٢") == days("في ٩ أبريل ٢٠٢٢")
+
     def test_seed_dateline(self) -> None:
         """The seed's dateline gives 6 May 2022; its 'اليوم' and year-less '7 مايو' give nothing."""
         [found] = find_dates(SEED_DATELINE)

